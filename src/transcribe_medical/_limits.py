@@ -1,0 +1,58 @@
+"""Every numeric limit of the service in one place (AWS model and docs; see docs/concepts)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGUAGE_CODE: Final = "en-US"
+
+NAME_PATTERN: Final = r"^[0-9a-zA-Z._-]+$"
+NAME_MAX_LENGTH: Final = 200
+URI_MAX_LENGTH: Final = 2000
+BUCKET_PATTERN: Final = r"^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$"
+OUTPUT_KEY_PATTERN: Final = r"^[a-zA-Z0-9\-_.!*'()/]{1,1024}$"
+KMS_KEY_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$"
+KMS_KEY_MAX_LENGTH: Final = 2048
+KMS_CONTEXT_MIN: Final = 1
+KMS_CONTEXT_MAX: Final = 10
+TAGS_MIN: Final = 1
+TAGS_MAX: Final = 200
+TAG_KEY_MAX: Final = 128
+TAG_VALUE_MAX: Final = 256
+
+SAMPLE_RATE_MIN: Final = 16_000
+SAMPLE_RATE_MAX: Final = 48_000
+SPEAKERS_MIN: Final = 2
+SPEAKERS_MAX: Final = 30
+ALTERNATIVES_MIN: Final = 2
+ALTERNATIVES_MAX: Final = 10
+MAX_RESULTS_MIN: Final = 1
+MAX_RESULTS_MAX: Final = 100
+STREAM_CHANNELS: Final = 2
+
+# Streaming
+STREAMING_PORT: Final = 8443
+STREAMING_PATH: Final = "/medical-stream-transcription-websocket"
+STREAMING_SIGNING_NAME: Final = "transcribe"
+PRESIGN_MAX_EXPIRES: Final = 300
+AUDIO_EVENT_MAX_PAYLOAD: Final = 32_768
+CHUNK_MIN_MS: Final = 50
+CHUNK_MAX_MS: Final = 200
+CHUNK_DEFAULT_MS: Final = 100
+STREAM_IDLE_TIMEOUT_S: Final = 15.0
+STREAM_MAX_DURATION_S: Final = 14_400.0
+CONCURRENT_STREAMS_DEFAULT: Final = 25
+SESSION_ID_PATTERN: Final = r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$"
+
+# Event stream codec
+EVENTSTREAM_MAX_MESSAGE_SIZE: Final = 1024 * 1024
+EVENTSTREAM_MAX_HEADERS_SIZE: Final = 128 * 1024
+
+# Vocabularies
+VOCABULARY_MAX_BYTES: Final = 50 * 1024
+PHRASE_MAX_CHARS: Final = 256
+
+# Retries (DESIGN.md: 3 attempts, exponential 0.5 -> 8 s with full jitter)
+RETRY_MAX_ATTEMPTS: Final = 3
+RETRY_INITIAL_S: Final = 0.5
+RETRY_MAX_S: Final = 8.0

@@ -1,0 +1,80 @@
+"""The library logger and the redaction filter that keeps secrets and PHI out of every record.
+
+The library logs to ``logging.getLogger("transcribe_medical")`` and its children and never
+configures handlers itself. :class:`RedactionFilter` is installed on the library logger and on
+every handler the CLI installs, so records from botocore or websockets are scrubbed as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Final
+
+__all__ = ["LOGGER_NAME", "RedactionFilter", "get_logger", "redact"]
+
+LOGGER_NAME: Final = "transcribe_medical"
+
+_REDACTED = "***"
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Presigned URLs: drop the whole query string.
+    (re.compile(r"(wss?://[^\s?\"']+)\?[^\s\"']*"), rf"\1?{_REDACTED}"),
+    (re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*X-Amz-[^\s\"']*"), rf"\1?{_REDACTED}"),
+    # SigV4 pieces wherever they appear.
+    (re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s\"']+", re.I), rf"\1{_REDACTED}"),
+    (re.compile(r"(Signature=)[0-9a-f]{16,}", re.I), rf"\1{_REDACTED}"),
+    (re.compile(r"(Credential=)[^,\s\"']+", re.I), rf"\1{_REDACTED}"),
+    (re.compile(r"((?:aws_)?(?:secret_access_key|session_token|security_token|secret_key|token)['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.I), rf"\1{_REDACTED}"),
+    (re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.I), rf"\1{_REDACTED}"),
+    # Access key ids (AKIA/ASIA...).
+    (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b"), _REDACTED),
+    # Transcript JSON fields (streaming and batch shapes).
+    (re.compile(r"(\"(?:Transcript|Content|transcript|content|text)\"\s*:\s*\")(?:[^\"\\]|\\.)*\"", re.S), rf'\1{_REDACTED}"'),
+)
+
+
+def redact(text: str) -> str:
+    """Remove credentials, signatures, presigned query strings and transcript text from ``text``."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactionFilter(logging.Filter):
+    """A logging filter that rewrites each record's message through :func:`redact`.
+
+    Arguments are formatted first, so a secret passed as a ``%s`` argument is caught too; bytes
+    arguments (audio, frames) are replaced by their length.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact ``record`` in place; never drops a record."""
+        try:
+            if record.args:
+                args = record.args if isinstance(record.args, tuple) else (record.args,)
+                safe = tuple(f"<{len(a)} bytes>" if isinstance(a, bytes | bytearray | memoryview) else a
+                             for a in args)
+                message = str(record.msg) % safe if isinstance(record.args, tuple) else str(record.msg) % safe[0]
+            else:
+                message = str(record.msg)
+        except (TypeError, ValueError):
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            # Format the traceback now, redacted, so handlers never see the raw exception text.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def get_logger(name: str | None = None) -> logging.Logger:
+    """The library logger, or one of its children (``transcribe_medical.<name>``)."""
+    return logging.getLogger(LOGGER_NAME if not name else f"{LOGGER_NAME}.{name}")
+
+
+_library_logger = logging.getLogger(LOGGER_NAME)
+if not any(isinstance(f, RedactionFilter) for f in _library_logger.filters):
+    _library_logger.addFilter(RedactionFilter())
+_library_logger.addHandler(logging.NullHandler())

@@ -1,0 +1,100 @@
+"""The one retry policy (tenacity), used by batch and streaming alike.
+
+Throttling, 5xx and connection errors are retried with exponential backoff and full jitter,
+within an attempt count and an elapsed-time budget. Validation errors and other 4xx never are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    stop_any,
+    wait_random_exponential,
+)
+from tenacity.stop import stop_base
+
+from transcribe_medical._config import RetryPolicy
+from transcribe_medical._exceptions import ConnectionError, ServiceError
+from transcribe_medical._logging import get_logger
+
+__all__ = ["call_with_retries", "call_with_retries_async", "is_retryable"]
+
+T = TypeVar("T")
+
+_log = get_logger("retry")
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether ``error`` may succeed when the same call is made again."""
+    if isinstance(error, ServiceError):
+        return error.retryable
+    return isinstance(error, ConnectionError)
+
+
+def _stop(policy: RetryPolicy) -> stop_base:
+    stop: stop_base = stop_after_attempt(policy.max_attempts)
+    if policy.max_elapsed is not None:
+        stop = stop_any(stop, stop_after_delay(policy.max_elapsed))
+    return stop
+
+
+def _before_sleep(operation: str) -> Callable[[RetryCallState], None]:
+    def log(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        code = getattr(error, "code", type(error).__name__)
+        wait = state.next_action.sleep if state.next_action else 0.0
+        _log.info("retrying %s after %s (attempt %d, waiting %.2f s)", operation, code, state.attempt_number, wait)
+
+    return log
+
+
+def _kwargs(policy: RetryPolicy, operation: str) -> dict[str, object]:
+    return {
+        "stop": _stop(policy),
+        "wait": wait_random_exponential(multiplier=policy.initial_backoff, max=policy.max_backoff),
+        "retry": retry_if_exception(is_retryable),
+        "reraise": True,
+        "before_sleep": _before_sleep(operation),
+    }
+
+
+def call_with_retries(
+    policy: RetryPolicy,
+    operation: str,
+    func: Callable[[], T],
+    *,
+    sleep: Callable[[float], None] | None = None,
+) -> T:
+    """Call ``func`` under ``policy``; the last error is re-raised when the budget is spent."""
+    retrying = Retrying(**_kwargs(policy, operation))  # type: ignore[arg-type]
+    if sleep is not None:
+        retrying.sleep = sleep
+    return retrying(func)
+
+
+async def call_with_retries_async(
+    policy: RetryPolicy,
+    operation: str,
+    func: Callable[[], Awaitable[T]],
+    *,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> T:
+    """The asyncio twin of :func:`call_with_retries`."""
+    kwargs = _kwargs(policy, operation)
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    retrying = AsyncRetrying(**kwargs)  # type: ignore[arg-type]
+    async for attempt in retrying:
+        with attempt:
+            result = await func()
+        if attempt.retry_state.outcome is not None and not attempt.retry_state.outcome.failed:
+            return result
+    raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
