@@ -54,9 +54,9 @@ _real_connect = socket.socket.connect
 
 def _loopback_only_connect(self: socket.socket, address: Any) -> Any:
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not (host.startswith("127.") or host in ("::1", "localhost")):
-            raise OSError(f"tests may only connect to loopback, not {host}")
+    inet = self.family in (socket.AF_INET, socket.AF_INET6)
+    if inet and isinstance(host, str) and not (host.startswith("127.") or host in ("::1", "localhost")):
+        raise OSError(f"tests may only connect to loopback, not {host}")
     return _real_connect(self, address)
 
 

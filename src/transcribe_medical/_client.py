@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Self
 
+from transcribe_medical import __version__
 from transcribe_medical._config import ClientConfig
 from transcribe_medical._exceptions import CredentialsError, ValidationError, translate_error
 from transcribe_medical._logging import get_logger
@@ -100,7 +101,7 @@ class _ClientBase:
                     retries={"total_max_attempts": 1, "mode": "standard"},
                     connect_timeout=self.config.connect_timeout,
                     read_timeout=self.config.read_timeout,
-                    user_agent_appid="transcribe-medical",
+                    user_agent_extra=f"transcribe-medical/{__version__}",
                 )
                 kwargs: dict[str, Any] = {"region_name": self.region_name, "config": botocore_config}
                 if self.config.endpoint_url:

@@ -25,12 +25,22 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s\"']+", re.I), rf"\1{_REDACTED}"),
     (re.compile(r"(Signature=)[0-9a-f]{16,}", re.I), rf"\1{_REDACTED}"),
     (re.compile(r"(Credential=)[^,\s\"']+", re.I), rf"\1{_REDACTED}"),
-    (re.compile(r"((?:aws_)?(?:secret_access_key|session_token|security_token|secret_key|token)['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.I), rf"\1{_REDACTED}"),
+    (
+        re.compile(
+            r"((?:aws_)?(?:secret_access_key|session_token|security_token|secret_key|token)['\"]?\s*[:=]\s*['\"]?)"
+            r"[^'\"\s,}]+",
+            re.I,
+        ),
+        rf"\1{_REDACTED}",
+    ),
     (re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.I), rf"\1{_REDACTED}"),
     # Access key ids (AKIA/ASIA...).
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b"), _REDACTED),
     # Transcript JSON fields (streaming and batch shapes).
-    (re.compile(r"(\"(?:Transcript|Content|transcript|content|text)\"\s*:\s*\")(?:[^\"\\]|\\.)*\"", re.S), rf'\1{_REDACTED}"'),
+    (
+        re.compile(r"(\"(?:Transcript|Content|transcript|content|text)\"\s*:\s*\")(?:[^\"\\]|\\.)*\"", re.S),
+        rf'\1{_REDACTED}"',
+    ),
 )
 
 
@@ -70,11 +80,14 @@ class RedactionFilter(logging.Filter):
 
 
 def get_logger(name: str | None = None) -> logging.Logger:
-    """The library logger, or one of its children (``transcribe_medical.<name>``)."""
-    return logging.getLogger(LOGGER_NAME if not name else f"{LOGGER_NAME}.{name}")
+    """The library logger, or one of its children (``transcribe_medical.<name>``).
+
+    Logger filters are not inherited, so each logger handed out carries its own redaction filter.
+    """
+    logger = logging.getLogger(LOGGER_NAME if not name else f"{LOGGER_NAME}.{name}")
+    if not any(isinstance(f, RedactionFilter) for f in logger.filters):
+        logger.addFilter(RedactionFilter())
+    return logger
 
 
-_library_logger = logging.getLogger(LOGGER_NAME)
-if not any(isinstance(f, RedactionFilter) for f in _library_logger.filters):
-    _library_logger.addFilter(RedactionFilter())
-_library_logger.addHandler(logging.NullHandler())
+get_logger().addHandler(logging.NullHandler())

@@ -12,10 +12,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+import typer
+
 from transcribe_medical import _exceptions as errors
 from transcribe_medical._logging import LOGGER_NAME, RedactionFilter, redact
-
-import typer
 
 try:  # recent typer vendors its own click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
