@@ -8,6 +8,7 @@ to the one tenacity policy in :mod:`transcribe_medical._retry`.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncTranscribeMedical", "TranscribeMedical"]
 
-ServiceName = Literal["transcribe", "s3"]
+ServiceName = Literal["transcribe", "s3", "comprehendmedical"]
 
 _log = get_logger("client")
 
@@ -82,7 +83,8 @@ class _ClientBase:
     @property
     def region_name(self) -> str:
         """The resolved AWS Region."""
-        region = self.config.region_name or self.session.region_name
+        # botocore reads AWS_DEFAULT_REGION; AWS_REGION is what the other AWS SDKs and the CLI read.
+        region = self.config.region_name or os.environ.get("AWS_REGION") or self.session.region_name
         if not region:
             raise ValidationError(
                 "region: no AWS Region configured; pass region_name= / --region or set AWS_REGION",
@@ -91,7 +93,7 @@ class _ClientBase:
         return region
 
     def boto3_client(self, service: ServiceName) -> Any:
-        """The underlying boto3 client for ``"transcribe"`` or ``"s3"`` (made once, then reused)."""
+        """The underlying boto3 client for ``"transcribe"``, ``"s3"`` or ``"comprehendmedical"`` (made once)."""
         with self._lock:
             client = self._clients.get(service)
             if client is None:
@@ -104,7 +106,9 @@ class _ClientBase:
                     user_agent_extra=f"transcribe-medical/{__version__}",
                 )
                 kwargs: dict[str, Any] = {"region_name": self.region_name, "config": botocore_config}
-                if self.config.endpoint_url:
+                # endpoint_url is the batch + S3 endpoint (e.g. the emulator); other services keep
+                # botocore's resolution (including their AWS_ENDPOINT_URL_<SERVICE> variables).
+                if self.config.endpoint_url and service in ("transcribe", "s3"):
                     kwargs["endpoint_url"] = self.config.endpoint_url
                 if self.config.verify is not None:
                     kwargs["verify"] = self.config.verify

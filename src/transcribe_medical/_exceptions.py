@@ -152,6 +152,9 @@ class TimeoutError(TranscribeMedicalError, builtins.TimeoutError):
 _CODE_TO_CLASS: Mapping[str, type[ServiceError]] = {
     "BadRequestException": BadRequestError,
     "ValidationException": BadRequestError,
+    "InvalidRequestException": BadRequestError,
+    "InvalidEncodingException": BadRequestError,
+    "TextSizeLimitExceededException": BadRequestError,
     "NotFoundException": NotFoundError,
     "ResourceNotFoundException": NotFoundError,
     "NoSuchKey": NotFoundError,
@@ -166,6 +169,7 @@ _CODE_TO_CLASS: Mapping[str, type[ServiceError]] = {
     "InternalFailureException": InternalFailureError,
     "InternalServerError": InternalFailureError,
     "InternalError": InternalFailureError,
+    "InternalServerException": InternalFailureError,
     "ServiceUnavailableException": ServiceUnavailableError,
     "ServiceUnavailable": ServiceUnavailableError,
 }
