@@ -1,0 +1,98 @@
+"""Run the documentation's runnable examples, so the docs cannot drift from the code.
+
+Convention: a fenced ``python`` block directly preceded by the line ``<!-- run -->`` is runnable.
+Each runnable block is self-contained and runs on its own, in a fresh namespace, in a temporary
+working directory, with the test suite's environment (fake credentials, loopback only).
+
+A block may name the pytest fixtures it needs: ``<!-- run: emulator -->`` runs it with the
+``emulator`` fixture started and its ``AWS_*`` variables exported, so the block can build
+``TranscribeMedical()`` with no arguments, exactly as a reader who ran ``transcribe-medical serve``
+would. A fixture that is not available (the plugin does not provide it yet, or the ``[local]``
+extra is not installed) skips the block rather than failing it.
+
+Blocks without the marker are illustrations (they talk to AWS, a microphone or files the reader
+has) and are only checked to be valid Python.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+_BLOCK = re.compile(
+    r"^(?P<marker><!--\s*run(?::\s*(?P<fixtures>[\w ,-]+))?\s*-->\n)?"
+    r"```(?:python|py)[^\n]*\n(?P<code>.*?)^```",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One fenced Python block of a docs page."""
+
+    page: str
+    line: int
+    code: str
+    runnable: bool
+    fixtures: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.page}:{self.line}"
+
+
+def _examples() -> list[Example]:
+    examples: list[Example] = []
+    for path in sorted(DOCS.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        page = path.relative_to(DOCS).as_posix()
+        for match in _BLOCK.finditer(text):
+            fixtures = tuple(
+                name for name in re.split(r"[\s,]+", match.group("fixtures") or "") if name
+            )
+            examples.append(
+                Example(
+                    page=page,
+                    line=text.count("\n", 0, match.start("code")) + 1,
+                    code=match.group("code"),
+                    runnable=match.group("marker") is not None,
+                    fixtures=fixtures,
+                )
+            )
+    return examples
+
+
+EXAMPLES = _examples()
+RUNNABLE = [example for example in EXAMPLES if example.runnable]
+
+
+def test_docs_have_runnable_examples() -> None:
+    assert RUNNABLE, "no docs page marks an example with <!-- run -->"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.id)
+def test_example_is_valid_python(example: Example) -> None:
+    ast.parse(example.code, filename=example.id)
+
+
+@pytest.mark.parametrize("example", RUNNABLE, ids=lambda example: example.id)
+def test_runnable_example(
+    example: Example,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in example.fixtures:
+        try:
+            request.getfixturevalue(name)
+        except pytest.FixtureLookupError:
+            pytest.skip(f"fixture {name!r} is not available")
+    monkeypatch.chdir(tmp_path)
+    code = compile(example.code, example.id, "exec")
+    exec(code, {"__name__": "__docs_example__"})
