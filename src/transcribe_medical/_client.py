@@ -11,7 +11,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from transcribe_medical import __version__
 from transcribe_medical._config import ClientConfig
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from transcribe_medical.streaming.client import AsyncStreamingClient, StreamingClient
 
 __all__ = ["AsyncTranscribeMedical", "TranscribeMedical"]
+
+_T = TypeVar("_T")
 
 ServiceName = Literal["transcribe", "s3", "comprehendmedical"]
 
@@ -266,8 +268,8 @@ class AsyncTranscribeMedical(_ClientBase):
         return _cached(self, "_streaming", lambda: AsyncStreamingClient(self))
 
 
-def _cached(owner: object, attribute: str, factory: Callable[[], Any]) -> Any:
-    value = owner.__dict__.get(attribute)
+def _cached(owner: object, attribute: str, factory: Callable[[], _T]) -> _T:
+    value: _T | None = owner.__dict__.get(attribute)
     if value is None:
         value = factory()
         owner.__dict__[attribute] = value

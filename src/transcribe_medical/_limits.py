@@ -48,6 +48,9 @@ SESSION_ID_PATTERN: Final = r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-f
 EVENTSTREAM_MAX_MESSAGE_SIZE: Final = 1024 * 1024
 EVENTSTREAM_MAX_HEADERS_SIZE: Final = 128 * 1024
 
+# Batch media (AWS quotas: 2 GB per file, 4 h of audio)
+BATCH_MEDIA_MAX_BYTES: Final = 2 * 1024**3
+
 # Vocabularies
 VOCABULARY_MAX_BYTES: Final = 50 * 1024
 PHRASE_MAX_CHARS: Final = 256
