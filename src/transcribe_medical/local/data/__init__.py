@@ -1,0 +1,23 @@
+"""Data bundled with the local emulator: a synthetic medical dictation for the demo.
+
+The sample was synthesised with flite (voice ``slt``) from an invented text - no patient data -
+and converted to 16 kHz mono PCM16 with sox; ``scripts/make_sample_audio.sh`` regenerates it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+__all__ = ["SAMPLE_DICTATION_TEXT", "SAMPLE_DICTATION_WAV", "sample_dictation_reference"]
+
+_HERE = Path(__file__).resolve().parent
+#: About 16 s of 16 kHz mono PCM16 WAV: a primary-care dictation.
+SAMPLE_DICTATION_WAV: Final = _HERE / "sample_dictation.wav"
+#: The text the sample speaks.
+SAMPLE_DICTATION_TEXT: Final = _HERE / "sample_dictation.txt"
+
+
+def sample_dictation_reference() -> str:
+    """The text spoken in :data:`SAMPLE_DICTATION_WAV`, on one line."""
+    return " ".join(SAMPLE_DICTATION_TEXT.read_text(encoding="utf-8").split())
