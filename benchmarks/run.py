@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Result, format_table, results_to_json  # noqa: E402
+from _harness import Result, format_table, results_to_json
 
 #: Benchmark groups, in table order: the name used by ``--only`` and the module that runs them.
 GROUPS: dict[str, tuple[str, str]] = {

@@ -1,0 +1,175 @@
+"""A moto server on 127.0.0.1 that throttles StartMedicalTranscriptionJob like the real service.
+
+Run as a subprocess by ``bench_bulk.py``::
+
+    python benchmarks/_throttled_moto.py --rate 25 --burst 5
+
+It prints ``PORT <n>`` once listening, then serves until killed. A WSGI middleware in front of
+moto's app holds a token bucket of ``--rate`` tokens per second (capacity ``--burst``); a
+``StartMedicalTranscriptionJob`` that finds the bucket empty is answered ``400
+LimitExceededException``, as Transcribe does, and never reaches moto. Every other operation
+passes through. The middleware also counts, per job name, how many starts were *accepted*, so
+the benchmark can tell lost submissions (0 accepted) from duplicated ones (more than 1):
+
+* ``GET /_bench/stats`` → ``{"accepted": {name: count}, "throttled": n, "first": t, "last": t}``
+  (``first``/``last``: ``time.monotonic()`` of the first and last accepted start);
+* ``POST /_bench/reset`` → clears the counters (moto's own ``POST /moto-api/reset`` clears its state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
+from werkzeug.serving import make_server
+
+__all__ = ["ThrottledMotoServer", "ThrottlingMiddleware"]
+
+_THROTTLED_TARGET = "Transcribe.StartMedicalTranscriptionJob"
+_THROTTLED_BODY = json.dumps({"__type": "LimitExceededException", "Message": "Rate exceeded"}).encode()
+
+StartResponse = Callable[..., Any]
+
+
+class ThrottlingMiddleware:
+    """WSGI middleware: a token bucket in front of StartMedicalTranscriptionJob, and counters.
+
+    Args:
+        app: The WSGI application to protect (moto's dispatcher).
+        rate: Accepted starts per second, on average.
+        burst: How many starts may be accepted back to back after a pause.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], rate: float, burst: float) -> None:
+        self.app = app
+        self.rate = rate
+        self.burst = burst
+        self._lock = threading.Lock()
+        self._tokens = burst
+        self._updated = time.monotonic()
+        self.accepted: Counter[str] = Counter()
+        self.throttled = 0
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one request: the control endpoints, a throttled start, or moto."""
+        path = environ.get("PATH_INFO", "")
+        if path == "/_bench/stats":
+            return self._json(start_response, self.stats())
+        if path == "/_bench/reset":
+            self.reset()
+            return self._json(start_response, {"reset": True})
+        if environ.get("HTTP_X_AMZ_TARGET") != _THROTTLED_TARGET:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        with self._lock:
+            allowed = self._take_token()
+            if not allowed:
+                self.throttled += 1
+        if not allowed:
+            start_response(
+                "400 Bad Request",
+                [
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("x-amzn-ErrorType", "LimitExceededException"),
+                    ("Content-Length", str(len(_THROTTLED_BODY))),
+                ],
+            )
+            return [_THROTTLED_BODY]
+        environ["wsgi.input"] = io.BytesIO(body)
+        captured: dict[str, str] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            captured["status"] = status
+            return start_response(status, headers, *args)
+
+        response = list(self.app(environ, capture))
+        if captured.get("status", "").startswith("200"):
+            name = json.loads(body or b"{}").get("MedicalTranscriptionJobName", "?")
+            with self._lock:
+                self.accepted[name] += 1
+                now = time.monotonic()
+                self.first = now if self.first is None else self.first
+                self.last = now
+        return response
+
+    def stats(self) -> dict[str, Any]:
+        """The counters, as served by ``/_bench/stats``."""
+        with self._lock:
+            return {
+                "accepted": dict(self.accepted),
+                "throttled": self.throttled,
+                "first": self.first,
+                "last": self.last,
+            }
+
+    def reset(self) -> None:
+        """Clear the counters and refill the bucket (``POST /moto-api/reset`` clears moto's state)."""
+        with self._lock:
+            self.accepted.clear()
+            self.throttled = 0
+            self.first = self.last = None
+            self._tokens = self.burst
+            self._updated = time.monotonic()
+
+    @staticmethod
+    def _json(start_response: StartResponse, body: object) -> list[bytes]:
+        data = json.dumps(body).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+
+class ThrottledMotoServer(ThreadedMotoServer):
+    """moto's threaded server with :class:`ThrottlingMiddleware` in front of its app."""
+
+    def __init__(self, rate: float, burst: float, port: int = 0) -> None:
+        super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
+        self.rate = rate
+        self.burst = burst
+
+    def _server_entry(self) -> None:
+        app = ThrottlingMiddleware(DomainDispatcherApplication(create_backend_app), self.rate, self.burst)
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+def main() -> None:
+    """Start the server, print its port, and serve until killed."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=25.0)
+    parser.add_argument("--burst", type=float, default=5.0)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    server = ThrottledMotoServer(args.rate, args.burst)
+    server.start()
+    print(f"PORT {server.get_host_and_port()[1]}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
