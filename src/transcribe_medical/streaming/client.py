@@ -1,0 +1,297 @@
+"""``client.streaming``: real-time medical transcription over the WebSocket API.
+
+:class:`StreamingClient` (sync) and :class:`AsyncStreamingClient` (asyncio) are reached as
+``TranscribeMedical(...).streaming`` and ``AsyncTranscribeMedical(...).streaming``. They take the
+facade's credentials (botocore's chain), Region, streaming endpoint, TLS and retry settings;
+each drives its own transport over the shared sans-I/O session, and neither wraps the other.
+
+Opening a stream is retried under the facade's retry policy (connection errors, throttling and
+5xx), each attempt with a freshly signed URL. A stream that has started is never retried: the
+audio already sent cannot be replayed here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, Awaitable, Callable, Generator, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from transcribe_medical import _limits
+from transcribe_medical._retry import call_with_retries, call_with_retries_async
+from transcribe_medical.models.enums import MediaEncoding
+from transcribe_medical.models.stream import StreamConfig
+from transcribe_medical.models.transcript import Transcript
+from transcribe_medical.streaming import _transport, async_client, sync_client
+from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio
+from transcribe_medical.streaming.presign import presign_url
+
+if TYPE_CHECKING:
+    from transcribe_medical._client import _ClientBase
+
+__all__ = ["AsyncStreamingClient", "AudioInput", "StreamingClient"]
+
+#: What ``transcribe()`` accepts: a path, ``"-"`` (stdin), bytes, an iterable or async iterable
+#: of bytes, or an :class:`~transcribe_medical.streaming.audio.AudioSource`.
+AudioInput: TypeAlias = (
+    str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[bytes] | AsyncIterable[bytes] | AudioSource
+)
+
+_PCM_SAMPLE_BYTES = 2
+
+
+class _StreamingBase:
+    """What both clients share: signing, and combining the config with the audio."""
+
+    def __init__(self, facade: _ClientBase) -> None:
+        self._facade = facade
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._facade!r})"
+
+    def presigned_url(self, config: StreamConfig) -> str:
+        """A presigned URL for ``config`` (valid 300 s). It is a secret: do not log it.
+
+        Raises:
+            CredentialsError: No usable credentials.
+            ValidationError: No Region, a refused endpoint, or an incomplete config.
+        """
+        return presign_url(
+            self._facade.credentials(),
+            self._facade.region_name,
+            config,
+            endpoint=self._facade.config.resolved_streaming_endpoint(),
+        )
+
+    @staticmethod
+    def _ready(config: StreamConfig) -> StreamConfig:
+        config = config.with_session_id()
+        config.to_query()  # refuses a config without encoding or rate before any network call
+        return config
+
+    @staticmethod
+    def _prepare(audio: AudioInput, config: StreamConfig, realtime: bool) -> tuple[AudioSource, StreamConfig, Pacer]:
+        if isinstance(audio, str | os.PathLike) and os.fspath(audio) != "-":
+            # A file says its own format; explicit values must agree (checked by for_audio).
+            source = open_audio(audio)
+        else:
+            source = open_audio(
+                audio,
+                sample_rate=config.sample_rate,
+                media_encoding=config.media_encoding,
+                channels=_limits.STREAM_CHANNELS if config.channel_identification else None,
+            )
+        audio_format = source.format
+        if audio_format is not None:
+            config = config.for_audio(audio_format.media_encoding, audio_format.sample_rate, audio_format.channels)
+        config = _StreamingBase._ready(config)
+        pacer = Pacer.for_source(source, realtime=realtime)
+        if realtime and not pacer.enabled and config.media_encoding is MediaEncoding.PCM:
+            assert config.sample_rate is not None  # _ready() checked it
+            channels = _limits.STREAM_CHANNELS if config.channel_identification else 1
+            pacer = Pacer(config.sample_rate * channels * _PCM_SAMPLE_BYTES, realtime=True)
+        return source, config, pacer
+
+
+class StreamingClient(_StreamingBase):
+    """Real-time streaming, synchronous: ``TranscribeMedical(...).streaming``.
+
+    Example:
+        >>> client = TranscribeMedical(region_name="us-east-1")             # doctest: +SKIP
+        >>> config = StreamConfig(specialty="CARDIOLOGY", type="DICTATION")
+        >>> transcript = client.streaming.transcribe_file("visit.wav", config)  # doctest: +SKIP
+    """
+
+    def connect(self, config: StreamConfig) -> sync_client.StreamConnection:
+        """Open a live session; send audio yourself, then iterate the events.
+
+        Args:
+            config: The stream's parameters, with ``media_encoding`` and ``sample_rate`` set.
+
+        Returns:
+            The connected session (a context manager).
+
+        Raises:
+            ValidationError: The config is incomplete or the endpoint is refused.
+            CredentialsError: No usable credentials, or the handshake was refused (HTTP 403).
+            ServiceError: The handshake was refused with another status.
+            ConnectionError: The endpoint could not be reached (after retries).
+            TimeoutError: The handshake took too long (after retries).
+        """
+        return self._open(self._ready(config))
+
+    def _open(self, config: StreamConfig) -> sync_client.StreamConnection:
+        settings = self._facade.config
+
+        def attempt() -> sync_client.StreamConnection:
+            return sync_client.open_connection(
+                self.presigned_url(config),
+                config,
+                verify=settings.verify,
+                open_timeout=settings.connect_timeout,
+                read_timeout=settings.read_timeout,
+            )
+
+        return call_with_retries(settings.retry, _transport.OPERATION, attempt)
+
+    def transcribe(
+        self,
+        audio: AudioInput,
+        config: StreamConfig,
+        *,
+        realtime: bool = True,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], object] | None = None,
+    ) -> sync_client.Transcription:
+        """Stream ``audio`` and iterate the service's events as they come.
+
+        Args:
+            audio: A WAV/FLAC/Ogg-Opus path, ``"-"`` for raw audio on stdin, bytes, an iterable of
+                byte chunks, or an AudioSource.
+            config: The stream's parameters; encoding and rate are taken from a file's header.
+            realtime: Send at the audio's own pace, as AWS advises; ``False`` sends as fast as the
+                connection accepts.
+            clock: Monotonic clock for pacing (tests and simulations).
+            sleep: How to wait between chunks (tests and simulations).
+
+        Returns:
+            An iterator of :class:`~transcribe_medical.TranscriptEvent` (also a context manager)
+            with ``.transcript`` and ``.session_id``.
+
+        Raises:
+            AudioFormatError: The audio is unsupported or does not fit the config (e.g. two
+                channels without channel identification).
+            ValidationError, CredentialsError, ServiceError, ConnectionError, TimeoutError: As for
+                :meth:`connect`, and while iterating.
+        """
+        source, ready, pacer = self._prepare(audio, config, realtime)
+        connection = self._open(ready)
+        return sync_client.Transcription(connection, source, pacer, clock=clock, sleep=sleep)
+
+    def transcribe_file(
+        self, path: str | os.PathLike[str], config: StreamConfig, *, realtime: bool = True
+    ) -> Transcript:
+        """Stream an audio file and return its transcript (final results only).
+
+        Args:
+            path: A WAV (PCM16), FLAC or Ogg-Opus file, or ``"-"`` for raw audio on stdin.
+            config: The stream's parameters.
+            realtime: Send at the audio's own pace (``False``: as fast as allowed).
+
+        Returns:
+            The assembled :class:`~transcribe_medical.Transcript`.
+        """
+        with self.transcribe(Path(path) if path != "-" else "-", config, realtime=realtime) as events:
+            for _ in events:
+                pass
+            return events.transcript
+
+
+class _AsyncConnecting:
+    """``connect()``'s result: await it, or use it with ``async with``."""
+
+    def __init__(self, opener: Callable[[], Awaitable[async_client.AsyncStreamConnection]]) -> None:
+        self._opener = opener
+        self._connection: async_client.AsyncStreamConnection | None = None
+
+    def __await__(self) -> Generator[Any, None, async_client.AsyncStreamConnection]:
+        return self._opener().__await__()
+
+    async def __aenter__(self) -> async_client.AsyncStreamConnection:
+        self._connection = await self._opener()
+        return self._connection
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+
+
+class AsyncStreamingClient(_StreamingBase):
+    """Real-time streaming, asyncio: ``AsyncTranscribeMedical(...).streaming``.
+
+    Example:
+        >>> async with AsyncTranscribeMedical(region_name="us-east-1") as client:   # doctest: +SKIP
+        ...     async for event in client.streaming.transcribe("visit.wav", config):
+        ...         ...
+    """
+
+    def connect(self, config: StreamConfig) -> _AsyncConnecting:
+        """Open a live session: ``async with client.streaming.connect(config) as stream``.
+
+        Args:
+            config: The stream's parameters, with ``media_encoding`` and ``sample_rate`` set.
+
+        Returns:
+            An awaitable async context manager giving the connected
+            :class:`~transcribe_medical.streaming.async_client.AsyncStreamConnection`.
+
+        Raises:
+            ValidationError: The config is incomplete (raised here, before connecting).
+            CredentialsError, ServiceError, ConnectionError, TimeoutError: When connecting.
+        """
+        ready = self._ready(config)
+        return _AsyncConnecting(lambda: self._open(ready))
+
+    async def _open(self, config: StreamConfig) -> async_client.AsyncStreamConnection:
+        settings = self._facade.config
+
+        async def attempt() -> async_client.AsyncStreamConnection:
+            return await async_client.open_connection(
+                self.presigned_url(config),
+                config,
+                verify=settings.verify,
+                open_timeout=settings.connect_timeout,
+                read_timeout=settings.read_timeout,
+            )
+
+        return await call_with_retries_async(settings.retry, _transport.OPERATION, attempt)
+
+    def transcribe(
+        self,
+        audio: AudioInput,
+        config: StreamConfig,
+        *,
+        realtime: bool = True,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+    ) -> async_client.AsyncTranscription:
+        """Stream ``audio`` and ``async for`` the service's events as they come.
+
+        The audio is opened and checked at once; the connection opens on ``async with`` or on
+        the first ``async for`` step.
+
+        Args:
+            audio: As for :meth:`StreamingClient.transcribe`; async iterables of bytes too.
+            config: The stream's parameters; encoding and rate are taken from a file's header.
+            realtime: Send at the audio's own pace; ``False`` sends as fast as allowed.
+            clock: Monotonic clock for pacing (default: the event loop's).
+            sleep: How to wait between chunks (default :func:`asyncio.sleep`).
+
+        Returns:
+            An async iterator of TranscriptEvents (also an async context manager) with
+            ``.transcript`` and ``.session_id``.
+        """
+        source, ready, pacer = self._prepare(audio, config, realtime)
+
+        async def opener() -> tuple[async_client.AsyncStreamConnection, AudioSource, Pacer]:
+            return await self._open(ready), source, pacer
+
+        return async_client.AsyncTranscription(opener, clock=clock, sleep=sleep)
+
+    async def transcribe_file(
+        self, path: str | os.PathLike[str], config: StreamConfig, *, realtime: bool = True
+    ) -> Transcript:
+        """Stream an audio file and return its transcript (final results only).
+
+        Args:
+            path: A WAV (PCM16), FLAC or Ogg-Opus file, or ``"-"`` for raw audio on stdin.
+            config: The stream's parameters.
+            realtime: Send at the audio's own pace (``False``: as fast as allowed).
+        """
+        async with self.transcribe(Path(path) if path != "-" else "-", config, realtime=realtime) as events:
+            async for _ in events:
+                pass
+            return events.transcript
