@@ -1,0 +1,88 @@
+"""What the batch commands share: the client from the connection options, rows, the spinner."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from transcribe_medical.cli.options import TableFormat
+from transcribe_medical.cli.output import print_json, print_table, stderr
+
+if TYPE_CHECKING:
+    from transcribe_medical._client import TranscribeMedical
+    from transcribe_medical.models.batch import (
+        JobSummary,
+        MedicalTranscriptionJob,
+        MedicalVocabulary,
+        VocabularySummary,
+    )
+
+JOB_COLUMNS = ("name", "status", "specialty", "type", "creation_time", "completion_time", "failure_reason")
+VOCABULARY_COLUMNS = ("name", "state", "language_code", "last_modified_time", "failure_reason")
+
+
+def make_client(region: str | None, profile: str | None, endpoint_url: str | None) -> TranscribeMedical:
+    """The facade for ``--region``, ``--profile`` and ``--endpoint-url`` (None: botocore's chain)."""
+    from transcribe_medical._client import TranscribeMedical
+
+    return TranscribeMedical(region_name=region, profile_name=profile, endpoint_url=endpoint_url)
+
+
+def _row(model: Any) -> dict[str, Any]:
+    row: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
+    return row
+
+
+def show_jobs(
+    jobs: list[MedicalTranscriptionJob] | list[JobSummary], output_format: TableFormat, *, single: bool = False
+) -> None:
+    """Print jobs (or job summaries) as a table or JSON on stdout."""
+    rows = [_row(job) for job in jobs]
+    if output_format is TableFormat.json:
+        print_json(rows[0] if single and rows else rows)
+    else:
+        columns = list(JOB_COLUMNS)
+        if single:
+            columns += ["media_uri", "transcript_uri"]
+        print_table(rows, columns, title="Medical transcription jobs")
+
+
+def show_vocabularies(
+    vocabularies: list[MedicalVocabulary] | list[VocabularySummary],
+    output_format: TableFormat,
+    *,
+    single: bool = False,
+) -> None:
+    """Print vocabularies as a table or JSON on stdout."""
+    rows = [_row(vocabulary) for vocabulary in vocabularies]
+    if output_format is TableFormat.json:
+        print_json(rows[0] if single and rows else rows)
+    else:
+        print_table(rows, list(VOCABULARY_COLUMNS), title="Medical vocabularies")
+
+
+class Spinner:
+    """A status line on stderr while waiting, shown only when a person is watching (a terminal)."""
+
+    def __init__(self) -> None:
+        self._status: Any = None
+
+    def update(self, text: str) -> None:
+        """Replace the status text."""
+        if self._status is not None:
+            self._status.update(text)
+
+    @contextmanager
+    def running(self, text: str) -> Iterator[Spinner]:
+        """Show the spinner for the duration of the ``with`` block."""
+        if not sys.stderr.isatty():
+            yield self
+            return
+        with stderr.status(text) as status:
+            self._status = status
+            try:
+                yield self
+            finally:
+                self._status = None
