@@ -1,0 +1,61 @@
+"""A local emulator of Amazon Transcribe Medical (streaming + batch), for demos and tests.
+
+Example:
+    >>> from transcribe_medical.local import LocalTranscribeMedical
+    >>> from transcribe_medical import StreamConfig
+    >>> with LocalTranscribeMedical() as emu:                      # doctest: +SKIP
+    ...     transcript = emu.client().streaming.transcribe_file("visit.wav", StreamConfig())
+
+Importing this package needs only the base install; starting the batch side needs moto's server
+and the default recognizer needs pocketsphinx (``pip install "transcribe-medical[local]"``).
+See ``docs/emulator.md`` for what is emulated faithfully and what is simplified (speaker labels:
+:mod:`~transcribe_medical.local.speakers`; PHI: :mod:`~transcribe_medical.local.phi`).
+"""
+
+from __future__ import annotations
+
+from transcribe_medical.local.emulator import (
+    DEFAULT_CREDENTIALS,
+    INSTALL_HINT,
+    LocalTranscribeMedical,
+    local_extra_missing,
+)
+from transcribe_medical.local.recognizers import (
+    PocketSphinxRecognizer,
+    RecognizedWord,
+    Recognizer,
+    RecognizerSession,
+    ScriptedRecognizer,
+)
+from transcribe_medical.local.sigv4_verifier import EmulatorCredentials, SignatureRejected
+from transcribe_medical.local.stream_parameters import ParameterError, StreamParameters
+from transcribe_medical.local.streaming_server import FaultPlan, StreamingServer
+
+__all__ = [
+    "DEFAULT_CREDENTIALS",
+    "INSTALL_HINT",
+    "EmulatorCredentials",
+    "FaultPlan",
+    "LocalTranscribeMedical",
+    "ParameterError",
+    "PocketSphinxRecognizer",
+    "RecognizedWord",
+    "Recognizer",
+    "RecognizerSession",
+    "ScriptedRecognizer",
+    "SignatureRejected",
+    "StreamParameters",
+    "StreamingServer",
+    "local_extra_missing",
+    "sample_dictation",
+]
+
+
+def sample_dictation() -> tuple[str, str]:
+    """The bundled sample: the path of ``sample_dictation.wav`` (16 kHz mono) and its reference text."""
+    from importlib.resources import files
+
+    data = files("transcribe_medical.local") / "data"
+    wav = data / "sample_dictation.wav"
+    text = (data / "sample_dictation.txt").read_text(encoding="utf-8").strip()
+    return str(wav), text

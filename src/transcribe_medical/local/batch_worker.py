@@ -1,0 +1,430 @@
+"""The emulator's batch side: transcribe each medical job moto accepts, as the service would.
+
+When ``StartMedicalTranscriptionJob`` reaches the emulated endpoint, :mod:`moto_patches
+<transcribe_medical.local.moto_patches>` hands the job to :class:`BatchWorker`, which in a worker
+thread:
+
+1. marks it ``IN_PROGRESS`` and reads ``Media.MediaFileUri`` from the emulated S3
+   (``s3://bucket/key`` or an ``https://`` S3 URL); a missing object fails the job;
+2. decodes the audio: WAV with 16-bit PCM always, FLAC and Ogg only when the optional
+   ``soundfile`` package is installed; anything else fails with ``Unsupported media format``.
+   The sample rate must be 16000-48000 Hz (``Invalid sample rate for audio file``) and match
+   ``MediaSampleRateHertz`` if given; ``MediaFormat`` must match the file; at most 2 channels;
+3. transcribes it with the emulator's recognizer (each channel on its own with
+   ``ChannelIdentification``, else the channels mixed), speakers labelled by
+   :mod:`~transcribe_medical.local.speakers` and PHI by :mod:`~transcribe_medical.local.phi`;
+4. writes AWS's medical transcript JSON (:func:`build_batch_output`) to ``OutputBucketName`` /
+   ``OutputKey`` (``medical/<job>.json`` by default; a key ending in ``.json`` is the object, any
+   other key is a folder), sets ``TranscriptFileUri`` and completes the job.
+
+With ``ShowAlternatives`` the file has ``segments`` with a single alternative each: the
+recognizer gives one hypothesis (the service may also return fewer than ``MaxAlternatives``).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import unquote, urlsplit
+
+from transcribe_medical import _limits
+from transcribe_medical._logging import get_logger
+from transcribe_medical.local.moto_patches import JobHandle, MediaNotFound, register_listener, unregister_listener
+from transcribe_medical.local.phi import find_phi
+from transcribe_medical.local.results import FinalWord, final_words, join_items
+from transcribe_medical.local.speakers import SpeakerTracker
+from transcribe_medical.local.transcriber import ChannelTranscriber
+
+if TYPE_CHECKING:
+    from transcribe_medical.local.recognizers.interface import Recognizer
+
+__all__ = ["BatchWorker", "DecodedAudio", "JobFailed", "Utterance", "build_batch_output", "decode_media", "output_key"]
+
+_log = get_logger("local.batch")
+
+_CHUNK_S: Final = 0.5
+_S3_HOST_SUFFIXES: Final = (".amazonaws.com",)
+REASON_UNSUPPORTED: Final = "Unsupported media format"
+REASON_FORMAT_MISMATCH: Final = "The media format provided does not match the detected media format"
+REASON_RATE_INVALID: Final = "Invalid sample rate for audio file"
+REASON_RATE_MISMATCH: Final = "The sample rate provided does not match the detected sample rate"
+REASON_CHANNELS: Final = "Invalid number of channels: number of channels too large"
+REASON_MEDIA_MISSING: Final = (
+    "The S3 URI that you provided can't be accessed. Make sure that you have read permission and that the "
+    "object exists, then try your request again."
+)
+
+
+class JobFailed(Exception):
+    """The job must end FAILED; ``str()`` is its ``FailureReason``."""
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Audio as the worker transcribes it: interleaved PCM16 little-endian."""
+
+    media_format: str
+    sample_rate: int
+    channels: int
+    pcm16: bytes
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One final utterance of a job's transcript."""
+
+    channel: int
+    speaker: int | None
+    words: tuple[FinalWord, ...]
+
+    @property
+    def start(self) -> float:
+        """Start of the first word, seconds."""
+        return self.words[0].start
+
+    @property
+    def end(self) -> float:
+        """End of the last word, seconds."""
+        return self.words[-1].end
+
+
+def parse_media_uri(uri: str) -> tuple[str, str]:
+    """``(bucket, key)`` of an ``s3://`` URI or an ``https://`` S3 URL (path or virtual-host style).
+
+    Raises:
+        JobFailed: The URI names no S3 object.
+    """
+    parts = urlsplit(uri)
+    if parts.scheme == "s3" and parts.netloc and parts.path.strip("/"):
+        return parts.netloc, unquote(parts.path.lstrip("/"))
+    host = parts.hostname or ""
+    if parts.scheme in ("http", "https") and host.endswith(_S3_HOST_SUFFIXES):
+        if host.startswith(("s3.", "s3-")):
+            bucket, _, key = parts.path.lstrip("/").partition("/")
+        else:
+            bucket, key = host.split(".s3", 1)[0], parts.path.lstrip("/")
+        if bucket and key:
+            return bucket, unquote(key)
+    raise JobFailed(REASON_MEDIA_MISSING)
+
+
+def output_key(job_name: str, key: str | None) -> str:
+    """Where the transcript goes in the output bucket (reference §1.10)."""
+    if not key:
+        return f"medical/{job_name}.json"
+    if key.endswith(".json"):
+        return key
+    if key.endswith("/"):
+        return f"{key}{job_name}.json"
+    return f"{key}/{job_name}.json"
+
+
+def _detect_format(data: bytes) -> str | None:
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if data[:4] == b"fLaC":
+        return "flac"
+    if data[:4] == b"OggS":
+        return "ogg"
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "mp3"
+    if data[4:8] == b"ftyp":
+        return "mp4"
+    if data[:4] == b"\x1aE\xdf\xa3":
+        return "webm"
+    if data[:6] == b"#!AMR\n":
+        return "amr"
+    return None
+
+
+def decode_media(data: bytes, *, declared_format: str | None = None, declared_rate: int | None = None) -> DecodedAudio:
+    """Decode a media file the way the emulator's worker does.
+
+    Raises:
+        JobFailed: With the ``FailureReason`` the service would give.
+    """
+    detected = _detect_format(data)
+    if declared_format and detected and declared_format != detected and not (
+        {declared_format, detected} <= {"mp4", "m4a"}
+    ):
+        raise JobFailed(REASON_FORMAT_MISMATCH)
+    if detected == "wav":
+        audio = _decode_wav(data)
+    elif detected in ("flac", "ogg"):
+        audio = _decode_soundfile(data, detected)
+    else:
+        raise JobFailed(f"{REASON_UNSUPPORTED}: the local emulator reads 16-bit PCM WAV, and FLAC/Ogg "
+                        "when the soundfile package is installed")
+    if not _limits.SAMPLE_RATE_MIN <= audio.sample_rate <= _limits.SAMPLE_RATE_MAX:
+        raise JobFailed(f"{REASON_RATE_INVALID}: {audio.sample_rate} Hz; medical jobs take "
+                        f"{_limits.SAMPLE_RATE_MIN}-{_limits.SAMPLE_RATE_MAX} Hz")
+    if declared_rate is not None and declared_rate != audio.sample_rate:
+        raise JobFailed(f"{REASON_RATE_MISMATCH} ({declared_rate} vs {audio.sample_rate} Hz)")
+    if audio.channels > _limits.STREAM_CHANNELS:
+        raise JobFailed(REASON_CHANNELS)
+    return audio
+
+
+def _decode_wav(data: bytes) -> DecodedAudio:
+    from transcribe_medical.streaming._wav import WAVE_FORMAT_PCM, ContainerError, parse_wav
+
+    try:
+        info = parse_wav(io.BytesIO(data), len(data))
+    except ContainerError as error:
+        raise JobFailed(f"{REASON_UNSUPPORTED}: {error}") from None
+    if info.format_tag != WAVE_FORMAT_PCM or info.bits_per_sample != 16 or info.channels < 1:
+        raise JobFailed(f"{REASON_UNSUPPORTED}: the local emulator reads WAV files of 16-bit PCM only")
+    pcm = data[info.data_offset : info.data_offset + info.data_length]
+    return DecodedAudio("wav", info.sample_rate, info.channels, pcm)
+
+
+def _decode_soundfile(data: bytes, media_format: str) -> DecodedAudio:
+    try:
+        soundfile = importlib.import_module("soundfile")
+    except (ImportError, OSError):
+        raise JobFailed(f"{REASON_UNSUPPORTED}: the local emulator decodes {media_format} only when the "
+                        "soundfile package is installed (pip install soundfile)") from None
+    try:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
+    except Exception:
+        raise JobFailed(f"{REASON_UNSUPPORTED}: the {media_format} file could not be decoded") from None
+    return DecodedAudio(media_format, int(rate), int(samples.shape[1]), bytes(samples.astype("<i2").tobytes()))
+
+
+def _number(value: float, places: int) -> str:
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def build_batch_output(
+    job_name: str,
+    account_id: str,
+    utterances: Sequence[Utterance],
+    *,
+    speaker_labels: bool = False,
+    channel_identification: bool = False,
+    channels: int = 1,
+    alternatives: bool = False,
+    identify_phi: bool = False,
+) -> dict[str, Any]:
+    """Build a medical transcript file as AWS writes it (reference §2).
+
+    Numbers are strings (times with up to 3 decimals, confidences up to 4); punctuation items have
+    no times and confidence ``"0.0"``; ``speaker_labels``, ``channel_labels``, ``segments``
+    (alternatives) and camelCase PHI ``entities`` appear when asked for.
+    """
+    ordered = sorted(utterances, key=lambda u: (u.start, u.channel))
+    items: list[dict[str, Any]] = []
+    text_parts: list[tuple[str, bool]] = []
+    per_channel: dict[int, list[dict[str, Any]]] = {index: [] for index in range(channels)}
+
+    def item_dicts(utterance: Utterance) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = []
+        label = {"channel_label": f"ch_{utterance.channel}"} if channel_identification else {}
+        for word in utterance.words:
+            result.append({"start_time": _number(word.start, 3), "end_time": _number(word.end, 3), **label,
+                           "alternatives": [{"confidence": _number(word.confidence, 4), "content": word.content}],
+                           "type": "pronunciation"})
+            if word.punctuation:
+                result.append({**label, "alternatives": [{"confidence": "0.0", "content": word.punctuation}],
+                               "type": "punctuation"})
+        return result
+
+    for utterance in ordered:
+        these = item_dicts(utterance)
+        items.extend(these)
+        per_channel.setdefault(utterance.channel, []).extend(these)
+        for word in utterance.words:
+            text_parts.append((word.content, False))
+            if word.punctuation:
+                text_parts.append((word.punctuation, True))
+
+    results: dict[str, Any] = {"transcripts": [{"transcript": join_items(text_parts)}]}
+    if speaker_labels:
+        segments = []
+        for utterance in ordered:
+            label = f"spk_{utterance.speaker or 0}"
+            segments.append({
+                "start_time": _number(utterance.start, 3),
+                "speaker_label": label,
+                "end_time": _number(utterance.end, 3),
+                "items": [{"start_time": _number(w.start, 3), "speaker_label": label, "end_time": _number(w.end, 3)}
+                          for w in utterance.words],
+            })
+        speakers = len({u.speaker or 0 for u in ordered}) or 1
+        results["speaker_labels"] = {"speakers": speakers, "segments": segments}
+    if channel_identification:
+        results["channel_labels"] = {
+            "channels": [{"channel_label": f"ch_{index}", "items": per_channel[index]}
+                         for index in sorted(per_channel)],
+            "number_of_channels": channels,
+        }
+    if alternatives:
+        alternative_segments = []
+        for utterance in ordered:
+            alt_items: list[dict[str, Any]] = []
+            parts: list[tuple[str, bool]] = []
+            for word in utterance.words:
+                alt_items.append({"start_time": _number(word.start, 3), "confidence": _number(word.confidence, 4),
+                                  "end_time": _number(word.end, 3), "type": "pronunciation", "content": word.content})
+                parts.append((word.content, False))
+                if word.punctuation:
+                    alt_items.append({"confidence": "0.0", "type": "punctuation", "content": word.punctuation})
+                    parts.append((word.punctuation, True))
+            alternative_segments.append({
+                "start_time": _number(utterance.start, 3),
+                "end_time": _number(utterance.end, 3),
+                "alternatives": [{"transcript": join_items(parts), "items": alt_items}],
+            })
+        results["segments"] = alternative_segments
+    results["items"] = items
+    if identify_phi:
+        entities = []
+        for utterance in ordered:
+            words = utterance.words
+            for span in find_phi([w.content for w in words]):
+                chosen = words[span.start : span.end]
+                entities.append({
+                    "startTime": chosen[0].start,
+                    "endTime": chosen[-1].end,
+                    "category": "PHI",
+                    "content": " ".join(w.content for w in chosen),
+                    "confidence": min(w.confidence for w in chosen),
+                })
+        results["entities"] = entities
+    return {"jobName": job_name, "accountId": account_id, "results": results, "status": "COMPLETED"}
+
+
+def transcribe_audio(
+    audio: DecodedAudio,
+    recognizer: Recognizer,
+    *,
+    channel_identification: bool,
+    speaker_labels: bool,
+    max_speakers: int,
+) -> list[Utterance]:
+    """Recognize decoded audio into final utterances (one channel at a time)."""
+    from transcribe_medical.local.recognizers.pcm import mix_to_mono, split_channels
+
+    if channel_identification and audio.channels > 1:
+        tracks = split_channels(audio.pcm16, audio.channels)
+    else:
+        tracks = [mix_to_mono(audio.pcm16, audio.channels) if audio.channels > 1 else audio.pcm16]
+    chunk = int(audio.sample_rate * _CHUNK_S) * 2
+    utterances: list[Utterance] = []
+    for channel, track in enumerate(tracks):
+        tracker = SpeakerTracker(max_speakers) if speaker_labels else None
+        transcriber = ChannelTranscriber(recognizer.new_session(audio.sample_rate), audio.sample_rate,
+                                         speakers=tracker, partials=False)
+        try:
+            updates = []
+            for start in range(0, len(track), chunk):
+                updates.extend(transcriber.accept(track[start : start + chunk]))
+            updates.extend(transcriber.finish())
+        finally:
+            transcriber.close()
+        for update in updates:
+            if update.words:
+                utterances.append(Utterance(channel, update.speaker, tuple(final_words(update.words))))
+    return utterances
+
+
+class BatchWorker:
+    """Runs emulated medical jobs in background threads (see the module notes).
+
+    Example:
+        >>> worker = BatchWorker(lambda: ScriptedRecognizer("no acute distress"))  # doctest: +SKIP
+        >>> worker.start()  # doctest: +SKIP
+    """
+
+    def __init__(self, recognizer: Callable[[], Recognizer], *, max_workers: int = 2) -> None:
+        """Create a worker.
+
+        Args:
+            recognizer: Returns the recognizer to use (called per job, so it can be made lazily).
+            max_workers: Jobs transcribed at once.
+        """
+        self._recognizer = recognizer
+        self._max_workers = max_workers
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._futures: set[concurrent.futures.Future[None]] = set()
+        self.jobs_run = 0
+
+    def start(self) -> None:
+        """Start receiving jobs from the patched moto."""
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(self._max_workers, thread_name_prefix="emulator-batch")
+            register_listener(self._on_job)
+
+    def stop(self) -> None:
+        """Stop receiving jobs; jobs in progress finish first."""
+        unregister_listener(self._on_job)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Wait until every job received so far has finished (for tests)."""
+        concurrent.futures.wait(list(self._futures), timeout=timeout)
+
+    def _on_job(self, handle: JobHandle) -> None:
+        if self._pool is None:
+            handle.fail("Internal failure: the emulator's batch worker is stopped.")
+            return
+        future = self._pool.submit(self.run_job, handle)
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
+
+    def run_job(self, handle: JobHandle) -> None:
+        """Transcribe one job and complete or fail it (runs in a worker thread)."""
+        request = handle.request
+        handle.mark_in_progress()
+        try:
+            bucket, key = parse_media_uri(request.media_uri)
+            try:
+                data = handle.read_object(bucket, key)
+            except MediaNotFound:
+                raise JobFailed(REASON_MEDIA_MISSING) from None
+            audio = decode_media(data, declared_format=request.media_format, declared_rate=request.sample_rate)
+            handle.set_detected_media(audio.media_format, audio.sample_rate)
+            settings = request.settings
+            channel_identification = bool(settings.get("ChannelIdentification")) and audio.channels > 1
+            speaker_labels = bool(settings.get("ShowSpeakerLabels"))
+            max_speakers = 1 if request.type == "DICTATION" else int(settings.get("MaxSpeakerLabels") or 2)
+            utterances = transcribe_audio(
+                audio,
+                self._recognizer(),
+                channel_identification=channel_identification,
+                speaker_labels=speaker_labels,
+                max_speakers=max_speakers,
+            )
+            output = build_batch_output(
+                request.job_name,
+                request.account_id,
+                utterances,
+                speaker_labels=speaker_labels,
+                channel_identification=channel_identification,
+                channels=audio.channels if channel_identification else 1,
+                alternatives=bool(settings.get("ShowAlternatives")),
+                identify_phi=request.content_identification_type == "PHI",
+            )
+            target = output_key(request.job_name, request.output_key)
+            try:
+                handle.complete(request.output_bucket, target, json.dumps(output, indent=2).encode())
+            except MediaNotFound:
+                raise JobFailed(
+                    f"The output bucket {request.output_bucket} can't be accessed. Make sure that it exists and "
+                    "that you have write permission, then try your request again."
+                ) from None
+            self.jobs_run += 1
+        except JobFailed as failed:
+            _log.info("emulated job failed: %s", failed)
+            handle.fail(str(failed))
+        except Exception:
+            _log.exception("the emulator failed a batch job")
+            handle.fail("Internal failure: the emulator could not transcribe the media.")
