@@ -1,8 +1,10 @@
 """Run the documentation's runnable examples, so the docs cannot drift from the code.
 
-Convention: a fenced ``python`` block directly preceded by the line ``<!-- run -->`` is runnable.
-Each runnable block is self-contained and runs on its own, in a fresh namespace, in a temporary
-working directory, with the test suite's environment (fake credentials, loopback only).
+Convention: a fenced ``python`` block directly preceded by the line ``<!-- run -->`` (with the
+block's indentation, inside tabs and admonitions) is runnable. Each runnable block is
+self-contained and runs on its own, in a fresh namespace, in a temporary working directory, with
+the test suite's environment (fake credentials, loopback only). A block that shows a pytest test
+defines ``test_*`` functions: those that take no arguments are then called, as pytest would.
 
 A block may name the pytest fixtures it needs: ``<!-- run: emulator -->`` runs it with the
 ``emulator`` fixture started and its ``AWS_*`` variables exported, so the block can build
@@ -17,7 +19,10 @@ has) and are only checked to be valid Python.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
+import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +30,10 @@ import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
+# Blocks may be indented (inside tabs and admonitions); the marker then has the same indent.
 _BLOCK = re.compile(
-    r"^(?P<marker><!--\s*run(?::\s*(?P<fixtures>[\w ,-]+))?\s*-->\n)?"
-    r"```(?:python|py)[^\n]*\n(?P<code>.*?)^```",
+    r"^(?P<indent>[ \t]*)(?P<marker><!--\s*run(?::\s*(?P<fixtures>[\w ,-]+))?\s*-->\n(?P=indent))?"
+    r"```(?:python|py)[^\n]*\n(?P<code>.*?)^(?P=indent)```",
     re.MULTILINE | re.DOTALL,
 )
 
@@ -53,14 +59,12 @@ def _examples() -> list[Example]:
         text = path.read_text(encoding="utf-8")
         page = path.relative_to(DOCS).as_posix()
         for match in _BLOCK.finditer(text):
-            fixtures = tuple(
-                name for name in re.split(r"[\s,]+", match.group("fixtures") or "") if name
-            )
+            fixtures = tuple(name for name in re.split(r"[\s,]+", match.group("fixtures") or "") if name)
             examples.append(
                 Example(
                     page=page,
                     line=text.count("\n", 0, match.start("code")) + 1,
-                    code=match.group("code"),
+                    code=textwrap.dedent(match.group("code")),
                     runnable=match.group("marker") is not None,
                     fixtures=fixtures,
                 )
@@ -95,4 +99,21 @@ def test_runnable_example(
             pytest.skip(f"fixture {name!r} is not available")
     monkeypatch.chdir(tmp_path)
     code = compile(example.code, example.id, "exec")
-    exec(code, {"__name__": "__docs_example__"})
+    namespace: dict[str, object] = {"__name__": "__docs_example__"}
+    exec(code, namespace)
+    for name, value in list(namespace.items()):
+        if name.startswith("test_") and callable(value) and not _required_parameters(value):
+            value()
+
+
+def _required_parameters(function: Callable[..., object]) -> list[str]:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return []
+    return [
+        name
+        for name, parameter in signature.parameters.items()
+        if parameter.default is parameter.empty
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
