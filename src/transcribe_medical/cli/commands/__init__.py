@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import importlib
 
-_COMMAND_MODULES = ("specialties", "jobs", "vocab", "transcribe", "stream", "serve", "demo", "convert")
+_COMMAND_MODULES = (
+    "specialties",
+    "jobs",
+    "bulk",
+    "vocab",
+    "transcribe",
+    "stream",
+    "serve",
+    "demo",
+    "convert",
+    "review",
+)
 
 for _name in _COMMAND_MODULES:
     try:

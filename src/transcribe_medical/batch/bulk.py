@@ -1,0 +1,263 @@
+"""Bulk submission: many jobs, bounded concurrency, a steady request rate, nothing lost or doubled.
+
+:func:`submit_many` (``client.jobs.submit_many``) starts a list of jobs with at most
+``max_concurrency`` requests in flight and at most ``rate`` requests per second (a token bucket).
+Throttling and 5xx are retried with the shared backoff policy. With a state file it is resumable:
+
+* before each StartMedicalTranscriptionJob the job is recorded as ``starting``, after it as
+  ``submitted`` (or ``failed``), each durably;
+* a re-run skips ``submitted``/``completed`` jobs, and asks the service about ``starting`` ones
+  (GetMedicalTranscriptionJob) instead of sending them again;
+* a ``ConflictException`` for a job that exists with the same media counts as done.
+
+So a crash at any point, followed by a re-run, submits nothing twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from transcribe_medical._config import RetryPolicy
+from transcribe_medical._exceptions import (
+    ConflictError,
+    ConnectionError,
+    NotFoundError,
+    TimeoutError,
+    TranscribeMedicalError,
+    ValidationError,
+)
+from transcribe_medical._logging import get_logger
+from transcribe_medical._retry import call_with_retries
+from transcribe_medical.batch.bulk_state import StateStore
+from transcribe_medical.batch.manifest import job_fingerprint
+from transcribe_medical.batch.rate_limit import TokenBucket
+from transcribe_medical.models.batch import StartJobRequest
+from transcribe_medical.models.enums import JobStatus
+
+if TYPE_CHECKING:
+    from transcribe_medical.batch.jobs import Jobs
+    from transcribe_medical.models.batch import MedicalTranscriptionJob
+
+__all__ = ["BULK_RETRY_POLICY", "BulkProgress", "BulkResult", "submit_many"]
+
+_log = get_logger("bulk")
+
+#: Bulk runs outlast short bursts of throttling: more attempts and a longer budget per job.
+BULK_RETRY_POLICY = RetryPolicy(max_attempts=8, initial_backoff=0.5, max_backoff=8.0, max_elapsed=300.0)
+
+#: Called as ``progress(event, job_name)`` with event in "submitted", "skipped", "completed", "failed".
+BulkProgress = Callable[[str, str], None]
+
+
+@dataclass
+class BulkResult:
+    """What a bulk run did.
+
+    Attributes:
+        submitted: Jobs started by this run.
+        skipped: Jobs already started before (state file, or the service had them with the same media).
+        completed: Jobs seen COMPLETED (only when waiting).
+        failed: Job name -> reason, for jobs refused at submission or ending FAILED.
+    """
+
+    submitted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failed
+
+    def summary(self) -> str:
+        """One line: counts of each outcome."""
+        return (
+            f"{len(self.submitted)} submitted, {len(self.skipped)} already submitted, "
+            f"{len(self.completed)} completed, {len(self.failed)} failed"
+        )
+
+
+class _Run:
+    def __init__(
+        self,
+        jobs: Jobs,
+        *,
+        state: StateStore,
+        bucket: TokenBucket,
+        retry: RetryPolicy,
+        progress: BulkProgress | None,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.jobs = jobs
+        self.state = state
+        self.bucket = bucket
+        self.retry = retry
+        self.progress = progress
+        self.sleep = sleep
+        self.result = BulkResult()
+        self._lock = threading.Lock()
+
+    def _report(self, outcome: str, name: str, reason: str | None = None) -> None:
+        with self._lock:
+            if outcome == "failed":
+                self.result.failed[name] = reason or "failed"
+            else:
+                getattr(self.result, outcome).append(name)
+        if self.progress is not None:
+            self.progress(outcome, name)
+
+    def _get(self, name: str) -> MedicalTranscriptionJob | None:
+        self.bucket.acquire()
+        try:
+            return call_with_retries(
+                self.retry, "GetMedicalTranscriptionJob", lambda: self.jobs.get(name), sleep=self.sleep
+            )
+        except NotFoundError:
+            return None
+
+    def submit(self, request: StartJobRequest) -> None:
+        name = request.job_name
+        fingerprint = job_fingerprint(request)
+        record = self.state.get(name)
+        if record is not None and record.fingerprint != fingerprint:
+            self._report("failed", name, "the state file has this job name with other parameters; rename the job")
+            return
+        if record is not None and record.state in ("submitted", "completed"):
+            self._report("skipped", name)
+            return
+        if record is not None and record.state == "starting":
+            # A previous run may have sent it and crashed before recording the answer.
+            existing = self._get(name)
+            if existing is not None:
+                self._settle_existing(request, existing, fingerprint)
+                return
+        self.state.put(name, fingerprint, "starting")
+        try:
+            self.bucket.acquire()
+            call_with_retries(
+                self.retry, "StartMedicalTranscriptionJob", lambda: self.jobs.start(request), sleep=self.sleep
+            )
+        except ConflictError:
+            existing = self._get(name)
+            if existing is None:
+                self.state.put(name, fingerprint, "failed", failure_reason="conflict")
+                self._report("failed", name, "ConflictException, yet the job cannot be found")
+            else:
+                self._settle_existing(request, existing, fingerprint)
+            return
+        except (ConnectionError, TimeoutError) as error:
+            # Maybe sent: stay "starting" so that a re-run checks with the service first.
+            self._report("failed", name, f"{type(error).__name__}: {error}")
+            return
+        except TranscribeMedicalError as error:
+            self.state.put(name, fingerprint, "failed", failure_reason=str(error))
+            self._report("failed", name, str(error))
+            return
+        self.state.put(name, fingerprint, "submitted")
+        self._report("submitted", name)
+
+    def _settle_existing(self, request: StartJobRequest, existing: MedicalTranscriptionJob, fingerprint: str) -> None:
+        name = request.job_name
+        if existing.media_uri not in (None, request.media_uri):
+            self.state.put(name, fingerprint, "failed", failure_reason="name taken")
+            self._report("failed", name, f"another job named {name!r} exists with other media; rename the job")
+            return
+        self.state.put(name, fingerprint, "submitted")
+        self._report("skipped", name)
+
+    def wait(self, name: str, *, poll_interval: float, deadline: float) -> None:
+        record = self.state.get(name)
+        if record is None or record.state not in ("submitted", "completed"):
+            return
+        interval = poll_interval
+        while True:
+            job = self._get(name)
+            if job is None:
+                self._report("failed", name, "the job no longer exists")
+                return
+            if job.status is JobStatus.COMPLETED:
+                self.state.put(name, record.fingerprint, "completed")
+                self._report("completed", name)
+                return
+            if job.status is JobStatus.FAILED:
+                reason = job.failure_reason or "FAILED"
+                self.state.put(name, record.fingerprint, "failed", failure_reason=reason)
+                self._report("failed", name, reason)
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._report("failed", name, f"still {job.status.value if job.status else 'QUEUED'} at the deadline")
+                return
+            self.sleep(min(interval, remaining))
+            interval = min(interval * 1.5, 30.0)
+
+
+def submit_many(
+    jobs: Jobs,
+    requests: Iterable[StartJobRequest],
+    *,
+    max_concurrency: int = 8,
+    rate: float = 20.0,
+    state_path: str | Path | None = None,
+    wait: bool = False,
+    timeout: float = 3600.0,
+    poll_interval: float = 5.0,
+    retry: RetryPolicy = BULK_RETRY_POLICY,
+    progress: BulkProgress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BulkResult:
+    """Start many jobs safely; optionally wait for all of them.
+
+    Args:
+        jobs: ``client.jobs``.
+        requests: The jobs to start (all validated before the first request).
+        max_concurrency: Requests in flight at once (1-64).
+        rate: Requests per second at most (StartMedicalTranscriptionJob's default quota is 25).
+        state_path: SQLite state file (mode 0600) that makes the run resumable; ``None`` keeps
+            the state in memory for this run only.
+        wait: Poll every job until COMPLETED or FAILED.
+        timeout: With ``wait``, seconds to wait for all jobs.
+        poll_interval: With ``wait``, first interval between polls of a job.
+        retry: Backoff policy for throttling, 5xx and connection errors.
+        progress: Called with ``(outcome, job_name)`` as jobs move.
+        sleep: Sleep function (injectable for tests).
+
+    Returns:
+        A :class:`BulkResult`.
+
+    Raises:
+        ValidationError: a request is invalid, a job name repeats, or an option is out of range.
+    """
+    batch = list(requests)
+    if not 1 <= max_concurrency <= 64:
+        raise ValidationError(f"max_concurrency: {max_concurrency!r} is invalid: use 1 to 64", field="max_concurrency")
+    names: set[str] = set()
+    for request in batch:
+        if not isinstance(request, StartJobRequest):
+            raise ValidationError(
+                f"requests: {type(request).__name__} is invalid: use StartJobRequest", field="requests"
+            )
+        if request.job_name in names:
+            raise ValidationError(
+                f"job_name: {request.job_name!r} appears twice; job names must be unique", field="job_name"
+            )
+        names.add(request.job_name)
+    bucket = TokenBucket(rate, sleep=sleep)
+    with StateStore(state_path if state_path is not None else ":memory:") as state:
+        run = _Run(jobs, state=state, bucket=bucket, retry=retry, progress=progress, sleep=sleep)
+        with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="tm-bulk") as pool:
+            list(pool.map(run.submit, batch))
+        _log.info("bulk submission: %s", run.result.summary())
+        if wait:
+            deadline = time.monotonic() + timeout
+            pending = [r.job_name for r in batch if r.job_name not in run.result.failed]
+            with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="tm-bulk-wait") as pool:
+                list(pool.map(lambda name: run.wait(name, poll_interval=poll_interval, deadline=deadline), pending))
+    return run.result

@@ -1,0 +1,153 @@
+"""Bulk submission against moto: bounded, rate-limited, resumable, nothing lost or doubled."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+from moto.moto_api import state_manager
+
+from transcribe_medical import LimitExceededError, StartJobRequest, TranscribeMedical, ValidationError
+from transcribe_medical.batch.bulk import submit_many
+from transcribe_medical.batch.bulk_state import StateStore
+from transcribe_medical.batch.manifest import job_fingerprint
+from transcribe_medical.batch.rate_limit import TokenBucket
+
+BUCKET = "bulk-output"
+
+
+def _no_sleep(_: float) -> None:
+    return None
+
+
+@pytest.fixture
+def client() -> Iterator[TranscribeMedical]:
+    with mock_aws():
+        state_manager.set_transition("transcribe::medicaltranscriptionjob", {"progression": "immediate"})
+        with TranscribeMedical(region_name="us-east-1") as facade:
+            facade.boto3_client("s3").create_bucket(Bucket=BUCKET)
+            yield facade
+        state_manager.unset_transition("transcribe::medicaltranscriptionjob")
+
+
+def _requests(count: int, prefix: str = "visit") -> list[StartJobRequest]:
+    return [
+        StartJobRequest(job_name=f"{prefix}-{i}", media_uri=f"s3://media-in/{prefix}-{i}.wav", output_bucket=BUCKET)
+        for i in range(count)
+    ]
+
+
+def _service_jobs(client: TranscribeMedical) -> list[str]:
+    return sorted(summary.name for summary in client.jobs.list())
+
+
+def test_submits_every_job_once(client: TranscribeMedical, tmp_path: Path) -> None:
+    requests = _requests(30)
+    result = submit_many(
+        client.jobs, requests, max_concurrency=8, rate=10_000, state_path=tmp_path / "s.sqlite", sleep=_no_sleep
+    )
+    assert sorted(result.submitted) == sorted(r.job_name for r in requests)
+    assert result.ok and not result.skipped
+    assert _service_jobs(client) == sorted(r.job_name for r in requests)
+    assert stat.S_IMODE(os.stat(tmp_path / "s.sqlite").st_mode) == 0o600
+
+
+def test_rerun_submits_nothing_twice(client: TranscribeMedical, tmp_path: Path) -> None:
+    requests = _requests(12)
+    state = tmp_path / "s.sqlite"
+    submit_many(client.jobs, requests, rate=10_000, state_path=state, sleep=_no_sleep)
+    calls: list[str] = []
+    original = client.jobs.start
+
+    def counting_start(request: StartJobRequest) -> object:
+        calls.append(request.job_name)
+        return original(request)
+
+    client.jobs.start = counting_start  # type: ignore[method-assign]
+    again = submit_many(client.jobs, requests, rate=10_000, state_path=state, sleep=_no_sleep)
+    assert calls == []
+    assert sorted(again.skipped) == sorted(r.job_name for r in requests)
+    assert len(_service_jobs(client)) == 12
+
+
+def test_crash_between_send_and_record_is_resolved_by_asking_the_service(
+    client: TranscribeMedical, tmp_path: Path
+) -> None:
+    sent, unsent = _requests(2, prefix="crash")
+    state_path = tmp_path / "s.sqlite"
+    client.jobs.start(sent)  # the request went out...
+    with StateStore(state_path) as state:  # ...but the run died before recording the answer
+        state.put(sent.job_name, job_fingerprint(sent), "starting")
+        state.put(unsent.job_name, job_fingerprint(unsent), "starting")
+    result = submit_many(client.jobs, [sent, unsent], rate=10_000, state_path=state_path, sleep=_no_sleep)
+    assert result.skipped == [sent.job_name]
+    assert result.submitted == [unsent.job_name]
+    assert _service_jobs(client) == sorted([sent.job_name, unsent.job_name])
+
+
+def test_conflict_with_same_media_counts_as_done_and_other_media_fails(client: TranscribeMedical) -> None:
+    mine, theirs = _requests(2, prefix="dup")
+    client.jobs.start(mine)
+    client.jobs.start(
+        StartJobRequest(job_name=theirs.job_name, media_uri="s3://media-in/other.wav", output_bucket=BUCKET)
+    )
+    result = submit_many(client.jobs, [mine, theirs], rate=10_000, sleep=_no_sleep)
+    assert result.skipped == [mine.job_name]
+    assert "other media" in result.failed[theirs.job_name]
+
+
+def test_throttling_is_retried_until_it_passes(client: TranscribeMedical) -> None:
+    original = client.jobs.start
+    throttled: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def flaky_start(request: StartJobRequest) -> object:
+        with lock:
+            throttled[request.job_name] = throttled.get(request.job_name, 0) + 1
+            if throttled[request.job_name] <= 2:
+                raise LimitExceededError("Rate exceeded", code="ThrottlingException")
+        return original(request)
+
+    client.jobs.start = flaky_start  # type: ignore[method-assign]
+    waits: list[float] = []
+    result = submit_many(client.jobs, _requests(5), rate=10_000, sleep=waits.append)
+    assert len(result.submitted) == 5
+    assert all(count == 3 for count in throttled.values())
+    assert len([w for w in waits if w > 0]) >= 1  # backoff happened (jitter may draw 0)
+
+
+def test_wait_reports_completion(client: TranscribeMedical) -> None:
+    result = submit_many(client.jobs, _requests(4), rate=10_000, wait=True, poll_interval=0, sleep=_no_sleep)
+    assert sorted(result.completed) == sorted(r.job_name for r in _requests(4))
+    assert "4 submitted" in result.summary() and "4 completed" in result.summary()
+
+
+def test_invalid_input_is_refused_before_any_request(client: TranscribeMedical) -> None:
+    twice = _requests(1) * 2
+    with pytest.raises(ValidationError, match="appears twice"):
+        submit_many(client.jobs, twice, sleep=_no_sleep)
+    with pytest.raises(ValidationError, match="max_concurrency"):
+        submit_many(client.jobs, _requests(1), max_concurrency=0, sleep=_no_sleep)
+    assert _service_jobs(client) == []
+
+
+def test_token_bucket_spaces_requests() -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    bucket = TokenBucket(25, clock=lambda: now[0], sleep=sleep)
+    for _ in range(51):
+        bucket.acquire()
+    # The first token is free; 50 more at 25/s take 2 s.
+    assert now[0] == pytest.approx(2.0)
+    with pytest.raises(ValidationError, match="rate"):
+        TokenBucket(0)
