@@ -675,9 +675,10 @@ class MedicalTranscriptionJob(ResponseModel):
                 data["Tags"] = {t.get("Key"): t.get("Value", "") for t in data["Tags"] if isinstance(t, Mapping)}
         return data
 
-    @field_validator("settings", mode="before")
+    @field_validator("settings", mode="wrap")
     @classmethod
-    def _settings(cls, value: object) -> JobSettings | None:
+    def _settings(cls, value: object, handler: pydantic.ValidatorFunctionWrapHandler) -> JobSettings | None:
+        # Not handler(value): that would re-run the request rules on what AWS echoed.
         return _lenient_settings(value)
 
     @property
