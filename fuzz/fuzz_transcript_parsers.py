@@ -9,6 +9,7 @@ Run: ``python fuzz/fuzz_transcript_parsers.py -max_total_time=60``.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import atheris
@@ -27,10 +28,8 @@ def test_one_input(data: bytes) -> None:
         TranscriptAssembler().add(event)
     except (ProtocolError, ValidationError):
         pass
-    try:
+    with contextlib.suppress(ProtocolError, ValidationError):
         parse_batch_output(data)
-    except (ProtocolError, ValidationError):
-        pass
 
 
 def main() -> None:
