@@ -1,0 +1,229 @@
+"""Models of the streaming ``TranscriptEvent`` payload (service → client).
+
+They mirror the JSON the service sends (reference §3.6) one to one: PascalCase keys on the wire,
+snake_case attributes in Python, unknown fields kept so that new AWS fields do not break parsing::
+
+    {"Transcript": {"Results": [{"ResultId": "...", "StartTime": 0.54, "EndTime": 2.18,
+                                 "IsPartial": false, "ChannelId": "ch_0",
+                                 "Alternatives": [{"Transcript": "...", "Items": [...],
+                                                   "Entities": [...]}]}]}}
+
+Parsing goes through pydantic's JSON parser (:meth:`TranscriptEvent.from_payload`), which does not
+build intermediate Python dicts. These models hold transcript text (PHI): their ``repr()``/``str()``
+show times, ids and counts only, and validation errors never echo the input.
+
+Turning events into the one result model is :class:`~transcribe_medical.models.transcript.TranscriptAssembler`'s
+job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Literal, Self
+
+import pydantic
+from pydantic import ConfigDict, Field
+from pydantic.alias_generators import to_pascal
+
+from transcribe_medical._exceptions import ProtocolError
+from transcribe_medical.models._base import ResponseModel, to_validation_error
+
+__all__ = [
+    "ItemType",
+    "MedicalTranscript",
+    "Result",
+    "ResultAlternative",
+    "ResultEntity",
+    "ResultItem",
+    "TranscriptEvent",
+]
+
+#: Wire values of ``Item.Type``.
+ItemType = Literal["pronunciation", "punctuation"]
+
+
+class _EventModel(ResponseModel):
+    """Base of the event models: PascalCase aliases, PHI-safe repr and errors."""
+
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        populate_by_name=True,
+        extra="allow",
+        hide_input_in_errors=True,
+    )
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+
+    # The inherited __init__ only turns pydantic's error into ours. Marking it as pydantic's own
+    # (as pydantic's RootModel does) stops pydantic-core from calling it for every nested model,
+    # which would slow parsing down and wrap nested errors in one another.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    # Fields shown by repr() as values, and list fields shown as their length. Anything else
+    # (transcript text, entity content, fields AWS adds later) is left out on purpose.
+    _repr_values: ClassVar[tuple[str, ...]] = ()
+    _repr_counts: ClassVar[tuple[str, ...]] = ()
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        for name in self._repr_values:
+            yield name, getattr(self, name)
+        for name in self._repr_counts:
+            yield name, len(getattr(self, name))
+
+
+class ResultItem(_EventModel):
+    """One word or punctuation mark of a result alternative.
+
+    Attributes:
+        start_time: Start, in seconds from the start of the stream.
+        end_time: End, in seconds from the start of the stream.
+        type: ``"pronunciation"`` (a word) or ``"punctuation"``.
+        content: The word or mark (transcript text: never logged).
+        confidence: 0..1; absent on punctuation and sometimes on partial results.
+        speaker: The speaker as sent by the service (e.g. ``"0"``), with speaker labels only.
+    """
+
+    start_time: float
+    end_time: float
+    type: ItemType
+    content: str
+    confidence: float | None = None
+    speaker: str | None = None
+
+    _repr_values = ("start_time", "end_time", "type", "confidence", "speaker")
+
+
+class ResultEntity(_EventModel):
+    """A PHI entity found in a final result (content identification).
+
+    Attributes:
+        start_time: Start, in seconds from the start of the stream.
+        end_time: End, in seconds from the start of the stream.
+        category: Always ``"PHI"`` for Transcribe Medical.
+        content: The words identified as PHI (never logged).
+        confidence: 0..1.
+    """
+
+    start_time: float
+    end_time: float
+    category: str
+    content: str
+    confidence: float | None = None
+
+    _repr_values = ("start_time", "end_time", "category", "confidence")
+
+
+class ResultAlternative(_EventModel):
+    """One hypothesis of a result; medical streaming sends exactly one.
+
+    Attributes:
+        transcript: The text of the hypothesis (never logged).
+        items: Its words and punctuation, in time order.
+        entities: PHI entities; present on final results only.
+    """
+
+    transcript: str = ""
+    items: list[ResultItem] = Field(default_factory=list)
+    entities: list[ResultEntity] = Field(default_factory=list)
+
+    _repr_counts = ("items", "entities")
+
+
+class Result(_EventModel):
+    """One result: partial results for a ``result_id`` repeat and grow until a final one.
+
+    Attributes:
+        result_id: Identifies the stretch of speech across its partial and final versions.
+        start_time: Start, in seconds from the start of the stream.
+        end_time: End, in seconds from the start of the stream.
+        is_partial: ``True`` while the service may still change the result.
+        alternatives: The hypotheses, best first.
+        channel_id: ``"ch_0"``/``"ch_1"`` with channel identification, else ``None``.
+    """
+
+    result_id: str
+    start_time: float
+    end_time: float
+    is_partial: bool
+    alternatives: list[ResultAlternative] = Field(default_factory=list)
+    channel_id: str | None = None
+
+    _repr_values = ("result_id", "start_time", "end_time", "is_partial", "channel_id")
+    _repr_counts = ("alternatives",)
+
+    @property
+    def transcript(self) -> str:
+        """The text of the best alternative (``""`` when there is none)."""
+        return self.alternatives[0].transcript if self.alternatives else ""
+
+
+class MedicalTranscript(_EventModel):
+    """The ``Transcript`` member of a ``TranscriptEvent`` (AWS shape ``MedicalTranscript``).
+
+    Attributes:
+        results: The results carried by the event; often empty.
+    """
+
+    results: list[Result] = Field(default_factory=list)
+
+    _repr_counts = ("results",)
+
+
+class TranscriptEvent(_EventModel):
+    """A ``TranscriptEvent`` sent by the service during a streaming session.
+
+    Example:
+        >>> event = TranscriptEvent.from_payload(b'{"Transcript": {"Results": []}}')
+        >>> event.results
+        []
+    """
+
+    transcript: MedicalTranscript
+
+    _repr_counts = ("results",)
+
+    @property
+    def results(self) -> list[Result]:
+        """The results carried by this event (partial and final)."""
+        return self.transcript.results
+
+    @classmethod
+    def from_payload(cls, payload: bytes | str) -> Self:
+        """Parse the JSON payload of a ``TranscriptEvent`` message.
+
+        Args:
+            payload: The event-stream message payload (UTF-8 JSON).
+
+        Returns:
+            The parsed event.
+
+        Raises:
+            ProtocolError: The payload is not JSON or does not have the TranscriptEvent shape. The
+                message names the offending field, never its value.
+        """
+        try:
+            return cls.model_validate_json(payload)
+        except pydantic.ValidationError as error:
+            reason = to_validation_error(error, hide_input=True)
+            raise ProtocolError(f"malformed TranscriptEvent payload: {reason}") from error
+
+    @classmethod
+    def from_results(cls, results: Sequence[Result]) -> Self:
+        """Build an event carrying ``results`` (for emulators and tests).
+
+        Args:
+            results: The results to carry.
+
+        Returns:
+            The event.
+        """
+        return cls(transcript=MedicalTranscript(results=list(results)))
+
+    def to_payload(self) -> bytes:
+        """Serialise the event to its wire JSON (PascalCase keys, ``None`` fields left out).
+
+        Returns:
+            UTF-8 JSON bytes that :meth:`from_payload` parses back into an equal event.
+        """
+        return self.model_dump_json(by_alias=True, exclude_none=True).encode()

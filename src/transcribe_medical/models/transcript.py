@@ -1,0 +1,674 @@
+"""The one transcript model that both the streaming and the batch paths produce.
+
+A :class:`Transcript` is a list of :class:`Segment`\\ s in time order. A segment is one final
+streaming result, or one batch run of a speaker/channel split at sentence-ending punctuation. Each
+segment keeps its words (:class:`Item`), PHI entities (:class:`Entity`) and alternative hypotheses
+(:class:`Alternative`). Everything is normalised the same way whatever the source:
+
+* speakers are ``"spk_N"`` (streaming's ``"0"`` becomes ``"spk_0"``), channels ``"ch_N"``;
+* times are float seconds from the start of the audio;
+* punctuation items have ``confidence=None`` and are never flagged for review.
+
+These models hold transcript text, which is PHI: their ``repr()``/``str()`` show times, labels and
+counts only, and validation errors never echo the input.
+
+Example:
+    >>> transcript = Transcript.from_events(events)          # doctest: +SKIP
+    >>> print(transcript.text)                               # doctest: +SKIP
+    >>> for flag in transcript.review(min_confidence=0.9):   # doctest: +SKIP
+    ...     print(flag.segment_index, flag.start, flag.confidence)
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from transcribe_medical._exceptions import ProtocolError, ValidationError
+from transcribe_medical.models._base import ResponseModel
+from transcribe_medical.models.events import Result, ResultItem, TranscriptEvent
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = [
+    "Alternative",
+    "Entity",
+    "Item",
+    "ItemType",
+    "ReviewFlag",
+    "Segment",
+    "Transcript",
+    "TranscriptAssembler",
+    "TranscriptSource",
+    "join_items",
+    "normalise_channel",
+    "normalise_speaker",
+]
+
+#: ``"pronunciation"`` (a word) or ``"punctuation"``.
+ItemType = Literal["pronunciation", "punctuation"]
+#: Which path produced a transcript.
+TranscriptSource = Literal["streaming", "batch"]
+
+_SPEAKER = re.compile(r"(?:spk_)?([0-9]+)")
+_CHANNEL = re.compile(r"(?:ch_)?([0-9]+)")
+_TIME_DIGITS = 6  # shifted times are rounded to the microsecond so 0.1 + 0.2 stays 0.3
+
+
+def _normalise_label(value: object, pattern: re.Pattern[str], prefix: str, what: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return f"{prefix}{value}"
+    if isinstance(value, str):
+        match = pattern.fullmatch(value.strip())
+        if match:
+            return f"{prefix}{int(match.group(1))}"
+    raise ValueError(f"a {what} label must be '{prefix}N' or a number N >= 0")
+
+
+def normalise_speaker(value: object) -> str | None:
+    """Normalise a speaker label to ``"spk_N"``.
+
+    Args:
+        value: ``None``, a number (``0``, ``"0"``) or a label (``"spk_0"``).
+
+    Returns:
+        ``"spk_N"``, or ``None`` for ``None``.
+
+    Raises:
+        ValueError: The value is not a speaker label.
+    """
+    return _normalise_label(value, _SPEAKER, "spk_", "speaker")
+
+
+def normalise_channel(value: object) -> str | None:
+    """Normalise a channel label to ``"ch_N"``.
+
+    Args:
+        value: ``None``, a number (``0``, ``"0"``) or a label (``"ch_0"``).
+
+    Returns:
+        ``"ch_N"``, or ``None`` for ``None``.
+
+    Raises:
+        ValueError: The value is not a channel label.
+    """
+    return _normalise_label(value, _CHANNEL, "ch_", "channel")
+
+
+def _label_order(label: str) -> tuple[int, str]:
+    digits = label.rpartition("_")[2]
+    return (int(digits) if digits.isdecimal() else 0, label)
+
+
+class _TranscriptModel(ResponseModel):
+    """Base of the transcript models: PHI-safe repr and errors, unknown fields ignored."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True, populate_by_name=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        super().__init__(**data)
+
+    # The inherited __init__ only turns pydantic's error into ours. Marking it as pydantic's own
+    # (as pydantic's RootModel does) stops pydantic-core from calling it for every nested model,
+    # which would slow parsing down and wrap nested errors in one another.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    # Fields repr() shows as values, and list fields it shows as their length. Text is left out.
+    _repr_values: ClassVar[tuple[str, ...]] = ()
+    _repr_counts: ClassVar[tuple[str, ...]] = ()
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        for name in self._repr_values:
+            yield name, getattr(self, name)
+        for name in self._repr_counts:
+            yield name, len(getattr(self, name))
+
+
+_Time = Field(ge=0, allow_inf_nan=False)
+_Confidence = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+
+
+class Item(_TranscriptModel):
+    """One word (pronunciation) or punctuation mark.
+
+    Attributes:
+        start: Start in seconds, or ``None`` (batch punctuation has no time).
+        end: End in seconds, or ``None``.
+        content: The word or mark.
+        type: ``"pronunciation"`` or ``"punctuation"``.
+        confidence: 0..1 for words; always ``None`` for punctuation.
+        speaker: ``"spk_N"`` or ``None``.
+        channel: ``"ch_N"`` or ``None``.
+    """
+
+    start: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    end: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    content: str
+    type: ItemType = "pronunciation"
+    confidence: float | None = _Confidence
+    speaker: str | None = None
+    channel: str | None = None
+
+    _repr_values = ("start", "end", "type", "confidence", "speaker", "channel")
+
+    @field_validator("speaker", mode="before")
+    @classmethod
+    def _normalise_speaker(cls, value: object) -> str | None:
+        return normalise_speaker(value)
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _normalise_channel(cls, value: object) -> str | None:
+        return normalise_channel(value)
+
+    @model_validator(mode="after")
+    def _punctuation_has_no_confidence(self) -> Self:
+        # AWS gives punctuation "0.0" in batch output: it means "not scored", not "unsure".
+        if self.type == "punctuation" and self.confidence is not None:
+            self.confidence = None
+        return self
+
+    @property
+    def is_punctuation(self) -> bool:
+        """True for a punctuation mark."""
+        return self.type == "punctuation"
+
+
+class Entity(_TranscriptModel):
+    """A PHI entity identified by the service (content identification).
+
+    Attributes:
+        start: Start in seconds.
+        end: End in seconds.
+        category: Always ``"PHI"`` for Transcribe Medical.
+        content: The words identified as PHI.
+        confidence: 0..1, or ``None`` when the service gave none.
+    """
+
+    start: float = _Time
+    end: float = _Time
+    category: str = "PHI"
+    content: str
+    confidence: float | None = _Confidence
+
+    _repr_values = ("start", "end", "category", "confidence")
+
+
+class Alternative(_TranscriptModel):
+    """One hypothesis for a segment's stretch of speech.
+
+    Attributes:
+        text: The hypothesis.
+        items: Its words and punctuation.
+    """
+
+    text: str
+    items: list[Item] = Field(default_factory=list)
+
+    _repr_counts = ("items",)
+
+
+class Segment(_TranscriptModel):
+    """One final streaming result, or one batch run of a speaker/channel split at sentence ends.
+
+    Attributes:
+        start: Start in seconds.
+        end: End in seconds.
+        text: What was said.
+        speaker: ``"spk_N"`` with speaker labels (the speaker of most of its words), else ``None``.
+        channel: ``"ch_N"`` with channel identification, else ``None``.
+        items: Its words and punctuation, in time order.
+        entities: PHI entities inside it (content identification).
+        alternatives: Every hypothesis the service offered for it, best first; empty unless the
+            service returned more than one.
+        result_id: The streaming ``ResultId`` it came from (``None`` for batch).
+    """
+
+    start: float = _Time
+    end: float = _Time
+    text: str
+    speaker: str | None = None
+    channel: str | None = None
+    items: list[Item] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list)
+    alternatives: list[Alternative] = Field(default_factory=list)
+    result_id: str | None = None
+
+    _repr_values = ("start", "end", "speaker", "channel", "result_id")
+    _repr_counts = ("items", "entities", "alternatives")
+
+    @field_validator("speaker", mode="before")
+    @classmethod
+    def _normalise_speaker(cls, value: object) -> str | None:
+        return normalise_speaker(value)
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _normalise_channel(cls, value: object) -> str | None:
+        return normalise_channel(value)
+
+    @property
+    def duration(self) -> float:
+        """``end - start`` in seconds (never negative)."""
+        return max(0.0, self.end - self.start)
+
+    def shift(self, seconds: float) -> Segment:
+        """Return a copy with every time moved by ``seconds``.
+
+        Raises:
+            ValidationError: A time would become negative.
+        """
+        return Segment(
+            start=_shifted(self.start, seconds),
+            end=_shifted(self.end, seconds),
+            text=self.text,
+            speaker=self.speaker,
+            channel=self.channel,
+            items=[_shift_item(item, seconds) for item in self.items],
+            entities=[
+                entity.model_copy(
+                    update={"start": _shifted(entity.start, seconds), "end": _shifted(entity.end, seconds)}
+                )
+                for entity in self.entities
+            ],
+            alternatives=[
+                Alternative(text=alt.text, items=[_shift_item(item, seconds) for item in alt.items])
+                for alt in self.alternatives
+            ],
+            result_id=self.result_id,
+        )
+
+
+def _shifted(time: float, seconds: float) -> float:
+    moved = round(time + seconds, _TIME_DIGITS)
+    if moved < 0:
+        raise ValidationError(f"shift: {seconds} s would move a time before 0", field="seconds")
+    return moved
+
+
+def _shift_item(item: Item, seconds: float) -> Item:
+    return item.model_copy(
+        update={
+            "start": None if item.start is None else _shifted(item.start, seconds),
+            "end": None if item.end is None else _shifted(item.end, seconds),
+        }
+    )
+
+
+def join_items(items: Iterable[Item]) -> str:
+    """Join items into text the way AWS does: a space before each word, none before punctuation.
+
+    Args:
+        items: Words and punctuation marks in order.
+
+    Returns:
+        The text, without leading space.
+    """
+    parts: list[str] = []
+    for item in items:
+        if parts and item.type == "pronunciation":
+            parts.append(" ")
+        parts.append(item.content)
+    return "".join(parts)
+
+
+class ReviewFlag(_TranscriptModel):
+    """A word whose confidence is below the review threshold.
+
+    Attributes:
+        segment_index: Index of its segment in :attr:`Transcript.segments`.
+        item_index: Index of the word in that segment's ``items``.
+        start: Start of the word in seconds (``None`` if unknown).
+        end: End of the word in seconds (``None`` if unknown).
+        content: The word.
+        confidence: Its confidence, below the threshold.
+        speaker: ``"spk_N"`` or ``None``.
+        channel: ``"ch_N"`` or ``None``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    segment_index: int = Field(ge=0)
+    item_index: int = Field(ge=0)
+    start: float | None = None
+    end: float | None = None
+    content: str
+    confidence: float = Field(ge=0, le=1)
+    speaker: str | None = None
+    channel: str | None = None
+
+    _repr_values = ("segment_index", "item_index", "start", "end", "confidence", "speaker", "channel")
+
+
+class Transcript(_TranscriptModel):
+    """A complete transcript, from a streaming session or a batch job.
+
+    Attributes:
+        segments: The segments in time order (channels merged chronologically).
+        source: ``"streaming"`` or ``"batch"`` (``None`` when built by hand).
+        job_name: The batch job's name, if any.
+        session_id: The streaming session id, if known.
+
+    Example:
+        >>> t = Transcript(segments=[Segment(start=0.5, end=1.2, text="Any chest pain?")])
+        >>> t.text
+        'Any chest pain?'
+        >>> t
+        Transcript(source=None, job_name=None, session_id=None, segments=1)
+    """
+
+    segments: list[Segment] = Field(default_factory=list)
+    source: TranscriptSource | None = None
+    job_name: str | None = None
+    session_id: str | None = None
+
+    _repr_values = ("source", "job_name", "session_id")
+    _repr_counts = ("segments",)
+
+    @property
+    def text(self) -> str:
+        """The whole text: the segments' texts joined with single spaces."""
+        return " ".join(segment.text for segment in self.segments if segment.text)
+
+    @property
+    def speakers(self) -> list[str]:
+        """The speaker labels present (``"spk_0"``, ``"spk_1"``, ...), in numeric order."""
+        found = {seg.speaker for seg in self.segments if seg.speaker}
+        found.update(item.speaker for seg in self.segments for item in seg.items if item.speaker)
+        return sorted(found, key=_label_order)
+
+    @property
+    def channels(self) -> list[str]:
+        """The channel labels present (``"ch_0"``, ``"ch_1"``), in numeric order."""
+        found = {seg.channel for seg in self.segments if seg.channel}
+        found.update(item.channel for seg in self.segments for item in seg.items if item.channel)
+        return sorted(found, key=_label_order)
+
+    @property
+    def entities(self) -> list[Entity]:
+        """Every PHI entity, in segment order."""
+        return [entity for segment in self.segments for entity in segment.entities]
+
+    @property
+    def duration(self) -> float:
+        """The end of the last segment in seconds (0.0 when empty)."""
+        return max((segment.end for segment in self.segments), default=0.0)
+
+    def review(self, min_confidence: float) -> list[ReviewFlag]:
+        """List the words whose confidence is below ``min_confidence``, for human review.
+
+        Punctuation is never flagged, nor words the service gave no confidence for.
+
+        Args:
+            min_confidence: The threshold, 0..1.
+
+        Returns:
+            One flag per low-confidence word, in segment order.
+
+        Raises:
+            ValidationError: ``min_confidence`` is not within 0..1.
+        """
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValidationError(
+                f"min_confidence: {min_confidence!r} is invalid: must be between 0 and 1",
+                field="min_confidence",
+            )
+        flags: list[ReviewFlag] = []
+        for seg_index, segment in enumerate(self.segments):
+            for item_index, item in enumerate(segment.items):
+                if item.type == "punctuation" or item.confidence is None:
+                    continue
+                if item.confidence < min_confidence:
+                    flags.append(
+                        ReviewFlag(
+                            segment_index=seg_index,
+                            item_index=item_index,
+                            start=item.start,
+                            end=item.end,
+                            content=item.content,
+                            confidence=item.confidence,
+                            speaker=item.speaker or segment.speaker,
+                            channel=item.channel or segment.channel,
+                        )
+                    )
+        return flags
+
+    def shift(self, seconds: float) -> Transcript:
+        """Return a copy with every time moved by ``seconds`` (e.g. a reconnected stream's offset).
+
+        Args:
+            seconds: The offset to add; may be negative as long as no time goes below 0.
+
+        Returns:
+            A new transcript; this one is unchanged.
+
+        Raises:
+            ValidationError: A time would become negative.
+        """
+        return self.model_copy(update={"segments": [segment.shift(seconds) for segment in self.segments]})
+
+    @classmethod
+    def from_events(cls, events: Iterable[TranscriptEvent], *, session_id: str | None = None) -> Transcript:
+        """Assemble the final results of a stream of events into a transcript.
+
+        Args:
+            events: ``TranscriptEvent``\\ s in the order received.
+            session_id: The streaming session id, recorded in the transcript.
+
+        Returns:
+            The transcript of the final results.
+
+        Raises:
+            ProtocolError: A result cannot be turned into a segment (e.g. a bad speaker label).
+        """
+        assembler = TranscriptAssembler(session_id=session_id)
+        for event in events:
+            assembler.add(event)
+        return assembler.transcript()
+
+    # Convenience exports; the exports package imports models, so import it lazily here.
+
+    def to_text(self, *, timestamps: bool = False, speakers: bool = True, min_confidence: float | None = None) -> str:
+        """Plain text; see :func:`transcribe_medical.exports.to_text`."""
+        from transcribe_medical.exports.text import to_text
+
+        return to_text(self, timestamps=timestamps, speakers=speakers, min_confidence=min_confidence)
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """Versioned JSON; see :func:`transcribe_medical.exports.to_json`."""
+        from transcribe_medical.exports.json_format import to_json
+
+        return to_json(self, indent=indent)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Transcript:
+        """Read the JSON written by :meth:`to_json`; see :func:`transcribe_medical.exports.from_json`."""
+        from transcribe_medical.exports.json_format import from_json
+
+        return from_json(data)
+
+    def to_jsonl(self) -> str:
+        """One JSON segment per line; see :func:`transcribe_medical.exports.to_jsonl`."""
+        from transcribe_medical.exports.jsonl import to_jsonl
+
+        return to_jsonl(self)
+
+    def to_srt(self) -> str:
+        """SubRip subtitles; see :func:`transcribe_medical.exports.to_srt`."""
+        from transcribe_medical.exports.subtitles import to_srt
+
+        return to_srt(self)
+
+    def to_vtt(self) -> str:
+        """WebVTT subtitles; see :func:`transcribe_medical.exports.to_vtt`."""
+        from transcribe_medical.exports.subtitles import to_vtt
+
+        return to_vtt(self)
+
+    def export(self, fmt: str) -> str:
+        """Render in a named format; see :func:`transcribe_medical.exports.export`."""
+        from transcribe_medical.exports import export
+
+        return export(self, fmt)
+
+    def write(self, path: str | Path, fmt: str = "json") -> Path:
+        """Write the transcript to ``path`` (mode 0600, atomically) in format ``fmt``.
+
+        Returns:
+            The path written.
+        """
+        from transcribe_medical.exports import export
+        from transcribe_medical.exports.files import write_transcript_file
+
+        return write_transcript_file(path, export(self, fmt))
+
+
+class TranscriptAssembler:
+    """Build a :class:`Transcript` incrementally from streaming events.
+
+    The rule (golden vectors ``transcript_events.json``): only final results become segments, each
+    ``ResultId`` once. A partial result never duplicates a final one, and a final result sent
+    again is ignored. Segments are kept ordered by start time; with channel identification the
+    channels are merged chronologically and each segment keeps its channel. Empty events are
+    skipped.
+
+    Example:
+        >>> assembler = TranscriptAssembler()
+        >>> for event in events:                          # doctest: +SKIP
+        ...     for result in assembler.add(event):
+        ...         show(result)                          # became final just now
+        >>> transcript = assembler.transcript()           # doctest: +SKIP
+    """
+
+    def __init__(self, *, session_id: str | None = None) -> None:
+        """Start an empty assembly.
+
+        Args:
+            session_id: The streaming session id, recorded in the transcript.
+        """
+        self.session_id = session_id
+        self._final_ids: set[str] = set()
+        self._partials: dict[str, Result] = {}
+        self._segments: list[Segment] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"TranscriptAssembler(session_id={self.session_id!r}, segments={len(self._segments)}, "
+            f"partials={len(self._partials)})"
+        )
+
+    def add(self, event: TranscriptEvent) -> list[Result]:
+        """Take one event into account.
+
+        Args:
+            event: The next event received.
+
+        Returns:
+            The results that became final with this event (each ``ResultId`` is returned once).
+
+        Raises:
+            ProtocolError: A final result cannot be turned into a segment.
+        """
+        finals: list[Result] = []
+        for result in event.results:
+            result_id = result.result_id
+            if result_id in self._final_ids:
+                continue
+            if result.is_partial:
+                self._partials[result_id] = result
+                continue
+            self._final_ids.add(result_id)
+            self._partials.pop(result_id, None)
+            finals.append(result)
+            if result.alternatives and result.alternatives[0].transcript:
+                bisect.insort(self._segments, segment_from_result(result), key=_segment_start)
+        return finals
+
+    @property
+    def partials(self) -> list[Result]:
+        """The latest version of each result still in progress, ordered by start time."""
+        return sorted(self._partials.values(), key=lambda result: result.start_time)
+
+    def transcript(self) -> Transcript:
+        """The transcript of the final results so far.
+
+        Returns:
+            A new :class:`Transcript` (``source="streaming"``); later events do not change it.
+        """
+        return Transcript(segments=list(self._segments), source="streaming", session_id=self.session_id)
+
+
+def _segment_start(segment: Segment) -> float:
+    return segment.start
+
+
+def _item_from_result_item(item: ResultItem, channel: str | None) -> Item:
+    return Item(
+        start=item.start_time,
+        end=item.end_time,
+        content=item.content,
+        type=item.type,
+        confidence=None if item.type == "punctuation" else item.confidence,
+        speaker=item.speaker,
+        channel=channel,
+    )
+
+
+def segment_from_result(result: Result) -> Segment:
+    """Turn one (final) streaming result into a :class:`Segment`.
+
+    The segment's speaker is the speaker of most of its words (the first of them on a tie).
+
+    Args:
+        result: A result with at least one alternative.
+
+    Returns:
+        The segment.
+
+    Raises:
+        ProtocolError: The result has labels or times the model cannot hold.
+    """
+    try:
+        channel = normalise_channel(result.channel_id)
+        best = result.alternatives[0]
+        items = [_item_from_result_item(item, channel) for item in best.items]
+        votes = Counter(item.speaker for item in items if item.speaker and item.type == "pronunciation")
+        speaker = votes.most_common(1)[0][0] if votes else None
+        alternatives = (
+            [
+                Alternative(text=alt.transcript, items=[_item_from_result_item(item, channel) for item in alt.items])
+                for alt in result.alternatives
+            ]
+            if len(result.alternatives) > 1
+            else []
+        )
+        return Segment(
+            start=result.start_time,
+            end=result.end_time,
+            text=best.transcript,
+            speaker=speaker,
+            channel=channel,
+            items=items,
+            entities=[
+                Entity(
+                    start=entity.start_time,
+                    end=entity.end_time,
+                    category=entity.category,
+                    content=entity.content,
+                    confidence=entity.confidence,
+                )
+                for entity in best.entities
+            ],
+            alternatives=alternatives,
+            result_id=result.result_id,
+        )
+    except (ValueError, IndexError) as error:
+        raise ProtocolError(f"TranscriptEvent result {result.result_id!r} is malformed: {error}") from error

@@ -1,0 +1,268 @@
+"""Tests of the medical batch transcript parser against the golden outputs."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from transcribe_medical._exceptions import ProtocolError
+from transcribe_medical.models.batch_output import parse_batch_output
+from transcribe_medical.models.transcript import Transcript
+
+BATCH_DIR = Path(__file__).parents[1] / "vectors" / "batch_outputs"
+GOLDEN = sorted(BATCH_DIR.glob("*.json"))
+SENTENCES = ["Good morning, Mr. Alvarez.", "Any chest pain?", "Only when I climb stairs.", "Start aspirin 81 mg daily."]
+
+
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((BATCH_DIR / f"{name}.json").read_text())
+    return data
+
+
+def test_all_five_golden_files_are_present() -> None:
+    assert [path.stem for path in GOLDEN] == [
+        "alternatives",
+        "channel_identification",
+        "phi",
+        "plain",
+        "speaker_labels",
+    ]
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda path: path.stem)
+def test_every_golden_file_parses_to_its_transcript_text(path: Path) -> None:
+    raw = path.read_bytes()
+    expected = json.loads(raw)
+    transcript = parse_batch_output(raw)
+    assert transcript.text == expected["results"]["transcripts"][0]["transcript"]
+    assert transcript.source == "batch"
+    assert transcript.job_name == expected["jobName"]
+    assert [segment.text for segment in transcript.segments] == SENTENCES
+    for segment in transcript.segments:
+        words = [item for item in segment.items if item.type == "pronunciation"]
+        assert segment.start == words[0].start
+        assert segment.end == words[-1].end
+        for item in segment.items:
+            if item.type == "punctuation":
+                assert item.confidence is None
+                assert item.start is None
+            else:
+                assert item.confidence is not None
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda path: path.stem)
+def test_str_bytes_and_mapping_inputs_agree(path: Path) -> None:
+    text = path.read_text()
+    assert parse_batch_output(text) == parse_batch_output(text.encode()) == parse_batch_output(json.loads(text))
+
+
+def test_plain_file_has_no_labels() -> None:
+    transcript = parse_batch_output(_load("plain"))
+    assert transcript.speakers == []
+    assert transcript.channels == []
+    assert all(segment.speaker is None and segment.channel is None for segment in transcript.segments)
+    first = transcript.segments[0].items
+    assert [(i.content, i.start, i.end, i.confidence) for i in first[:3]] == [
+        ("Good", 0.54, 0.81, 1.0),
+        ("morning", 0.81, 1.29, 1.0),
+        (",", None, None, None),
+    ]
+
+
+def test_speaker_labels_become_spk_segments() -> None:
+    transcript = parse_batch_output(_load("speaker_labels"))
+    assert [segment.speaker for segment in transcript.segments] == ["spk_0", "spk_0", "spk_1", "spk_0"]
+    assert transcript.speakers == ["spk_0", "spk_1"]
+    for segment in transcript.segments:
+        assert {item.speaker for item in segment.items} == {segment.speaker}
+
+
+def test_channels_are_merged_chronologically_keeping_each_channel() -> None:
+    transcript = parse_batch_output(_load("channel_identification"))
+    assert [segment.channel for segment in transcript.segments] == ["ch_0", "ch_0", "ch_1", "ch_0"]
+    assert transcript.channels == ["ch_0", "ch_1"]
+    starts = [segment.start for segment in transcript.segments]
+    assert starts == sorted(starts)
+    for segment in transcript.segments:
+        assert {item.channel for item in segment.items} == {segment.channel}
+
+
+def test_channels_without_item_level_labels() -> None:
+    data = _load("channel_identification")
+    for item in data["results"]["items"]:
+        item.pop("channel_label")
+    assert [s.channel for s in parse_batch_output(data).segments] == ["ch_0", "ch_0", "ch_1", "ch_0"]
+
+
+def test_channel_lists_without_content_fall_back_to_results_items() -> None:
+    data = _load("channel_identification")
+    for channel in data["results"]["channel_labels"]["channels"]:
+        for item in channel["items"]:
+            item.pop("alternatives")
+            item.pop("type")
+            item.pop("channel_label")
+        channel["items"] = [item for item in channel["items"] if "start_time" in item]
+    for item in data["results"]["items"]:
+        item.pop("channel_label")
+    transcript = parse_batch_output(data)
+    assert [s.channel for s in transcript.segments] == ["ch_0", "ch_0", "ch_1", "ch_0"]
+    assert transcript.text == data["results"]["transcripts"][0]["transcript"]
+
+
+def test_overlapping_channels_stay_separate_segments() -> None:
+    data = _load("channel_identification")
+    ch1 = data["results"]["channel_labels"]["channels"][1]["items"]
+    for item in ch1:  # move the patient's answer into the doctor's question
+        if "start_time" in item:
+            item["start_time"] = f"{float(item['start_time']) - 2:.2f}"
+            item["end_time"] = f"{float(item['end_time']) - 2:.2f}"
+    transcript = parse_batch_output(data)
+    assert [(s.channel, s.text) for s in transcript.segments] == [
+        ("ch_0", SENTENCES[0]),
+        ("ch_1", SENTENCES[2]),
+        ("ch_0", SENTENCES[1]),
+        ("ch_0", SENTENCES[3]),
+    ]
+
+
+def test_alternatives_are_distributed_over_segments_best_first() -> None:
+    transcript = parse_batch_output(_load("alternatives"))
+    alternatives = [[alt.text for alt in segment.alternatives] for segment in transcript.segments]
+    assert alternatives == [
+        ["Good morning, Mr. Alvarez.", "Good morning, Mr. Alvarado.", "Good morning, Mr. Alvarez's."],
+        ["Any chest pain?", "Any chest pain?", "Any just pain?"],
+        ["Only when I climb stairs.", "Only when I climbed stairs."],
+        ["Start aspirin 81 mg daily.", "Start aspirin eighty one milligrams daily."],
+    ]
+    second = transcript.segments[0].alternatives[1]
+    assert [(i.content, i.confidence) for i in second.items[3:5]] == [("Mr.", 0.68), ("Alvarado", 0.64)]
+    assert second.items[2].type == "punctuation"
+    assert second.items[2].confidence is None
+
+
+def test_phi_entities_are_attached_to_their_segment() -> None:
+    transcript = parse_batch_output(_load("phi"))
+    entities = transcript.segments[0].entities
+    assert [(e.category, e.content, e.start, e.end, e.confidence) for e in entities] == [
+        ("PHI", "Mr. Alvarez", 1.38, 2.18, 0.9761)
+    ]
+    assert all(not segment.entities for segment in transcript.segments[1:])
+
+
+def test_phi_entities_with_string_values_and_snake_case_keys() -> None:
+    data = _load("phi")
+    data["results"]["entities"] = [
+        {
+            "startTime": "6.93",
+            "endTime": "7.74",
+            "category": "PHI",
+            "type": "DOSE",
+            "content": "81 mg",
+            "confidence": "0.9",
+        },
+        {"start_time": 3.9, "end_time": 4.18, "category": "PHI", "content": "Only"},
+    ]
+    transcript = parse_batch_output(data)
+    assert [(e.content, e.start, e.confidence) for e in transcript.segments[3].entities] == [("81 mg", 6.93, 0.9)]
+    assert [(e.content, e.confidence) for e in transcript.segments[2].entities] == [("Only", None)]
+
+
+def test_item_level_speaker_labels_without_speaker_section() -> None:
+    data = _load("plain")
+    speakers = ["0"] * 10 + ["1"] * 6 + ["0"] * 6
+    for item, speaker in zip(data["results"]["items"], speakers, strict=True):
+        item["speaker_label"] = f"spk_{speaker}"
+    transcript = parse_batch_output(data)
+    assert [s.speaker for s in transcript.segments] == ["spk_0", "spk_0", "spk_1", "spk_0"]
+
+
+def test_speaker_change_without_punctuation_splits_the_segment() -> None:
+    data = _load("speaker_labels")
+    items = data["results"]["items"]
+    del items[9]  # the "?" after "pain": the change of speaker alone must split
+    data["results"]["transcripts"][0]["transcript"] = "x"
+    segments = parse_batch_output(data).segments
+    assert [(s.speaker, s.text) for s in segments] == [
+        ("spk_0", "Good morning, Mr. Alvarez."),
+        ("spk_0", "Any chest pain"),
+        ("spk_1", "Only when I climb stairs."),
+        ("spk_0", "Start aspirin 81 mg daily."),
+    ]
+
+
+def test_speaker_found_by_time_range_when_items_do_not_match_exactly() -> None:
+    data = _load("speaker_labels")
+    for segment in data["results"]["speaker_labels"]["segments"]:
+        segment["items"] = []
+    assert [s.speaker for s in parse_batch_output(data).segments] == ["spk_0", "spk_0", "spk_1", "spk_0"]
+
+
+def test_leading_punctuation_joins_the_first_segment() -> None:
+    data = _load("plain")
+    data["results"]["items"].insert(
+        0, {"alternatives": [{"confidence": "0.0", "content": "\u00bf"}], "type": "punctuation"}
+    )
+    segments = parse_batch_output(data).segments
+    assert segments[0].items[0].content == "\u00bf"
+    assert segments[0].start == 0.54
+
+
+def test_empty_output_and_text_without_items() -> None:
+    empty = {"jobName": "silence", "results": {"transcripts": [{"transcript": ""}], "items": []}}
+    assert parse_batch_output(empty) == Transcript(segments=[], source="batch", job_name="silence")
+    only_text = {"results": {"transcripts": [{"transcript": "Hello."}]}}
+    assert parse_batch_output(only_text).text == "Hello."
+
+
+def _without(data: dict[str, Any], *path: str | int) -> dict[str, Any]:
+    data = copy.deepcopy(data)
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        (b"{not json", "not valid JSON"),
+        ("[]", "top level"),
+        (_without(_load("plain"), "results"), "results"),
+        (_without(_load("plain"), "results", "items", 0, "start_time"), "results.items[0]"),
+        (_without(_load("plain"), "results", "items", 0, "alternatives"), "items[0]"),
+        (
+            _without(_load("plain"), "results", "items", 3, "type"),
+            "results.items[3]: an item with content needs a type",
+        ),
+        (
+            _without(_load("speaker_labels"), "results", "speaker_labels", "segments", 1, "speaker_label"),
+            "speaker_labels.segments[1]",
+        ),
+        (_without(_load("phi"), "results", "entities", 0, "startTime"), "results.entities[0].startTime"),
+    ],
+)
+def test_malformed_files_raise_protocol_error_naming_the_field(data: Any, named: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_batch_output(data)
+    message = str(caught.value)
+    assert named in message
+    for word in ("Alvarez", "morning", "Good"):
+        assert word not in message
+
+
+def test_bad_labels_and_values_are_protocol_errors() -> None:
+    data = _load("plain")
+    data["results"]["items"][0]["speaker_label"] = "SECRETWORD"
+    with pytest.raises(ProtocolError, match=r"items\[0\]") as caught:
+        parse_batch_output(data)
+    assert "SECRETWORD" not in str(caught.value)
+    data = _load("plain")
+    data["results"]["items"][0]["alternatives"][0]["confidence"] = "SECRETWORD"
+    with pytest.raises(ProtocolError, match=r"results\.items\[0\]\.alternatives\[0\]\.confidence") as caught:
+        parse_batch_output(data)
+    assert "SECRETWORD" not in str(caught.value)
