@@ -180,7 +180,7 @@ def test_sub_specialty_alias_starts_a_primary_care_job(client: TranscribeMedical
 @pytest.mark.parametrize("name", ["", "has space", "x" * 201])
 def test_bad_names_refused_before_sending(client: TranscribeMedical, sent: RequestCounter, name: str) -> None:
     for call in (client.jobs.get, client.jobs.delete, client.jobs.transcript):
-        with pytest.raises(ValidationError, match="name: .* is invalid: use 1-200 characters"):
+        with pytest.raises(ValidationError, match=r"name: .* is invalid: use 1-200 characters"):
             call(name)
     assert sent.count == 0
 
