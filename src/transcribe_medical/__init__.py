@@ -39,6 +39,9 @@ _EXPORTS: dict[str, str] = {
     "Alternative": "transcribe_medical.models.transcript",
     "Entity": "transcribe_medical.models.transcript",
     "TranscriptEvent": "transcribe_medical.models.events",
+    "ReviewFlag": "transcribe_medical.models.transcript",
+    "TranscriptAssembler": "transcribe_medical.models.transcript",
+    "parse_batch_output": "transcribe_medical.models.batch_output",
     "TranscribeMedicalError": "transcribe_medical._exceptions",
     "ValidationError": "transcribe_medical._exceptions",
     "UnsupportedSpecialtyError": "transcribe_medical._exceptions",
@@ -97,7 +100,16 @@ if TYPE_CHECKING:
     )
     from transcribe_medical.models.events import TranscriptEvent
     from transcribe_medical.models.stream import StreamConfig
-    from transcribe_medical.models.transcript import Alternative, Entity, Item, Segment, Transcript
+    from transcribe_medical.models.batch_output import parse_batch_output
+    from transcribe_medical.models.transcript import (
+        Alternative,
+        Entity,
+        Item,
+        ReviewFlag,
+        Segment,
+        Transcript,
+        TranscriptAssembler,
+    )
     from transcribe_medical.specialties import SPECIALTY_TABLE, resolve_specialty, validate_specialty
 
 

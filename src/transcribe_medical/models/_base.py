@@ -53,6 +53,10 @@ class _ConvertingModel(BaseModel):
             hide = bool(self.model_config.get("hide_input_in_errors"))
             raise to_validation_error(error, hide_input=hide) from error
 
+    # Marking this __init__ as pydantic's own (as RootModel does) keeps pydantic-core from calling
+    # it for every nested model: nested errors keep their full path and parsing stays fast.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
         """Validate ``obj`` into the model, raising :class:`ValidationError` on bad input."""
