@@ -40,8 +40,10 @@ class Result:
         benchmark: What was measured, e.g. ``"decode throughput (4 KiB pieces)"``.
         ours: Our figure, formatted with its unit.
         baseline: The baseline's figure (same unit), or ``"-"`` when the target is absolute.
-        ratio: The figure the target is about (a speed-up, a fraction, a ratio of times), or
-            ``None`` when the benchmark could not run.
+        ratio: Ours relative to the baseline, in the direction the row names (a speed-up for
+            throughput, ours / baseline for costs and times); ``None`` when there is no baseline
+            or the benchmark could not run. When the target is absolute (ms, MiB, %) it is
+            judged on our figure and the ratio is context.
         target: The target in words, e.g. ``">= 1.5x"``.
         met: Whether the target was met; ``None`` when it could not be measured (pending, error).
         note: Anything a reader needs to interpret the row (what was pending, what failed).
