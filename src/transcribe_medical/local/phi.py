@@ -4,8 +4,8 @@ Amazon Transcribe Medical labels protected health information with a trained mod
 only needs output of the right *shape* for clients and tests, so it uses these rules over the
 recognized words of a final result (case-insensitive, punctuation ignored), and nothing else:
 
-1. **Names after a title**: ``mr``, ``mrs``, ``ms``, ``miss``, ``dr`` or ``doctor`` followed by a
-   word: the title and that word (``"Mr. Alvarez"``).
+1. **Names after a title**: ``mr``, ``mrs``, ``ms``, ``miss``, ``dr``, ``mister``, ``missus`` or
+   ``doctor`` followed by a word: the title and that word (``"Mr. Alvarez"``, ``"mister Alvarez"``).
 2. **Ages**: a run of number words or digits followed by ``year``/``years`` and ``old``
    (``"fifty two year old"``).
 3. **Gender**: the words ``male``, ``female``, ``man``, ``woman``, ``boy``, ``girl``.
@@ -29,7 +29,7 @@ from typing import Final
 
 __all__ = ["PhiSpan", "find_phi"]
 
-_TITLES: Final = frozenset({"mr", "mrs", "ms", "miss", "dr", "doctor"})
+_TITLES: Final = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "missus", "doctor"})
 _GENDER: Final = frozenset({"male", "female", "man", "woman", "boy", "girl"})
 _MONTHS: Final = frozenset(
     {"january", "february", "march", "april", "may", "june", "july", "august", "september",
