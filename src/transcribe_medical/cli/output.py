@@ -12,11 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-REVIEW_NOTICE = (
-    "Amazon Transcribe Medical is not a substitute for professional medical advice, diagnosis, or "
-    "treatment. Results below your chosen confidence threshold are flagged for review: transcripts "
-    "should be reviewed and verified by appropriately trained human reviewers before use in patient care."
-)
+# Re-exported: the commands import the notice from here.
+from transcribe_medical._notice import REVIEW_NOTICE as REVIEW_NOTICE
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)

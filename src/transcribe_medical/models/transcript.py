@@ -455,6 +455,30 @@ class Transcript(_TranscriptModel):
         """
         return self.model_copy(update={"segments": [segment.shift(seconds) for segment in self.segments]})
 
+    def redact_phi(self, placeholder: str = "[PHI]") -> Transcript:
+        """Return a copy with every PHI entity replaced by ``placeholder``, for sharing.
+
+        The words overlapping an entity (and other mentions of its content) become the placeholder
+        in every export; other words and all times are kept. See
+        :func:`transcribe_medical.models.redaction.redact_phi`.
+
+        Args:
+            placeholder: What each stretch of PHI becomes; must not be blank.
+
+        Returns:
+            A new transcript; this one is unchanged.
+
+        Raises:
+            ValidationError: ``placeholder`` is blank.
+
+        Example:
+            >>> transcript.redact_phi().to_text()      # doctest: +SKIP
+            'Good morning, [PHI]. Any chest pain? ...'
+        """
+        from transcribe_medical.models.redaction import redact_phi
+
+        return redact_phi(self, placeholder)
+
     @classmethod
     def from_events(cls, events: Iterable[TranscriptEvent], *, session_id: str | None = None) -> Transcript:
         """Assemble the final results of a stream of events into a transcript.
