@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import struct
 import threading
 import zlib
@@ -24,9 +25,30 @@ from botocore.eventstream import EventStreamBuffer
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
+#: The fake's own logger, so that tests looking at the client's log records can leave it out.
+SERVER_LOGGER = "tests.fake_transcribe_streaming"
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MEDICAL_PATH = "/medical-stream-transcription-websocket"
+
+
+def wav_bytes(seconds: float, sample_rate: int = 16000, channels: int = 1) -> bytes:
+    """A PCM16 WAV (sine plus noise) with a hand-written header."""
+    import math
+    import random
+
+    rng = random.Random(1234)
+    frames = int(seconds * sample_rate)
+    samples = bytearray()
+    for i in range(frames):
+        value = int(8000 * math.sin(2 * math.pi * 440 * i / sample_rate)) + rng.randint(-500, 500)
+        samples += struct.pack("<h", value) * channels
+    data = bytes(samples)
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVE"
+    header += b"fmt " + struct.pack(
+        "<IHHIIHH", 16, 1, channels, sample_rate, sample_rate * channels * 2, channels * 2, 16
+    )
+    return header + b"data" + struct.pack("<I", len(data)) + data
 
 
 def load_sequence(name: str) -> dict[str, Any]:
@@ -93,12 +115,8 @@ def verify_presigned(path: str, host: str, secrets: dict[str, str], now: datetim
     signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     if not signed_at - timedelta(minutes=5) <= now <= signed_at + timedelta(seconds=expires):
         return "expired or clock skew"
-    canonical_query = "&".join(
-        f"{k}={v}" for k, v in sorted((_encode(k), _encode(v)) for k, v in params.items())
-    )
-    canonical_request = "\n".join(
-        ["GET", parts.path, canonical_query, f"host:{host}", "", "host", EMPTY_SHA256]
-    )
+    canonical_query = "&".join(f"{k}={v}" for k, v in sorted((_encode(k), _encode(v)) for k, v in params.items()))
+    canonical_request = "\n".join(["GET", parts.path, canonical_query, f"host:{host}", "", "host", EMPTY_SHA256])
     scope = f"{date}/{region}/{service}/aws4_request"
     string_to_sign = "\n".join(
         ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
@@ -138,6 +156,7 @@ class FakeTranscribeStreaming:
             frame received, the rest after the end-of-stream frame.
         exception: An ``:exception-type`` to send after ``exception_after`` audio frames, then close.
         handshake_status: Answer the upgrade with this HTTP status instead of 101.
+        handshake_statuses: Statuses for the next upgrades, one each, before normal service.
         handshake_body: Body of that answer.
         raw_frames: Bytes sent as they are after the first audio frame (corrupt data tests).
         secrets: access key -> secret key accepted by the signature check.
@@ -149,6 +168,7 @@ class FakeTranscribeStreaming:
         self.exception: str | None = None
         self.exception_after = 1
         self.handshake_status: int | None = None
+        self.handshake_statuses: list[int] = []
         self.handshake_body = ""
         self.raw_frames: list[bytes] = []
         self.close_code_after_end = 1000
@@ -173,7 +193,15 @@ class FakeTranscribeStreaming:
 
     def start(self) -> FakeTranscribeStreaming:
         self._server = serve(
-            self._handle, "127.0.0.1", 0, process_request=self._process_request, compression=None, max_size=2**20
+            self._handle,
+            "127.0.0.1",
+            0,
+            process_request=self._process_request,
+            compression=None,
+            max_size=2**20,
+            # Never pause reading: a handler that has returned no longer drains its queue.
+            max_queue=None,
+            logger=logging.getLogger(SERVER_LOGGER),
         )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -189,8 +217,9 @@ class FakeTranscribeStreaming:
         received = Received(host=request.headers.get("Host", ""))
         received.query = dict(parse_qsl(urlsplit(request.path).query, keep_blank_values=True))
         self.connections.append(received)
-        if self.handshake_status is not None:
-            return connection.respond(self.handshake_status, self.handshake_body)
+        status = self.handshake_statuses.pop(0) if self.handshake_statuses else self.handshake_status
+        if status is not None:
+            return connection.respond(status, self.handshake_body)
         if urlsplit(request.path).path != MEDICAL_PATH:
             return connection.respond(404, "not found")
         reason = verify_presigned(request.path, received.host, self.secrets, datetime.now(UTC))

@@ -12,10 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from botocore.credentials import Credentials, ReadOnlyCredentials
 
+from streaming.fake_service import verify_presigned
 from transcribe_medical import CredentialsError, StreamConfig, ValidationError
 from transcribe_medical.streaming.presign import default_endpoint, is_loopback_host, presign_url, resolve_endpoint
-
-from streaming.fake_service import verify_presigned
 
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "sigv4_presign.json").read_text())
 FROZEN = datetime(2026, 11, 22, 23, 59, 59, tzinfo=UTC)
@@ -44,7 +43,11 @@ def _config(query: dict[str, str]) -> StreamConfig:
 @pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda case: case["name"])
 def test_matches_every_vector_from_the_wire_query(case: dict[str, Any]) -> None:
     url = presign_url(
-        _credentials(case["session_token"]), case["region"], case["query_params_in"], expires=case["expires"], now=FROZEN
+        _credentials(case["session_token"]),
+        case["region"],
+        case["query_params_in"],
+        expires=case["expires"],
+        now=FROZEN,
     )
     assert url == case["expected_url_botocore_order"]
 
@@ -131,8 +134,15 @@ def test_endpoint_overrides(endpoint: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["ws://example.com:8443", "ws://10.0.0.1:8443", "http://192.168.1.2", "ftp://127.0.0.1", "127.0.0.1:8443",
-     "wss://host:8443/?a=b", "wss://user:pw@host:8443"],
+    [
+        "ws://example.com:8443",
+        "ws://10.0.0.1:8443",
+        "http://192.168.1.2",
+        "ftp://127.0.0.1",
+        "127.0.0.1:8443",
+        "wss://host:8443/?a=b",
+        "wss://user:pw@host:8443",
+    ],
 )
 def test_refused_endpoints(endpoint: str) -> None:
     with pytest.raises(ValidationError, match="endpoint_url"):
@@ -141,8 +151,17 @@ def test_refused_endpoints(endpoint: str) -> None:
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.255.0.9", True), ("::1", True), ("[::1]", True), ("localhost", True),
-     ("LOCALHOST", True), ("128.0.0.1", False), ("example.com", False), ("localhost.example.com", False)],
+    [
+        ("127.0.0.1", True),
+        ("127.255.0.9", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("LOCALHOST", True),
+        ("128.0.0.1", False),
+        ("example.com", False),
+        ("localhost.example.com", False),
+    ],
 )
 def test_loopback_hosts(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback

@@ -127,7 +127,7 @@ def test_to_query_needs_encoding_and_rate() -> None:
 
 def test_config_is_immutable() -> None:
     config = StreamConfig()
-    with pytest.raises(Exception):  # noqa: B017, PT011 - pydantic's frozen-instance error
+    with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         config.sample_rate = 16000  # type: ignore[misc]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
+from streaming.fake_service import encode_frame, exception_frame, load_sequence, transcript_event_frame
 from transcribe_medical import (
     BadRequestError,
     ConflictError,
@@ -25,7 +26,6 @@ from transcribe_medical import (
     TranscriptEvent,
 )
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
-from streaming.fake_service import encode_frame, exception_frame, load_sequence, transcript_event_frame
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
 CONFIG = StreamConfig(media_encoding="pcm", sample_rate=16000)
@@ -164,8 +164,9 @@ def test_refused_credentials_in_a_frame_are_a_credentials_error() -> None:
 
 
 def test_generic_error_frames_map_by_code() -> None:
-    frame = encode_frame({":message-type": "error", ":error-code": "ServiceUnavailableException",
-                          ":error-message": "try later"})
+    frame = encode_frame(
+        {":message-type": "error", ":error-code": "ServiceUnavailableException", ":error-message": "try later"}
+    )
     with pytest.raises(ServiceUnavailableError, match="try later"):
         StreamSession(CONFIG).receive_frame(frame)
 

@@ -262,7 +262,7 @@ class AsyncTranscription:
         self._connection: AsyncStreamConnection | None = None
         self._events: AsyncIterator[TranscriptEvent] | None = None
         self._sender: asyncio.Task[None] | None = None
-        self._sender_error: BaseException | None = None
+        self._source_error: BaseException | None = None
         self._audio_done = asyncio.Event()
 
     def __repr__(self) -> str:
@@ -291,14 +291,14 @@ class AsyncTranscription:
         except StopAsyncIteration:
             if self._sender is not None:
                 await self._sender
-            if self._sender_error is not None:
-                raise self._sender_error from None
+            if self._source_error is not None:
+                raise self._source_error from None
             raise
         except BaseException as error:
             await self._stop()
-            preferred = self._sender_error
-            if preferred is not None and not isinstance(preferred, ConnectionError) and preferred is not error:
-                raise preferred from error
+            if self._source_error is not None and self._source_error is not error:
+                # The audio failed: that is the cause, not the connection closed because of it.
+                raise self._source_error from error
             raise
 
     @property
@@ -339,24 +339,28 @@ class AsyncTranscription:
 
     async def _send_all(self, connection: AsyncStreamConnection, source: AudioSource, pacer: Pacer) -> None:
         clock = self._clock or asyncio.get_running_loop().time
-        chunks = source.achunks()
         try:
-            async for chunk in chunks:
-                if self._audio_done.is_set():
+            chunks = aiter(source.achunks())
+        except Exception as error:
+            await self._source_failed(connection, error)
+            return
+        try:
+            while not self._audio_done.is_set():
+                try:
+                    chunk = await anext(chunks)
+                except StopAsyncIteration:
                     break
+                except Exception as error:
+                    await self._source_failed(connection, error)
+                    return
                 delay = pacer.delay_for(len(chunk), clock())
                 if delay > 0:
                     await self._sleep(delay)
                 await connection.send_audio(chunk)
             await connection.end()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as error:
-            self._sender_error = error
+        except Exception as error:
+            # A send failed: the receiving side reports why (exception frame, closed socket).
             _log.debug("the sender stopped: %s", type(error).__name__)
-            await connection.close()
-            if not isinstance(error, Exception):
-                raise
         finally:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
@@ -364,3 +368,8 @@ class AsyncTranscription:
                     await aclose()
                 except Exception as error:
                     _log.debug("closing the audio source: %s", type(error).__name__)
+
+    async def _source_failed(self, connection: AsyncStreamConnection, error: Exception) -> None:
+        self._source_error = error
+        _log.debug("the audio source failed: %s", type(error).__name__)
+        await connection.close()

@@ -138,7 +138,8 @@ class StreamSession:
             The frames to send, each one WebSocket binary message.
 
         Raises:
-            TranscribeMedicalError: The stream was already ended or has failed.
+            TranscribeMedicalError: The stream was already ended; or, when it has failed, the error
+                that failed it.
         """
         self._check_can_send("send_audio()")
         view = memoryview(data).cast("B")
@@ -165,6 +166,8 @@ class StreamSession:
         return encode_audio_event(b"")
 
     def _check_can_send(self, what: str) -> None:
+        if self.state is StreamState.FAILED and self._error is not None:
+            raise self._error  # the reason the stream failed, not a complaint about the call
         if self.state is not StreamState.STREAMING:
             raise TranscribeMedicalError(f"{what} called on a stream that is {self.state.value}")
 

@@ -8,6 +8,8 @@ events. No asyncio loop is involved.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -60,13 +62,15 @@ def open_connection(
     endpoint = _transport.describe_endpoint(url)
     _log.debug("opening a stream to %s (session %s)", endpoint, config.session_id)
     try:
+        # Entered as a context manager: the form every websockets version since 13 supports
+        # without a deprecation warning. StreamConnection.close() closes it.
         websocket = connect(
             url,
             ssl=_transport.ssl_context(url, verify),
             open_timeout=open_timeout,
             logger=_transport.websocket_logger(),
             **_transport.CONNECT_OPTIONS,
-        )
+        ).__enter__()
     except Exception as error:
         translated = _transport.translate_error(error, endpoint=endpoint, timeout=open_timeout)
         assert translated is not None  # only a connected session can end normally
@@ -243,11 +247,21 @@ class StreamConnection:
         self.close()
 
     def close(self) -> None:
-        """Close the connection (without waiting for results). Safe to call more than once."""
+        """Close the connection (without waiting for results). Safe to call more than once.
+
+        A failed stream is closed abruptly: the service has ended it already, and may have
+        stopped reading, which would leave a graceful close waiting behind a blocked send.
+        """
+        if self._session.state is StreamState.FAILED:
+            self._abort()
         try:
             self._websocket.close()
         except Exception as error:  # closing must not raise; the socket is gone either way
             _log.debug("closing the stream: %s", type(error).__name__)
+
+    def _abort(self) -> None:
+        with contextlib.suppress(OSError):  # already closed
+            self._websocket.socket.shutdown(socket.SHUT_RDWR)
 
 
 class Transcription:
@@ -281,7 +295,7 @@ class Transcription:
         self._sleep = sleep or self._wake.wait
         self._stopping = False
         self._audio_done = False
-        self._sender_error: BaseException | None = None
+        self._source_error: BaseException | None = None
         self._events = connection.events()
         self._thread = threading.Thread(target=self._send_all, name="transcribe-medical-sender", daemon=True)
         self._thread.start()
@@ -305,15 +319,15 @@ class Transcription:
             return next(self._events)
         except StopIteration:
             self._thread.join()
-            if self._sender_error is not None:
-                raise self._sender_error from None
+            if self._source_error is not None:
+                raise self._source_error from None
             raise
         except BaseException as error:
             self._stop()
-            preferred = self._sender_error
-            if preferred is not None and not isinstance(preferred, ConnectionError) and preferred is not error:
-                # The source failed (unreadable audio...): that is the cause, not the closed socket.
-                raise preferred from error
+            if self._source_error is not None and self._source_error is not error:
+                # The audio failed (unreadable file, lost microphone): that is the cause, not the
+                # connection we closed because of it.
+                raise self._source_error from error
             raise
 
     @property
@@ -346,11 +360,20 @@ class Transcription:
             self._thread.join()
 
     def _send_all(self) -> None:
-        chunks = self._source.chunks()
         try:
-            for chunk in chunks:
-                if self._stopping or self._audio_done:
+            chunks = iter(self._source.chunks())
+        except BaseException as error:
+            self._source_failed(error)
+            return
+        try:
+            while not (self._stopping or self._audio_done):
+                try:
+                    chunk = next(chunks)
+                except StopIteration:
                     break
+                except BaseException as error:
+                    self._source_failed(error)
+                    return
                 delay = self._pacer.delay_for(len(chunk), self._clock())
                 if delay > 0:
                     self._sleep(delay)
@@ -360,11 +383,15 @@ class Transcription:
             if not self._stopping:
                 self._connection.end()
         except BaseException as error:
-            if not self._stopping:
-                self._sender_error = error
-                _log.debug("the sender stopped: %s", type(error).__name__)
-                self._connection.close()
+            # A send failed: the receiving side reports why (exception frame, closed socket).
+            _log.debug("the sender stopped: %s", type(error).__name__)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
+
+    def _source_failed(self, error: BaseException) -> None:
+        if not self._stopping:
+            self._source_error = error
+            _log.debug("the audio source failed: %s", type(error).__name__)
+            self._connection.close()

@@ -1,0 +1,303 @@
+"""End to end, synchronous: the real client against the scripted service on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import wave
+from pathlib import Path
+
+import pytest
+
+from streaming.conftest import NO_RETRY
+from streaming.fake_service import SERVER_LOGGER, FakeTranscribeStreaming, encode_frame, load_sequence, wav_bytes
+from transcribe_medical import (
+    AudioFormatError,
+    BadRequestError,
+    ClientConfig,
+    ConflictError,
+    ConnectionError,
+    CredentialsError,
+    InternalFailureError,
+    LimitExceededError,
+    ProtocolError,
+    RetryPolicy,
+    ServiceError,
+    ServiceUnavailableError,
+    StreamConfig,
+    TranscribeMedical,
+    ValidationError,
+)
+from transcribe_medical.streaming.protocol import StreamState
+from transcribe_medical.streaming.sync_client import StreamConnection
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
+MONO = FIXTURES / "mono_16k.wav"
+STEREO = FIXTURES / "stereo_16k.wav"
+END_HEADERS = {":message-type": "event", ":event-type": "AudioEvent", ":content-type": "application/octet-stream"}
+PHI_SEQUENCE = load_sequence("conversation_speakers_phi")
+CARDIOLOGY = StreamConfig(specialty="CARDIOLOGY", type="DICTATION")
+
+
+def _pcm_of(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        return wav.readframes(wav.getnframes())
+
+
+def _send_until_refused(stream: StreamConnection) -> None:
+    for _ in range(100):
+        stream.send_audio(b"\x00" * 3200)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_wav_file_streams_in_order_and_assembles_finals(
+    client: TranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    service.events = [event["payload"] for event in PHI_SEQUENCE["events"]]
+    transcript = client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+
+    received = service.last
+    assert received.audio_bytes == _pcm_of(MONO)  # every byte, in order, no WAV header
+    assert all(0 < len(payload) <= 32768 for payload in received.audio)
+    assert set(received.messages_per_ws_message) == {1}  # one event-stream message per WS message
+    assert received.got_end and received.headers[-1] == END_HEADERS
+    assert received.query["specialty"] == "CARDIOLOGY" and received.query["type"] == "DICTATION"
+    assert received.query["media-encoding"] == "pcm" and received.query["sample-rate"] == "16000"
+    assert received.host == f"127.0.0.1:{service.port}"
+    assert transcript.text == PHI_SEQUENCE["expected_transcript"]
+    assert transcript.session_id == received.query["session-id"]
+    assert service.refusals == []
+
+
+def test_events_are_yielded_as_they_come_and_partials_never_duplicate_finals(
+    client: TranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    events = [event["payload"] for event in PHI_SEQUENCE["events"]]
+    # Partials repeated after their result went final must not add anything.
+    service.events = [*events, events[0], events[1]]
+    with client.streaming.transcribe(MONO, CARDIOLOGY, realtime=False) as stream:
+        received = list(stream)
+        transcript = stream.transcript
+    assert len(received) == len(service.events)
+    assert [segment.text for segment in transcript.segments] == [
+        "Good morning, Mr. Alvarez.",
+        "Only when I climb stairs.",
+    ]
+    assert [segment.speaker for segment in transcript.segments] == ["spk_0", "spk_1"]
+
+
+def test_large_writes_are_split_into_32_kib_payloads(
+    client: TranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    audio = bytes(range(256)) * 1000  # 256,000 bytes in one call
+    with client.streaming.connect(StreamConfig(media_encoding="pcm", sample_rate=48000)) as stream:
+        stream.send_audio(audio)
+        stream.end()
+        assert list(stream) == []
+        assert stream.state is StreamState.DONE
+    received = service.last
+    assert received.audio_bytes == audio
+    assert max(len(p) for p in received.audio) == 32768
+    assert max(received.ws_message_sizes) <= 32768 + 104  # frame = payload + prelude, headers, CRCs
+    assert received.got_end
+
+
+def test_two_channels_need_channel_identification(client: TranscribeMedical, service: FakeTranscribeStreaming) -> None:
+    with pytest.raises(AudioFormatError, match="--channel-identification"):
+        client.streaming.transcribe_file(STEREO, StreamConfig(), realtime=False)
+    assert service.connections == []  # refused before any network call
+
+
+def test_two_channels_with_channel_identification(client: TranscribeMedical, service: FakeTranscribeStreaming) -> None:
+    sequence = load_sequence("two_channels")
+    service.events = [event["payload"] for event in sequence["events"]]
+    config = StreamConfig(specialty="CARDIOLOGY", type="CONVERSATION", channel_identification=True)
+    transcript = client.streaming.transcribe_file(STEREO, config, realtime=False)
+    assert service.last.query["enable-channel-identification"] == "true"
+    assert service.last.query["number-of-channels"] == "2"
+    assert service.last.audio_bytes == _pcm_of(STEREO)
+    assert transcript.text == sequence["expected_transcript_interleaved"]
+    assert {segment.channel for segment in transcript.segments} == {"ch_0", "ch_1"}
+
+
+def test_byte_iterables_stream_with_the_configs_format(
+    client: TranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    chunks = [bytes([i]) * 3200 for i in range(10)]
+    config = StreamConfig(media_encoding="pcm", sample_rate=16000)
+    assert list(client.streaming.transcribe(iter(chunks), config, realtime=False)) == []
+    assert service.last.audio_bytes == b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("exception_type", "error_class"),
+    [
+        ("BadRequestException", BadRequestError),
+        ("LimitExceededException", LimitExceededError),
+        ("InternalFailureException", InternalFailureError),
+        ("ConflictException", ConflictError),
+        ("ServiceUnavailableException", ServiceUnavailableError),
+    ],
+)
+def test_service_exceptions_map_to_their_classes(
+    client: TranscribeMedical,
+    service: FakeTranscribeStreaming,
+    exception_type: str,
+    error_class: type[ServiceError],
+) -> None:
+    service.exception = exception_type
+    service.exception_after = 3
+    with pytest.raises(error_class) as raised:
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert raised.value.code == exception_type
+    assert not any(t.name == "transcribe-medical-sender" for t in threading.enumerate())
+
+
+def test_an_exception_found_while_sending_is_reported_as_such(
+    client: TranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    # Single-threaded use: the caller sends everything before reading. The service refused at the
+    # first frame and closed; send_audio must say why, not just "connection closed".
+    service.exception = "BadRequestException"
+    with client.streaming.connect(StreamConfig(media_encoding="pcm", sample_rate=16000)) as stream:
+        stream.send_audio(b"\x00" * 3200)
+        service.done.wait()
+        with pytest.raises(BadRequestError):
+            _send_until_refused(stream)
+
+
+def test_a_bad_signature_is_refused_with_403_as_credentials_error(
+    service: FakeTranscribeStreaming, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-right-secret")
+    client = TranscribeMedical(region_name="us-east-1", streaming_endpoint_url=service.url, config=NO_RETRY)
+    with pytest.raises(CredentialsError, match="HTTP 403") as raised:
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert "clock" in str(raised.value)
+    assert service.refusals == ["signature mismatch"]
+
+
+@pytest.mark.parametrize(
+    ("status", "error_class"),
+    [(400, BadRequestError), (429, LimitExceededError), (500, InternalFailureError), (503, ServiceUnavailableError)],
+)
+def test_other_handshake_statuses_are_service_errors(
+    client: TranscribeMedical, service: FakeTranscribeStreaming, status: int, error_class: type[ServiceError]
+) -> None:
+    service.handshake_status = status
+    with pytest.raises(error_class) as raised:
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert raised.value.status_code == status
+
+
+def test_a_throttled_handshake_is_retried_with_a_fresh_signature(service: FakeTranscribeStreaming) -> None:
+    service.handshake_statuses = [429]
+    retrying = ClientConfig(retry=RetryPolicy(max_attempts=2, initial_backoff=0.0, max_backoff=0.0))
+    client = TranscribeMedical(region_name="us-east-1", streaming_endpoint_url=service.url, config=retrying)
+    client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert len(service.connections) == 2 and service.last.got_end
+
+
+def test_connection_refused_is_connection_error(client: TranscribeMedical) -> None:
+    port = _free_port()
+    refused = TranscribeMedical(
+        region_name="us-east-1", streaming_endpoint_url=f"ws://127.0.0.1:{port}", config=NO_RETRY
+    )
+    with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}") as raised:
+        refused.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert isinstance(raised.value, OSError)  # also the built-in ConnectionError
+
+
+def test_the_endpoint_comes_from_the_standard_variable(
+    service: FakeTranscribeStreaming, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", service.url)
+    client = TranscribeMedical(region_name="us-east-1", config=NO_RETRY)
+    client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert service.last.got_end
+
+
+def test_plain_ws_to_a_remote_host_is_refused() -> None:
+    client = TranscribeMedical(region_name="us-east-1", streaming_endpoint_url="ws://example.com:8443")
+    with pytest.raises(ValidationError, match="loopback"):
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+
+
+def test_corrupt_data_from_the_service_is_a_protocol_error(
+    client: TranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    frame = bytearray(encode_frame({":message-type": "event", ":event-type": "TranscriptEvent"}, b"{}"))
+    frame[-1] ^= 0xFF  # break the message CRC
+    service.raw_frames = [bytes(frame)]
+    with pytest.raises(ProtocolError, match="CRC"):
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+
+
+def test_a_failing_source_reports_its_own_error(client: TranscribeMedical, service: FakeTranscribeStreaming) -> None:
+    def chunks() -> object:
+        yield b"\x00" * 3200
+        raise AudioFormatError("the microphone went away")
+
+    config = StreamConfig(media_encoding="pcm", sample_rate=16000)
+    with pytest.raises(AudioFormatError, match="microphone went away"):
+        list(client.streaming.transcribe(chunks(), config, realtime=False))  # type: ignore[arg-type]
+
+
+def test_closing_early_stops_the_sender(client: TranscribeMedical, service: FakeTranscribeStreaming) -> None:
+    service.events = [event["payload"] for event in PHI_SEQUENCE["events"]]
+    endless = iter(lambda: b"\x00" * 3200, None)
+    config = StreamConfig(media_encoding="pcm", sample_rate=16000)
+    with client.streaming.transcribe(endless, config, realtime=False) as stream:
+        first = next(stream)
+    assert first.results
+    assert not any(t.name == "transcribe-medical-sender" for t in threading.enumerate())
+
+
+def test_real_time_pacing_with_an_injected_clock(client: TranscribeMedical, service: FakeTranscribeStreaming) -> None:
+    now = [100.0]
+    waits: list[float] = []
+
+    def clock() -> float:
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    with client.streaming.transcribe(MONO, CARDIOLOGY, realtime=True, clock=clock, sleep=sleep) as stream:
+        list(stream)
+    audio = service.last.audio
+    seconds = len(service.last.audio_bytes) / 32000
+    # The first chunk goes at once; each later one when the audio before it has played.
+    assert len(waits) == len(audio) - 1
+    assert sum(waits) == pytest.approx(seconds - len(audio[-1]) / 32000)
+    assert all(w == pytest.approx(0.1) for w in waits)  # 100 ms chunks of 16 kHz mono
+
+
+def test_no_log_record_holds_the_url_signature_audio_or_text(
+    client: TranscribeMedical, service: FakeTranscribeStreaming, caplog: pytest.LogCaptureFixture
+) -> None:
+    service.events = [event["payload"] for event in PHI_SEQUENCE["events"]]
+    with caplog.at_level(logging.DEBUG):
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    logged = "\n".join(record.getMessage() for record in caplog.records if record.name != SERVER_LOGGER)
+    assert "X-Amz-Signature" not in logged and "X-Amz-Credential" not in logged
+    assert "Alvarez" not in logged and "stairs" not in logged
+    assert "AKID" not in logged
+
+
+def test_generated_pcm_at_48k_streams(
+    client: TranscribeMedical, service: FakeTranscribeStreaming, tmp_path: Path
+) -> None:
+    path = tmp_path / "tone.wav"
+    path.write_bytes(wav_bytes(1.5, sample_rate=48000))
+    client.streaming.transcribe_file(path, StreamConfig(), realtime=False)
+    assert service.last.query["sample-rate"] == "48000"
+    assert service.last.audio_bytes == _pcm_of(path)
