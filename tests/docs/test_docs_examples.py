@@ -3,14 +3,17 @@
 Convention: a fenced ``python`` block directly preceded by the line ``<!-- run -->`` (with the
 block's indentation, inside tabs and admonitions) is runnable. Each runnable block is
 self-contained and runs on its own, in a fresh namespace, in a temporary working directory, with
-the test suite's environment (fake credentials, loopback only). A block that shows a pytest test
-defines ``test_*`` functions: those that take no arguments are then called, as pytest would.
+the test suite's environment (fake credentials, loopback only).
 
-A block may name the pytest fixtures it needs: ``<!-- run: emulator -->`` runs it with the
-``emulator`` fixture started and its ``AWS_*`` variables exported, so the block can build
+A block that shows pytest tests defines ``test_*`` functions; each is then called as pytest would,
+its parameters filled with the pytest fixtures of those names (the package's plugin provides
+``transcribe_medical_client``, ``transcribe_medical_bucket`` and friends).
+
+A block may also name fixtures to activate before it runs: ``<!-- run: transcribe_medical_env -->``
+runs it with the emulator started and its ``AWS_*`` variables exported, so the block can build
 ``TranscribeMedical()`` with no arguments, exactly as a reader who ran ``transcribe-medical serve``
-would. A fixture that is not available (the plugin does not provide it yet, or the ``[local]``
-extra is not installed) skips the block rather than failing it.
+would. A fixture that is not available (the ``[local]`` extra is not installed) skips the block
+rather than failing it.
 
 Blocks without the marker are illustrations (they talk to AWS, a microphone or files the reader
 has) and are only checked to be valid Python.
@@ -93,17 +96,21 @@ def test_runnable_example(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in example.fixtures:
-        try:
-            request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            pytest.skip(f"fixture {name!r} is not available")
+        _fixture(request, name)
     monkeypatch.chdir(tmp_path)
     code = compile(example.code, example.id, "exec")
     namespace: dict[str, object] = {"__name__": "__docs_example__"}
     exec(code, namespace)
     for name, value in list(namespace.items()):
-        if name.startswith("test_") and callable(value) and not _required_parameters(value):
-            value()
+        if name.startswith("test_") and callable(value):
+            value(**{parameter: _fixture(request, parameter) for parameter in _required_parameters(value)})
+
+
+def _fixture(request: pytest.FixtureRequest, name: str) -> object:
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        pytest.skip(f"fixture {name!r} is not available")
 
 
 def _required_parameters(function: Callable[..., object]) -> list[str]:
