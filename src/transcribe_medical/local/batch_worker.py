@@ -342,14 +342,16 @@ class BatchWorker:
         >>> worker.start()  # doctest: +SKIP
     """
 
-    def __init__(self, recognizer: Callable[[], Recognizer], *, max_workers: int = 2) -> None:
+    def __init__(self, recognizer: Callable[[], Recognizer], *, port: int | None = None, max_workers: int = 2) -> None:
         """Create a worker.
 
         Args:
             recognizer: Returns the recognizer to use (called per job, so it can be made lazily).
+            port: Take the jobs started through the moto server on this port (``None``: any server).
             max_workers: Jobs transcribed at once.
         """
         self._recognizer = recognizer
+        self._port = port
         self._max_workers = max_workers
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: set[concurrent.futures.Future[None]] = set()
@@ -359,7 +361,7 @@ class BatchWorker:
         """Start receiving jobs from the patched moto."""
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(self._max_workers, thread_name_prefix="emulator-batch")
-            register_listener(self._on_job)
+            register_listener(self._on_job, self._port)
 
     def stop(self) -> None:
         """Stop receiving jobs; jobs in progress finish first."""

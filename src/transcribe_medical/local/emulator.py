@@ -71,7 +71,8 @@ class LocalTranscribeMedical:
     (loopback by default) on a free port unless ports are given.
 
     Moto's state (buckets, objects, jobs, vocabularies) is process-wide: emulators in one process
-    share it, and the last one started runs the batch jobs. :meth:`reset` clears it.
+    share it (each runs the jobs started through its own endpoint), and :meth:`reset` clears it.
+    ``mock_aws()`` elsewhere in the process is not affected by the emulator's patches.
     """
 
     def __init__(
@@ -169,7 +170,7 @@ class LocalTranscribeMedical:
         host, port = self._moto.get_host_and_port()
         shown = f"[{host}]" if ":" in host else host
         self._batch_url = f"http://{shown}:{port}"
-        self._worker = BatchWorker(self.recognizer, max_workers=self._batch_workers)
+        self._worker = BatchWorker(self.recognizer, port=port, max_workers=self._batch_workers)
         self._worker.start()
 
     def stop(self) -> None:

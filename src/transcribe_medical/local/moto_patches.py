@@ -15,8 +15,10 @@ like the service's:
 * ``Get`` returns ``FailureReason`` and ``ContentIdentificationType``; the transcript is written
   to the emulated S3 and ``TranscriptFileUri`` points at it.
 
-Without a registered listener moto behaves exactly as released. moto's state is process-wide, so
-emulators in one process share their buckets and jobs; the most recently started one runs jobs.
+A listener is registered for the port of its moto server, so only requests reaching that server
+are affected: moto used elsewhere in the process (``mock_aws()`` in tests, another server) behaves
+exactly as released. moto's state itself is process-wide, so emulators in one process share their
+buckets and jobs.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ _log = get_logger("local.moto")
 JobListener = Callable[["JobHandle"], None]
 
 _lock = threading.Lock()
-_listeners: list[JobListener] = []
+_listeners: list[tuple[int | None, JobListener]] = []
 _installed = False
 _request_extras = threading.local()
 
@@ -173,24 +175,42 @@ def reset_state() -> None:
     moto_api_backend.reset()
 
 
-def register_listener(listener: JobListener) -> JobListener:
-    """Have ``listener`` run every medical job started from now on (the newest listener wins)."""
+def register_listener(listener: JobListener, port: int | None = None) -> JobListener:
+    """Have ``listener`` run the medical jobs started through the moto server on ``port``.
+
+    Args:
+        listener: Called with a :class:`JobHandle` for each new job (must not block).
+        port: The moto server's port; ``None`` takes jobs from any server-mode request that no
+            port-specific listener claims (never from ``mock_aws()``).
+    """
     install()
     with _lock:
-        _listeners.append(listener)
+        _listeners.append((port, listener))
     return listener
 
 
 def unregister_listener(listener: JobListener) -> None:
     """Stop sending jobs to ``listener``."""
     with _lock:
-        if listener in _listeners:
-            _listeners.remove(listener)
+        _listeners[:] = [(port, known) for port, known in _listeners if known != listener]
 
 
-def _current_listener() -> JobListener | None:
+def _listener_for(host: str | None) -> JobListener | None:
+    """The listener for a request whose Host header is ``host`` (``None`` outside server mode)."""
+    if not host or ":" not in host:
+        return None
+    try:
+        port = int(host.rsplit(":", 1)[1])
+    except ValueError:
+        return None
     with _lock:
-        return _listeners[-1] if _listeners else None
+        for wanted, listener in reversed(_listeners):
+            if wanted == port:
+                return listener
+        for wanted, listener in reversed(_listeners):
+            if wanted is None:
+                return listener
+    return None
 
 
 def _emulated_job_class() -> type:
@@ -290,22 +310,24 @@ def install() -> None:
     original_backend: Callable[..., Any] = TranscribeBackend.start_medical_transcription_job
 
     def start_response(self: Any) -> Any:
-        if _current_listener() is None:
+        listener = _listener_for(self.headers.get("Host"))
+        if listener is None:
             return original_response(self)
         names = ("LanguageCode", "Specialty", "Settings", "Media", "OutputKey", "ContentIdentificationType",
                  "Tags", "KMSEncryptionContext", "OutputEncryptionKMSKeyId")
         params = {name: self._get_param(name) for name in names}
         _validate_start(params)
         _request_extras.value = params
-        _request_extras.account = self.current_account
+        _request_extras.listener = listener
         try:
             return original_response(self)
         finally:
             _request_extras.value = None
+            _request_extras.listener = None
 
     def start_backend(self: Any, **kwargs: Any) -> Any:
         response = original_backend(self, **kwargs)
-        listener = _current_listener()
+        listener = getattr(_request_extras, "listener", None)
         extras = getattr(_request_extras, "value", None)
         if listener is None or extras is None:
             return response
