@@ -228,7 +228,13 @@ class AsyncStreamConnection:
         await self.close()
 
     async def close(self) -> None:
-        """Close the connection (without waiting for results). Safe to call more than once."""
+        """Close the connection (without waiting for results). Safe to call more than once.
+
+        A failed stream is closed abruptly: the service has ended it already, and may have
+        stopped reading, which would leave a graceful close waiting behind a full write buffer.
+        """
+        if self._session.state is StreamState.FAILED:
+            self._websocket.transport.abort()
         try:
             await self._websocket.close()
         except Exception as error:  # closing must not raise; the socket is gone either way

@@ -1,0 +1,219 @@
+"""End to end, asyncio: the asyncio client against the scripted service on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import wave
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from streaming.conftest import NO_RETRY
+from streaming.fake_service import FakeTranscribeStreaming, load_sequence
+from transcribe_medical import (
+    AsyncTranscribeMedical,
+    AudioFormatError,
+    BadRequestError,
+    ConflictError,
+    ConnectionError,
+    CredentialsError,
+    InternalFailureError,
+    LimitExceededError,
+    ServiceError,
+    ServiceUnavailableError,
+    StreamConfig,
+    Transcript,
+    TranscriptEvent,
+)
+from transcribe_medical.streaming.protocol import StreamState
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
+MONO = FIXTURES / "mono_16k.wav"
+STEREO = FIXTURES / "stereo_16k.wav"
+PHI_SEQUENCE = load_sequence("conversation_speakers_phi")
+CARDIOLOGY = StreamConfig(specialty="CARDIOLOGY", type="DICTATION")
+END_HEADERS = {":message-type": "event", ":event-type": "AudioEvent", ":content-type": "application/octet-stream"}
+
+
+def _pcm_of(path: Path) -> bytes:
+    with wave.open(str(path), "rb") as wav:
+        return wav.readframes(wav.getnframes())
+
+
+def test_a_wav_file_streams_in_order_and_assembles_finals(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    service.events = [event["payload"] for event in PHI_SEQUENCE["events"]]
+
+    async def main() -> Transcript:
+        async with async_client:
+            return await async_client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+
+    transcript = asyncio.run(main())
+    received = service.last
+    assert received.audio_bytes == _pcm_of(MONO)
+    assert all(0 < len(payload) <= 32768 for payload in received.audio)
+    assert set(received.messages_per_ws_message) == {1}
+    assert received.got_end and received.headers[-1] == END_HEADERS
+    assert received.query["specialty"] == "CARDIOLOGY"
+    assert transcript.text == PHI_SEQUENCE["expected_transcript"]
+    assert transcript.session_id == received.query["session-id"]
+
+
+def test_async_for_over_transcribe_yields_every_event_without_threads(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    events = [event["payload"] for event in PHI_SEQUENCE["events"]]
+    service.events = [*events, events[0]]  # a stale partial after the final
+
+    async def main() -> tuple[list[TranscriptEvent], Transcript, set[str]]:
+        received: list[TranscriptEvent] = []
+        threads: set[str] = set()
+        stream = async_client.streaming.transcribe(MONO, CARDIOLOGY, realtime=False)
+        async for event in stream:
+            received.append(event)
+            threads |= {t.name for t in threading.enumerate()}
+        return received, stream.transcript, threads
+
+    received, transcript, threads = asyncio.run(main())
+    assert len(received) == len(service.events)
+    assert [segment.text for segment in transcript.segments] == [
+        "Good morning, Mr. Alvarez.",
+        "Only when I climb stairs.",
+    ]
+    assert "transcribe-medical-sender" not in threads
+
+
+def test_connect_splits_large_writes(async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming) -> None:
+    audio = bytes(range(256)) * 1000
+
+    async def main() -> StreamState:
+        async with async_client.streaming.connect(StreamConfig(media_encoding="pcm", sample_rate=48000)) as stream:
+            await stream.send_audio(audio)
+            await stream.end()
+            assert [event async for event in stream] == []
+            return stream.state
+
+    assert asyncio.run(main()) is StreamState.DONE
+    assert service.last.audio_bytes == audio
+    assert max(len(p) for p in service.last.audio) == 32768
+    assert max(service.last.ws_message_sizes) <= 32768 + 104
+    assert service.last.got_end
+
+
+def test_async_iterables_of_bytes_stream(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    chunks = [bytes([i]) * 3200 for i in range(8)]
+
+    async def source() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+
+    async def main() -> None:
+        config = StreamConfig(media_encoding="pcm", sample_rate=16000)
+        async with async_client.streaming.transcribe(source(), config, realtime=False) as stream:
+            async for _ in stream:
+                pass
+
+    asyncio.run(main())
+    assert service.last.audio_bytes == b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("exception_type", "error_class"),
+    [
+        ("BadRequestException", BadRequestError),
+        ("LimitExceededException", LimitExceededError),
+        ("InternalFailureException", InternalFailureError),
+        ("ConflictException", ConflictError),
+        ("ServiceUnavailableException", ServiceUnavailableError),
+    ],
+)
+def test_service_exceptions_map_to_their_classes(
+    async_client: AsyncTranscribeMedical,
+    service: FakeTranscribeStreaming,
+    exception_type: str,
+    error_class: type[ServiceError],
+) -> None:
+    service.exception = exception_type
+    service.exception_after = 2
+    with pytest.raises(error_class) as raised:
+        asyncio.run(async_client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False))
+    assert raised.value.code == exception_type
+
+
+def test_an_exception_found_while_sending_is_reported_as_such(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    service.exception = "BadRequestException"
+
+    async def main() -> None:
+        async with async_client.streaming.connect(StreamConfig(media_encoding="pcm", sample_rate=16000)) as stream:
+            await stream.send_audio(b"\x00" * 3200)
+            await asyncio.to_thread(service.done.wait)
+            for _ in range(100):
+                await stream.send_audio(b"\x00" * 3200)
+
+    with pytest.raises(BadRequestError):
+        asyncio.run(main())
+
+
+def test_handshake_403_is_credentials_error(service: FakeTranscribeStreaming, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+    client = AsyncTranscribeMedical(region_name="us-east-1", streaming_endpoint_url=service.url, config=NO_RETRY)
+    with pytest.raises(CredentialsError, match="HTTP 403"):
+        asyncio.run(client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False))
+    assert service.refusals == ["signature mismatch"]
+
+
+def test_handshake_429_is_limit_exceeded(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    service.handshake_status = 429
+    with pytest.raises(LimitExceededError):
+        asyncio.run(async_client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False))
+
+
+def test_connection_refused_is_connection_error() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = AsyncTranscribeMedical(
+        region_name="us-east-1", streaming_endpoint_url=f"ws://127.0.0.1:{port}", config=NO_RETRY
+    )
+    with pytest.raises(ConnectionError, match=f"127.0.0.1:{port}"):
+        asyncio.run(client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False))
+
+
+def test_two_channels_without_channel_identification_is_refused_before_connecting(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    with pytest.raises(AudioFormatError, match="--channel-identification"):
+        asyncio.run(async_client.streaming.transcribe_file(STEREO, StreamConfig(), realtime=False))
+    assert service.connections == []
+
+
+def test_real_time_pacing_uses_the_injected_clock(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    now = [0.0]
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    async def main() -> None:
+        stream = async_client.streaming.transcribe(MONO, CARDIOLOGY, clock=lambda: now[0], sleep=sleep)
+        async with stream:
+            async for _ in stream:
+                pass
+
+    asyncio.run(main())
+    assert len(waits) == len(service.last.audio) - 1
+    assert all(w == pytest.approx(0.1) for w in waits)
