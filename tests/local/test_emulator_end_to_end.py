@@ -75,14 +75,14 @@ def test_channel_identification_through_the_client(emu: LocalTranscribeMedical) 
 
 
 def test_concurrency_limit_reaches_the_client_as_limit_exceeded() -> None:
-    with LocalTranscribeMedical(batch=False, max_concurrent_streams=1,
-                                recognizer=ScriptedRecognizer(SCRIPT)) as emu, emu.client(config=NO_RETRY) as client:
-        with client.streaming.connect(StreamConfig(media_encoding="pcm", sample_rate=16000)) as first:
-            first.send_audio(bytes(3200))
-            with pytest.raises(LimitExceededError):
-                client.streaming.transcribe_file(AUDIO / "mono_16k.wav", StreamConfig(), realtime=False)
-            first.end()
-            assert list(first)
+    emulator = LocalTranscribeMedical(batch=False, max_concurrent_streams=1, recognizer=ScriptedRecognizer(SCRIPT))
+    config = StreamConfig(media_encoding="pcm", sample_rate=16000)
+    with emulator as emu, emu.client(config=NO_RETRY) as client, client.streaming.connect(config) as first:
+        first.send_audio(bytes(3200))
+        with pytest.raises(LimitExceededError):
+            client.streaming.transcribe_file(AUDIO / "mono_16k.wav", StreamConfig(), realtime=False)
+        first.end()
+        assert list(first)
 
 
 def test_injected_exception_reaches_the_client(emu: LocalTranscribeMedical) -> None:
@@ -94,7 +94,9 @@ def test_injected_exception_reaches_the_client(emu: LocalTranscribeMedical) -> N
         emu.faults = None
 
 
-def test_environment_points_the_sdk_at_the_emulator(emu: LocalTranscribeMedical, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_points_the_sdk_at_the_emulator(
+    emu: LocalTranscribeMedical, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from transcribe_medical import TranscribeMedical
 
     for name, value in emu.environment().items():
@@ -107,7 +109,9 @@ def test_environment_points_the_sdk_at_the_emulator(emu: LocalTranscribeMedical,
 # ---------------------------------------------------------------- batch through the SDK
 
 
-def test_batch_job_output_parses_into_the_same_transcript_as_streaming(emu: LocalTranscribeMedical, bucket: str) -> None:
+def test_batch_job_output_parses_into_the_same_transcript_as_streaming(
+    emu: LocalTranscribeMedical, bucket: str
+) -> None:
     with emu.client(config=NO_RETRY) as client:
         batch = client.jobs.transcribe_file(AUDIO / "mono_16k.wav", bucket=bucket, poll_interval=0.05)
         streamed = client.streaming.transcribe_file(AUDIO / "mono_16k.wav", StreamConfig(), realtime=False)
