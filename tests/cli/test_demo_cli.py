@@ -1,0 +1,75 @@
+"""``transcribe-medical demo`` and ``serve``: the embedded emulator from the command line."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from transcribe_medical.cli import main
+
+
+@pytest.mark.slow
+def test_demo_streams_and_batches_the_sample_under_the_wer_target(capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    assert main(["demo"]) == 0
+    elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+    rates = [float(value) / 100 for value in re.findall(r"word error rate: ([0-9.]+)%", out)]
+    assert len(rates) == 2, out
+    assert all(rate <= 0.25 for rate in rates), out
+    assert "== streaming transcript" in out and "== batch transcript" in out
+    assert "chest pain" in out.lower()
+    assert "words flagged for review" in out
+    assert "reviewed and verified by appropriately trained human reviewers" in out
+    assert "starting the local emulator" in err
+    assert elapsed < 30
+
+
+def test_demo_and_serve_need_the_local_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("transcribe_medical.local.emulator.local_extra_missing", lambda: "pocketsphinx")
+    for command in ("demo", "serve"):
+        assert main([command]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1
+        assert 'pip install "transcribe-medical[local]"' in err[0]
+
+
+def test_serve_reports_a_busy_port_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--batch-port", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--port" in err[0]
+
+
+def test_serve_prints_export_lines_and_stops_on_ctrl_c() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from transcribe_medical.cli import run; run()", "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+    )
+    try:
+        assert process.stdout is not None
+        exports = dict(process.stdout.readline().strip().removeprefix("export ").split("=", 1) for _ in range(5))
+        assert set(exports) == {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", "AWS_ACCESS_KEY_ID",
+                                "AWS_SECRET_ACCESS_KEY", "AWS_REGION"}
+        assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        assert exports["AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING"].startswith("ws://127.0.0.1:")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
