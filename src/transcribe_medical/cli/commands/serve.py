@@ -52,7 +52,7 @@ def serve(
             "choose other ports with --port / --batch-port (0 picks a free one)\n"
         )
         raise typer.Exit(EXIT_USAGE) from None
-    try:
+    try:  # Ctrl-C at any point from here on is the normal way to stop
         sys.stderr.write(
             "Transcribe Medical emulator running (no AWS account involved)\n"
             f"  streaming  {emulator.streaming_endpoint}\n"
@@ -63,9 +63,8 @@ def serve(
             sys.stdout.write(f"export {name}={value}\n")
         sys.stdout.flush()
         sys.stderr.flush()
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            sys.stderr.write("stopping the emulator\n")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        sys.stderr.write("stopping the emulator\n")
     finally:
         emulator.stop()
