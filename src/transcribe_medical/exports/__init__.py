@@ -1,4 +1,4 @@
-"""Exports of a :class:`~transcribe_medical.Transcript`: text, JSON, JSON Lines, SRT and WebVTT.
+"""Exports of a :class:`~transcribe_medical.Transcript`: text, JSON, JSON Lines, SRT, WebVTT and HTML.
 
 Every function takes a transcript and returns a ``str``; :func:`write_transcript_file` writes the
 result with mode 0600. :data:`EXPORT_FORMATS` maps each format name to its function, and
@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from transcribe_medical._exceptions import ValidationError
 from transcribe_medical.exports.files import TRANSCRIPT_FILE_MODE, write_transcript_file
+from transcribe_medical.exports.html import to_html
 from transcribe_medical.exports.json_format import SCHEMA, SCHEMA_VERSION, from_json, to_json
 from transcribe_medical.exports.jsonl import segment_to_jsonl, to_jsonl
 from transcribe_medical.exports.subtitles import MAX_LINE_LENGTH, MAX_LINES_PER_SPEAKER, to_srt, to_vtt
@@ -33,6 +34,7 @@ __all__ = [
     "export",
     "from_json",
     "segment_to_jsonl",
+    "to_html",
     "to_json",
     "to_jsonl",
     "to_srt",
@@ -50,9 +52,13 @@ def _to_text(transcript: Transcript) -> str:
     return to_text(transcript)
 
 
+def _to_html(transcript: Transcript) -> str:
+    return to_html(transcript)
+
+
 #: Format name -> function rendering a transcript in it (the CLI's ``--format`` choices).
 EXPORT_FORMATS: Mapping[str, Callable[[Transcript], str]] = MappingProxyType(
-    {"text": _to_text, "json": _to_json, "jsonl": to_jsonl, "srt": to_srt, "vtt": to_vtt}
+    {"text": _to_text, "json": _to_json, "jsonl": to_jsonl, "srt": to_srt, "vtt": to_vtt, "html": _to_html}
 )
 
 
@@ -61,7 +67,7 @@ def export(transcript: Transcript, fmt: str) -> str:
 
     Args:
         transcript: The transcript.
-        fmt: One of :data:`EXPORT_FORMATS` (``text``, ``json``, ``jsonl``, ``srt``, ``vtt``),
+        fmt: One of :data:`EXPORT_FORMATS` (``text``, ``json``, ``jsonl``, ``srt``, ``vtt``, ``html``),
             case-insensitive.
 
     Returns:

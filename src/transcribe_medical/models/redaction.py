@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from transcribe_medical._exceptions import ValidationError
 from transcribe_medical.models.transcript import Alternative, Entity, Item, Segment, Transcript, join_items
 
-__all__ = ["DEFAULT_PLACEHOLDER", "phi_item_indices", "redact_phi"]
+__all__ = ["DEFAULT_PLACEHOLDER", "phi_content_pattern", "phi_item_indices", "redact_phi"]
 
 #: What replaces each stretch of PHI unless told otherwise.
 DEFAULT_PLACEHOLDER = "[PHI]"
@@ -95,7 +95,18 @@ def phi_item_indices(items: Sequence[Item], entities: Iterable[Entity]) -> set[i
     return found
 
 
-def _content_pattern(entities: Iterable[Entity]) -> re.Pattern[str] | None:
+def phi_content_pattern(entities: Iterable[Entity]) -> re.Pattern[str] | None:
+    """A regular expression matching any entity's content in free text.
+
+    Matches on word boundaries, ignoring case, with any whitespace between the content's words;
+    the longest content wins where several match.
+
+    Args:
+        entities: The PHI entities.
+
+    Returns:
+        The compiled pattern, or ``None`` when no entity has content.
+    """
     alternatives: list[str] = []
     # Longest first, so that "Mr. Alvarez" wins over "Alvarez".
     for content in sorted({e.content.strip() for e in entities if e.content.strip()}, key=len, reverse=True):
@@ -113,7 +124,7 @@ class _Redactor:
     def __init__(self, entities: Sequence[Entity], placeholder: str) -> None:
         self.entities = entities
         self.placeholder = placeholder
-        self.pattern = _content_pattern(entities)
+        self.pattern = phi_content_pattern(entities)
 
     def text(self, text: str) -> str:
         """``text`` with every entity content replaced (an existing placeholder is left alone)."""
