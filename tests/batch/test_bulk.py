@@ -151,3 +151,11 @@ def test_token_bucket_spaces_requests() -> None:
     assert now[0] == pytest.approx(2.0)
     with pytest.raises(ValidationError, match="rate"):
         TokenBucket(0)
+
+
+def test_progress_true_draws_a_bar_on_stderr(client: TranscribeMedical, capsys: pytest.CaptureFixture[str]) -> None:
+    result = submit_many(client.jobs, _requests(3), rate=10_000, progress=True, sleep=_no_sleep)
+    captured = capsys.readouterr()
+    assert len(result.submitted) == 3
+    assert "submitting" in captured.err and "3/3" in captured.err
+    assert captured.out == ""

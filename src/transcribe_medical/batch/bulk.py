@@ -210,7 +210,7 @@ def submit_many(
     timeout: float = 3600.0,
     poll_interval: float = 5.0,
     retry: RetryPolicy = BULK_RETRY_POLICY,
-    progress: BulkProgress | None = None,
+    progress: bool | BulkProgress = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BulkResult:
     """Start many jobs safely; optionally wait for all of them.
@@ -226,7 +226,8 @@ def submit_many(
         timeout: With ``wait``, seconds to wait for all jobs.
         poll_interval: With ``wait``, first interval between polls of a job.
         retry: Backoff policy for throttling, 5xx and connection errors.
-        progress: Called with ``(outcome, job_name)`` as jobs move.
+        progress: ``True`` shows a progress bar on stderr; a callable is called with
+            ``(outcome, job_name)`` as jobs move.
         sleep: Sleep function (injectable for tests).
 
     Returns:
@@ -250,8 +251,26 @@ def submit_many(
             )
         names.add(request.job_name)
     bucket = TokenBucket(rate, sleep=sleep)
+    if progress is True:
+        from transcribe_medical.batch.bulk_progress import progress_bar
+
+        with progress_bar(len(batch), wait=wait) as (_bar, advance):
+            return submit_many(
+                jobs,
+                batch,
+                max_concurrency=max_concurrency,
+                rate=rate,
+                state_path=state_path,
+                wait=wait,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                retry=retry,
+                progress=advance,
+                sleep=sleep,
+            )
+    callback = progress if callable(progress) else None
     with StateStore(state_path if state_path is not None else ":memory:") as state:
-        run = _Run(jobs, state=state, bucket=bucket, retry=retry, progress=progress, sleep=sleep)
+        run = _Run(jobs, state=state, bucket=bucket, retry=retry, progress=callback, sleep=sleep)
         with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="tm-bulk") as pool:
             list(pool.map(run.submit, batch))
         _log.info("bulk submission: %s", run.result.summary())

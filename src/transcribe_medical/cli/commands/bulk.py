@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +11,7 @@ import typer
 from transcribe_medical.cli.app import jobs_app
 from transcribe_medical.cli.commands._batch import make_client
 from transcribe_medical.cli.options import EndpointUrl, FormatOption, Profile, Region, TableFormat
-from transcribe_medical.cli.output import print_json, stderr
+from transcribe_medical.cli.output import print_json
 
 EXIT_SERVICE = 3
 
@@ -37,51 +36,23 @@ def submit_many_command(
 
     Exits 0 when every job was submitted (and, with --wait, completed); 3 when any failed.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from transcribe_medical.batch.bulk import submit_many
     from transcribe_medical.batch.manifest import read_manifest
 
     requests = read_manifest(manifest)
     state_path = state or manifest.with_name(manifest.name + ".state.sqlite")
     client = make_client(region, profile, endpoint_url)
-    show = sys.stderr.isatty()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        disable=not show,
-        transient=False,
-    ) as bar:
-        submitting = bar.add_task("submitting", total=len(requests))
-        finishing = bar.add_task("finishing", total=len(requests), visible=wait)
-
-        lock = threading.Lock()
-        submissions_seen = 0
-
-        def progress(_outcome: str, _name: str) -> None:
-            # Each job reports exactly once while submitting; waiting starts after all have.
-            nonlocal submissions_seen
-            with lock:
-                if submissions_seen < len(requests):
-                    submissions_seen += 1
-                    bar.advance(submitting)
-                else:
-                    bar.advance(finishing)
-
-        result = submit_many(
-            client.jobs,
-            requests,
-            max_concurrency=max_concurrency,
-            rate=rate,
-            state_path=state_path,
-            wait=wait,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            progress=progress,
-        )
+    result = submit_many(
+        client.jobs,
+        requests,
+        max_concurrency=max_concurrency,
+        rate=rate,
+        state_path=state_path,
+        wait=wait,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        progress=sys.stderr.isatty(),
+    )
     if output_format is TableFormat.json:
         print_json(
             {
