@@ -15,6 +15,7 @@ from transcribe_medical.exports import (
     export,
     from_json,
     segment_to_jsonl,
+    to_html,
     to_json,
     to_jsonl,
     to_srt,
@@ -128,13 +129,14 @@ def test_jsonl_has_one_segment_per_line() -> None:
 
 def test_export_dispatch() -> None:
     transcript = TRANSCRIPTS[0]
-    assert list(EXPORT_FORMATS) == ["text", "json", "jsonl", "srt", "vtt"]
+    assert list(EXPORT_FORMATS) == ["text", "json", "jsonl", "srt", "vtt", "html"]
     assert export(transcript, "text") == to_text(transcript)
     assert export(transcript, "JSON") == to_json(transcript)
     assert export(transcript, "jsonl") == to_jsonl(transcript)
     assert export(transcript, "srt") == to_srt(transcript)
     assert export(transcript, "vtt") == to_vtt(transcript)
-    with pytest.raises(ValidationError, match="format: 'docx' is invalid: choose one of text, json, jsonl, srt, vtt"):
+    assert export(transcript, "html") == to_html(transcript)
+    with pytest.raises(ValidationError, match="'docx' is invalid: choose one of text, json, jsonl, srt, vtt, html"):
         export(transcript, "docx")
     with pytest.raises(TypeError):
         EXPORT_FORMATS["html"] = to_text  # type: ignore[index]
