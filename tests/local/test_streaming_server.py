@@ -101,6 +101,19 @@ def test_expires_over_300_gets_403(emulator: StreamingServer) -> None:
     assert status == 403 and "X-Amz-Expires" in body["Message"]
 
 
+def test_a_url_presigned_by_botocore_itself_is_accepted(emulator: StreamingServer) -> None:
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method="GET", url=f"http://127.0.0.1:{emulator.port}/medical-stream-transcription-websocket",
+                         params={**QUERY, "show-speaker-label": "true"})
+    SigV4QueryAuth(Credentials(CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key), "transcribe",
+                   "us-east-1", expires=300).add_auth(request)
+    results = results_of(_dictate(request.prepare().url.replace("http://", "ws://"), chunks=5))
+    assert results and not results[-1]["IsPartial"]
+
+
 def test_wrong_path_is_404(emulator: StreamingServer) -> None:
     url = presigned(emulator).replace("/medical-stream-transcription-websocket", "/stream-transcription-websocket")
     assert _status_of(url)[0] == 404

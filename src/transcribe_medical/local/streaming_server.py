@@ -494,7 +494,10 @@ class StreamingServer:
 
     def _process_response(self, connection: ServerConnection, request: Request, response: Response) -> None:
         pending = self._pending.get(connection)
-        if pending is None or response.status_code != 101:
+        if pending is None:
+            return
+        if response.status_code != 101:  # the upgrade failed after all: no handler will take it
+            self._pending.pop(connection, None)
             return
         response.headers["x-amzn-request-id"] = pending.request_id
         response.headers["x-amzn-transcribe-session-id"] = pending.session_id
