@@ -19,6 +19,8 @@ if TYPE_CHECKING:
         VocabularySummary,
     )
 
+__all__ = ["JOB_COLUMNS", "VOCABULARY_COLUMNS", "Spinner", "make_client", "show_jobs", "show_vocabularies"]
+
 JOB_COLUMNS = ("name", "status", "specialty", "type", "creation_time", "completion_time", "failure_reason")
 VOCABULARY_COLUMNS = ("name", "state", "language_code", "last_modified_time", "failure_reason")
 

@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from transcribe_medical.models.batch import JobSettings, MedicalTranscriptionJob
     from transcribe_medical.models.transcript import Transcript
 
+__all__ = [
+    "check_transcript_format",
+    "delete",
+    "get",
+    "job_settings",
+    "list_jobs",
+    "present_transcript",
+    "start",
+    "transcript",
+    "wait_job",
+]
+
 JobName = Annotated[str, typer.Argument(help="The job name.")]
 Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the job.")]
 PollInterval = Annotated[float, typer.Option("--poll-interval", help="First wait between polls (seconds).")]

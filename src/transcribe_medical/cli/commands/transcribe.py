@@ -31,6 +31,7 @@ from transcribe_medical.cli.commands.jobs import (
 from transcribe_medical.cli.options import EndpointUrl, Profile, Region, SpecialtyOption, TypeOption
 from transcribe_medical.models.enums import TranscriptionType
 
+__all__ = ["transcribe"]
 
 @app.command("transcribe")
 def transcribe(

@@ -11,6 +11,8 @@ from transcribe_medical.cli.app import vocab_app
 from transcribe_medical.cli.commands._batch import Spinner, make_client, show_vocabularies
 from transcribe_medical.cli.options import EndpointUrl, FormatOption, Profile, Region, TableFormat
 
+__all__ = ["create", "delete", "get", "list_vocabularies", "read_phrases"]
+
 VocabularyName = Annotated[str, typer.Argument(help="The vocabulary name.")]
 
 
