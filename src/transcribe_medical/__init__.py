@@ -59,7 +59,54 @@ _EXPORTS: dict[str, str] = {
     "TimeoutError": "transcribe_medical._exceptions",
 }
 
-__all__ = [*sorted(_EXPORTS), "__version__"]
+__all__ = [
+    "SPECIALTY_TABLE",
+    "Alternative",
+    "AsyncTranscribeMedical",
+    "AudioFormatError",
+    "BadRequestError",
+    "ClientConfig",
+    "ConflictError",
+    "ConnectionError",
+    "ContentIdentificationType",
+    "CredentialsError",
+    "Entity",
+    "InternalFailureError",
+    "Item",
+    "JobSettings",
+    "JobStatus",
+    "LanguageCode",
+    "LimitExceededError",
+    "MediaEncoding",
+    "MediaFormat",
+    "MedicalTranscriptionJob",
+    "MedicalVocabulary",
+    "Mode",
+    "NotFoundError",
+    "ProtocolError",
+    "RetryPolicy",
+    "ReviewFlag",
+    "Segment",
+    "ServiceError",
+    "ServiceUnavailableError",
+    "Specialty",
+    "StartJobRequest",
+    "StreamConfig",
+    "TimeoutError",
+    "TranscribeMedical",
+    "TranscribeMedicalError",
+    "Transcript",
+    "TranscriptAssembler",
+    "TranscriptEvent",
+    "TranscriptionType",
+    "UnsupportedSpecialtyError",
+    "ValidationError",
+    "VocabularyState",
+    "__version__",
+    "parse_batch_output",
+    "resolve_specialty",
+    "validate_specialty",
+]
 
 if TYPE_CHECKING:
     from transcribe_medical._client import AsyncTranscribeMedical, TranscribeMedical
@@ -87,6 +134,7 @@ if TYPE_CHECKING:
         MedicalVocabulary,
         StartJobRequest,
     )
+    from transcribe_medical.models.batch_output import parse_batch_output
     from transcribe_medical.models.enums import (
         ContentIdentificationType,
         JobStatus,
@@ -100,7 +148,6 @@ if TYPE_CHECKING:
     )
     from transcribe_medical.models.events import TranscriptEvent
     from transcribe_medical.models.stream import StreamConfig
-    from transcribe_medical.models.batch_output import parse_batch_output
     from transcribe_medical.models.transcript import (
         Alternative,
         Entity,
