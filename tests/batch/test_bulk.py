@@ -159,3 +159,19 @@ def test_progress_true_draws_a_bar_on_stderr(client: TranscribeMedical, capsys: 
     assert len(result.submitted) == 3
     assert "submitting" in captured.err and "3/3" in captured.err
     assert captured.out == ""
+
+
+def test_facade_method_and_async_twin(client: TranscribeMedical) -> None:
+    import asyncio
+
+    from transcribe_medical import AsyncTranscribeMedical
+
+    assert len(client.jobs.submit_many(_requests(3, prefix="sync"), rate=10_000).submitted) == 3
+
+    async def run() -> list[str]:
+        async with AsyncTranscribeMedical(region_name="us-east-1") as async_client:
+            result = await async_client.jobs.submit_many(_requests(3, prefix="async"), rate=10_000)
+        return result.submitted
+
+    assert sorted(asyncio.run(run())) == ["async-0", "async-1", "async-2"]
+    assert len(_service_jobs(client)) == 6

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import NotFoundError, ServiceError, TimeoutError, ValidationError
@@ -51,7 +51,10 @@ from transcribe_medical.models.enums import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from transcribe_medical._client import AsyncTranscribeMedical, TranscribeMedical
+    from transcribe_medical.batch.bulk import BulkProgress, BulkResult
     from transcribe_medical.models.transcript import Transcript
 
 __all__ = ["AsyncJobs", "JobProgress", "Jobs", "default_job_name"]
@@ -312,6 +315,48 @@ class Jobs:
         described = job if isinstance(job, MedicalTranscriptionJob) else self.get(job)
         return _parse(download_bytes(self._client, _ready_for_transcript(described)))
 
+    def submit_many(
+        self,
+        requests: Iterable[StartJobRequest],
+        *,
+        max_concurrency: int = 8,
+        rate: float = 20.0,
+        state_path: str | Path | None = None,
+        wait: bool = False,
+        timeout: float = 3600.0,
+        poll_interval: float = 5.0,
+        progress: bool | BulkProgress = False,
+    ) -> BulkResult:
+        """Start many jobs: bounded, rate-limited, retried and resumable (see :mod:`~transcribe_medical.batch.bulk`).
+
+        Args:
+            requests: The jobs (all validated before the first request).
+            max_concurrency: Requests in flight at once (1-64).
+            rate: Requests per second at most (the service's default quota is 25).
+            state_path: SQLite state file (mode 0600); with it a re-run submits nothing twice.
+            wait: Poll until every job is COMPLETED or FAILED.
+            timeout: With ``wait``, seconds to wait in all.
+            poll_interval: With ``wait``, the first interval between polls of a job.
+            progress: ``True`` for a progress bar on stderr, or a callback ``(outcome, job_name)``.
+
+        Returns:
+            A :class:`~transcribe_medical.batch.bulk.BulkResult`: submitted, skipped, completed, failed.
+        """
+        from transcribe_medical.batch.bulk import submit_many
+
+        return submit_many(
+            self,
+            requests,
+            max_concurrency=max_concurrency,
+            rate=rate,
+            state_path=state_path,
+            wait=wait,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            progress=progress,
+            sleep=self._sleep,
+        )
+
     def transcribe_file(
         self,
         path: str | Path,
@@ -483,6 +528,41 @@ class AsyncJobs:
         """Download and parse the transcript; see :meth:`Jobs.transcript`."""
         described = job if isinstance(job, MedicalTranscriptionJob) else await self.get(job)
         return _parse(await download_bytes_async(self._client, _ready_for_transcript(described)))
+
+    async def submit_many(
+        self,
+        requests: Iterable[StartJobRequest],
+        *,
+        max_concurrency: int = 8,
+        rate: float = 20.0,
+        state_path: str | Path | None = None,
+        wait: bool = False,
+        timeout: float = 3600.0,
+        poll_interval: float = 5.0,
+        progress: bool | BulkProgress = False,
+    ) -> BulkResult:
+        """Start many jobs; see :meth:`Jobs.submit_many`.
+
+        The submitter's worker threads run botocore, as every async batch call does; the event loop
+        stays free while they work.
+        """
+        from transcribe_medical.batch.bulk import submit_many
+
+        # Jobs only needs the facade's shared base (boto3 clients, retries), which both facades have.
+        jobs = Jobs(cast("TranscribeMedical", self._client))
+        batch = list(requests)
+        return await asyncio.to_thread(
+            submit_many,
+            jobs,
+            batch,
+            max_concurrency=max_concurrency,
+            rate=rate,
+            state_path=state_path,
+            wait=wait,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            progress=progress,
+        )
 
     async def transcribe_file(
         self,
