@@ -62,7 +62,7 @@ h2 { font-size: 1.05rem; margin: 0 0 10px; text-transform: uppercase; letter-spa
 .notice details { color: var(--ink); font-size: .95em; }
 .notice blockquote { margin: 6px 0 0; padding-left: 12px; border-left: 3px solid var(--line); }
 .notice .source { color: var(--muted); font-size: .9em; margin: 4px 0 0; }
-.overview { display: grid; grid-template-columns: minmax(240px, 1fr) 2fr; gap: 16px; }
+.overview { display: grid; grid-template-columns: minmax(240px, 1fr) 2fr; gap: 16px; margin: 0 0 16px; }
 .overview .card { margin: 0; }
 .summary dl { display: grid; grid-template-columns: 1fr auto; gap: 6px 16px; margin: 0; }
 .summary dt { color: var(--muted); }
