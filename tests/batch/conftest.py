@@ -16,7 +16,6 @@ REGION = "us-east-1"
 MEDIA_BUCKET = "media-bucket"
 OUTPUT_BUCKET = "output-bucket"
 BATCH_OUTPUTS = Path(__file__).resolve().parents[1] / "vectors" / "batch_outputs"
-SHARED_BATCH_OUTPUTS = Path("/work/shared/reference/vectors/batch_outputs")
 JOB_MODEL = "transcribe::medicaltranscriptionjob"
 
 #: Retries without waiting: tests must not sleep.
@@ -24,12 +23,8 @@ FAST_RETRIES = RetryPolicy(max_attempts=3, initial_backoff=0.0, max_backoff=0.0,
 
 
 def golden(name: str) -> bytes:
-    """A batch output file from the reference vectors (the repository's copy if present)."""
-    for folder in (BATCH_OUTPUTS, SHARED_BATCH_OUTPUTS):
-        path = folder / name
-        if path.exists():
-            return path.read_bytes()
-    raise FileNotFoundError(name)
+    """A batch output file from the reference vectors (copied into tests/vectors)."""
+    return (BATCH_OUTPUTS / name).read_bytes()
 
 
 def fast_config(**changes: Any) -> ClientConfig:
