@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from exports.strategies import transcripts  # tests/exports, a package beside this one
+from exports.subtitle_validator import parse_srt, parse_vtt
 from transcribe_medical._exceptions import ValidationError
 from transcribe_medical.exports import EXPORT_FORMATS, export, from_json, to_json, to_text
 from transcribe_medical.models.batch_output import parse_batch_output
@@ -105,6 +106,14 @@ def test_redacted_transcript_survives_our_json() -> None:
     redacted = _phi_channels().redact_phi()
     assert from_json(to_json(redacted)) == redacted
     assert Transcript.from_json(redacted.to_json()).redact_phi() == redacted
+
+
+@pytest.mark.parametrize("source", sorted(SOURCES))
+def test_redacted_subtitles_are_valid(source: str) -> None:
+    redacted = SOURCES[source]().redact_phi()
+    assert parse_srt(redacted.to_srt())
+    cues = parse_vtt(redacted.to_vtt())
+    assert any("[PHI]" in line for cue in cues for line in cue.lines)
 
 
 def test_custom_and_blank_placeholder() -> None:
@@ -233,7 +242,9 @@ def test_random_transcripts_lose_their_phi_and_nothing_else(transcript: Transcri
         remaining = iter((i.start, i.end, i.confidence, i.speaker, i.channel) for i in after.items)
         assert all(word in remaining for word in kept), "a non-PHI word was lost or moved"
         assert bool(phi) <= any(item.content == placeholder for item in after.items), "a PHI word was kept"
-    # Every export renders, and the JSON round trip holds.
+    # Every export renders, subtitles stay valid, and the JSON round trip holds.
     for fmt in EXPORT_FORMATS:
         export(redacted, fmt)
+    parse_srt(redacted.to_srt())
+    parse_vtt(redacted.to_vtt())
     assert from_json(to_json(redacted)) == redacted
