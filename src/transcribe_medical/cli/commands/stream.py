@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from transcribe_medical.models.transcript import Transcript
     from transcribe_medical.streaming.sync_client import Transcription
 
+#: The transcript formats of the streaming commands (DESIGN.md).
+STREAM_FORMATS = ("text", "json", "jsonl", "srt", "vtt")
+
 SampleRate = Annotated[
     int | None, typer.Option("--sample-rate", help="Sample rate in Hz, 16000-48000 (default: read from the file).")
 ]
@@ -183,10 +186,9 @@ def _client(region: str | None, profile: str | None, endpoint_url: str | None) -
 
 def _check_format(value: str) -> None:
     from transcribe_medical._exceptions import ValidationError
-    from transcribe_medical.exports import EXPORT_FORMATS
 
-    if value.lower() not in EXPORT_FORMATS:
-        raise ValidationError(f"--format: {value!r} is invalid: use one of {', '.join(EXPORT_FORMATS)}", field="format")
+    if value.lower() not in STREAM_FORMATS:
+        raise ValidationError(f"--format: {value!r} is invalid: use one of {', '.join(STREAM_FORMATS)}", field="format")
 
 
 def _follow(run: Transcription, partials: bool) -> Transcript:
