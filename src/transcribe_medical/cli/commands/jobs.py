@@ -41,7 +41,7 @@ JobName = Annotated[str, typer.Argument(help="The job name.")]
 Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for the job.")]
 PollInterval = Annotated[float, typer.Option("--poll-interval", help="First wait between polls (seconds).")]
 TranscriptFormat = Annotated[
-    str, typer.Option("--format", help="Transcript format: text, json, jsonl, srt or vtt.")
+    str, typer.Option("--format", help="Transcript format: text, json, jsonl, srt, vtt or html (a review page).")
 ]
 OutputFile = Annotated[
     Path | None, typer.Option("-o", "--output", help="Write the transcript to FILE (mode 0600), not stdout.")
