@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from transcribe_medical import _limits
 from transcribe_medical._logging import get_logger
+from transcribe_medical.local.recognizers.interface import resolve_recognizer
 from transcribe_medical.local.sigv4_verifier import EmulatorCredentials
 from transcribe_medical.local.streaming_server import FaultPlan, StreamingServer
 
@@ -238,15 +239,7 @@ class LocalTranscribeMedical:
         """The recognizer shared by streaming and batch (made on first use)."""
         with self._recognizer_lock:
             if self._recognizer is None:
-                source = self._recognizer_source
-                if source is None:
-                    from transcribe_medical.local.recognizers import PocketSphinxRecognizer
-
-                    self._recognizer = PocketSphinxRecognizer()
-                elif hasattr(source, "new_session"):
-                    self._recognizer = source
-                else:
-                    self._recognizer = source()
+                self._recognizer = resolve_recognizer(self._recognizer_source)
             assert self._recognizer is not None
             return self._recognizer
 

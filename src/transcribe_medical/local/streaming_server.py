@@ -48,6 +48,7 @@ from transcribe_medical import _limits
 from transcribe_medical._exceptions import ProtocolError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.eventstream import EventStreamDecoder, encode_message
+from transcribe_medical.local.recognizers.interface import resolve_recognizer
 from transcribe_medical.local.results import build_result, event_payload
 from transcribe_medical.local.sigv4_verifier import EmulatorCredentials, SignatureRejected, verify_presigned_request
 from transcribe_medical.local.speakers import SpeakerTracker
@@ -416,15 +417,7 @@ class StreamingServer:
     def _get_recognizer(self) -> Recognizer:
         with self._lock:
             if self._recognizer is None:
-                source = self._recognizer_source
-                if source is None:
-                    from transcribe_medical.local.recognizers import PocketSphinxRecognizer
-
-                    self._recognizer = PocketSphinxRecognizer()
-                elif hasattr(source, "new_session"):
-                    self._recognizer = source
-                else:
-                    self._recognizer = source()
+                self._recognizer = resolve_recognizer(self._recognizer_source)
             assert self._recognizer is not None
             return self._recognizer
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
-__all__ = ["RecognizedWord", "Recognizer", "RecognizerSession"]
+__all__ = ["RecognizedWord", "Recognizer", "RecognizerSession", "resolve_recognizer"]
 
 
 @dataclass(frozen=True)
@@ -52,3 +53,17 @@ class Recognizer(Protocol):
     def new_session(self, sample_rate: int) -> RecognizerSession:
         """Start recognizing a stream of mono PCM16 audio at ``sample_rate`` Hz."""
         ...
+
+
+def resolve_recognizer(source: Recognizer | Callable[[], Recognizer] | None) -> Recognizer:
+    """The recognizer a source stands for: itself, what a factory makes, or pocketsphinx.
+
+    pocketsphinx is imported only here, on first use, so the emulator loads without it.
+    """
+    if source is None:
+        from transcribe_medical.local.recognizers.sphinx import PocketSphinxRecognizer
+
+        return PocketSphinxRecognizer()
+    if hasattr(source, "new_session"):
+        return cast("Recognizer", source)
+    return source()
