@@ -21,19 +21,29 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Presigned URLs: drop the whole query string.
     (re.compile(r"(wss?://[^\s?\"']+)\?[^\s\"']*"), rf"\1?{_REDACTED}"),
     (re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*X-Amz-[^\s\"']*"), rf"\1?{_REDACTED}"),
-    # SigV4 pieces wherever they appear.
-    (re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s\"']+", re.I), rf"\1{_REDACTED}"),
+    # Passwords in URLs (proxy URLs such as http://user:password@proxy:3128).
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@\"']+:[^/\s@\"']*@", re.I), rf"\1{_REDACTED}@"),
+    # SigV4 pieces wherever they appear: query parameters, headers, dict reprs.
+    (
+        re.compile(r"(X-Amz-(?:Signature|Credential|Security-Token)['\"]?\s*[:=]\s*['\"]?)[^&\s\"',}]+", re.I),
+        rf"\1{_REDACTED}",
+    ),
     (re.compile(r"(Signature=)[0-9a-f]{16,}", re.I), rf"\1{_REDACTED}"),
     (re.compile(r"(Credential=)[^,\s\"']+", re.I), rf"\1{_REDACTED}"),
+    # A credential scope on its own (key id/date/region/service/aws4_request, maybe URL-encoded).
+    (
+        re.compile(r"[A-Za-z0-9]{16,128}(?:/|%2F)\d{8}(?:/|%2F)[a-z0-9-]+(?:/|%2F)[a-z0-9-]+(?:/|%2F)aws4_request",
+                   re.I),
+        _REDACTED,
+    ),
     (
         re.compile(
-            r"((?:aws_)?(?:secret_access_key|session_token|security_token|secret_key|token)['\"]?\s*[:=]\s*['\"]?)"
+            r"((?:aws_)?(?:secret_?access_?key|session_?token|security_?token|secret_?key|token)['\"]?\s*[:=]\s*['\"]?)"
             r"[^'\"\s,}]+",
             re.I,
         ),
         rf"\1{_REDACTED}",
     ),
-    (re.compile(r"(X-Amz-Security-Token['\"]?\s*[:=]\s*['\"]?)[^'\"\s,}]+", re.I), rf"\1{_REDACTED}"),
     # Access key ids (AKIA/ASIA...).
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b"), _REDACTED),
     # Transcript JSON fields (streaming and batch shapes).

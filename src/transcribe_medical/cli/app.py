@@ -6,6 +6,7 @@ websockets, the emulator) inside the command functions so that ``--help`` stays 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -39,8 +40,21 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and debug logs (never secrets or PHI).")
     ] = False,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file",
+            metavar="PATH",
+            help="Also append the log records to PATH (created with mode 0600; redacted like stderr).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """Amazon Transcribe Medical from the command line."""
+    """Amazon Transcribe Medical from the command line.
+
+    ``--debug`` and ``--log-file`` are read by :func:`transcribe_medical.cli.main.main` before typer
+    parses the command line (so they work after the command name too); they are declared here for
+    ``--help``.
+    """

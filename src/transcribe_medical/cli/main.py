@@ -3,19 +3,28 @@
 0 success; 2 bad usage or input; 3 the service refused; 4 no usable credentials;
 5 connection, timeout or corrupt stream; 130 interrupted. One line on stderr, no traceback
 unless ``--debug``.
+
+The global options ``--debug`` and ``--log-file PATH`` are read here, before typer parses the
+rest, so that they are accepted before or after the command name. Every handler installed here
+carries the :class:`~transcribe_medical._logging.RedactionFilter`, and the ``--debug`` traceback is
+a log record like any other: it is redacted, and it reaches the log file too.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import sys
-import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
 
 import typer
 
 from transcribe_medical import _exceptions as errors
-from transcribe_medical._logging import LOGGER_NAME, RedactionFilter, redact
+from transcribe_medical._logging import LOGGER_NAME, RedactionFilter, get_logger, redact
 
 try:  # recent typer vendors its own click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -45,22 +54,122 @@ def exit_code_for(error: BaseException) -> int:
     return 1
 
 
-def configure_logging(debug: bool) -> None:
-    """Install one stderr handler with the redaction filter; DEBUG for the library when ``debug``.
+#: Permissions of a log file the CLI creates (``--log-file``).
+LOG_FILE_MODE = 0o600
 
-    Third-party loggers that print signatures or frame bytes at DEBUG stay at INFO at most.
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_log = get_logger("cli")
+
+
+def configure_logging(debug: bool, log_file: str | os.PathLike[str] | None = None) -> list[logging.Handler]:
+    """Install the CLI's handlers on the root logger, each with the redaction filter.
+
+    One handler writes to stderr; with ``log_file`` a second one appends the same records to that
+    file (created with mode 0600). The library logs at DEBUG when ``debug``, else WARNING;
+    third-party loggers that print signatures or frame bytes at DEBUG stay at INFO at most.
+
+    Args:
+        debug: Show the library's debug records.
+        log_file: Also write the records to this file.
+
+    Returns:
+        The handlers installed (the caller closes the file handler when done).
+
+    Raises:
+        OSError: The log file cannot be opened.
     """
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactionFilter())
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        file_handler = logging.StreamHandler(open_log_file(log_file))
+        file_handler._transcribe_medical_file = True  # type: ignore[attr-defined]
+        handlers.append(file_handler)
     root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if not getattr(h, "_transcribe_medical", False)]
-    handler._transcribe_medical = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
+    previous = [h for h in root.handlers if getattr(h, "_transcribe_medical", False)]
+    _close_file_handlers(previous)
+    for old in previous:
+        root.removeHandler(old)
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+        handler.addFilter(RedactionFilter())
+        handler._transcribe_medical = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger(LOGGER_NAME).setLevel(logging.DEBUG if debug else logging.WARNING)
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if debug else logging.WARNING)
+    return handlers
+
+
+def open_log_file(path: str | os.PathLike[str]) -> TextIO:
+    """Open ``path`` for appending log records; a new file is created with mode 0600.
+
+    The file is created owner-only from the start (never readable by others, even for a moment);
+    an existing regular file is narrowed to 0600 too, because debug logs name buckets, jobs and
+    endpoints. Special files (``/dev/stderr``, a FIFO) are written as they are.
+
+    Raises:
+        OSError: The file cannot be opened or created.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    fd = os.open(Path(path), flags, LOG_FILE_MODE)
+    try:
+        if hasattr(os, "fchmod") and stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, LOG_FILE_MODE)
+        return open(fd, "a", encoding="utf-8", errors="backslashreplace", buffering=1)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _close_file_handlers(handlers: Sequence[logging.Handler]) -> None:
+    root = logging.getLogger()
+    for handler in handlers:
+        if getattr(handler, "_transcribe_medical_file", False) and isinstance(handler, logging.StreamHandler):
+            root.removeHandler(handler)
+            handler.flush()
+            handler.close()
+            handler.stream.close()
+
+
+@dataclass
+class GlobalOptions:
+    """The options accepted anywhere on the command line (before or after the command name)."""
+
+    debug: bool = False
+    log_file: str | None = None
+
+
+def split_global_options(args: Sequence[str]) -> tuple[GlobalOptions, list[str]]:
+    """Take ``--debug`` and ``--log-file PATH`` (or ``--log-file=PATH``) out of ``args``.
+
+    Arguments after ``--`` are left alone.
+
+    Raises:
+        UsageError: ``--log-file`` without a path.
+    """
+    options = GlobalOptions()
+    rest: list[str] = []
+    remaining = iter(args)
+    for arg in remaining:
+        if arg == "--":
+            rest.append(arg)
+            rest.extend(remaining)
+            break
+        if arg == "--debug":
+            options.debug = True
+        elif arg == "--log-file":
+            value = next(remaining, None)
+            if not value or value.startswith("-"):
+                raise UsageError("Option '--log-file' requires a path.")
+            options.log_file = value
+        elif arg.startswith("--log-file="):
+            value = arg.removeprefix("--log-file=")
+            if not value:
+                raise UsageError("Option '--log-file' requires a path.")
+            options.log_file = value
+        else:
+            rest.append(arg)
+    return options, rest
 
 
 def _say(message: str) -> None:
@@ -70,14 +179,28 @@ def _say(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    try:
+        options, args = split_global_options(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as error:
+        configure_logging(debug=False)
+        _say(f"{error.format_message()} (see 'transcribe-medical --help')")
+        return EXIT_USAGE
+    try:
+        handlers = configure_logging(options.debug, options.log_file)
+    except OSError as error:
+        configure_logging(options.debug)
+        _say(f"--log-file: cannot open {options.log_file!r}: {error.strerror or error}")
+        return EXIT_USAGE
+    try:
+        return _run(args, options.debug)
+    finally:
+        _close_file_handlers(handlers)
+
+
+def _run(args: list[str], debug: bool) -> int:
     from transcribe_medical.cli import commands  # noqa: F401  (registers the commands)
     from transcribe_medical.cli.app import app
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
-    # --debug is accepted before or after the command name.
-    args = [a for a in args if a != "--debug"]
-    configure_logging(debug)
     try:
         result = app(args=args, prog_name="transcribe-medical", standalone_mode=False)
     except typer.Exit as done:
@@ -101,17 +224,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except errors.TranscribeMedicalError as error:
         if debug:
-            traceback.print_exc()
+            _log_traceback(error)
         _say(_one_line(error))
         return exit_code_for(error)
     except BrokenPipeError:
         return EXIT_OK
     except Exception as error:
         if debug:
-            traceback.print_exc()
+            _log_traceback(error)
         _say(f"unexpected error {type(error).__name__}: {error} (run again with --debug for details)")
         return 1
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _log_traceback(error: BaseException) -> None:
+    # A log record, not traceback.print_exc(): the handlers' redaction filter formats and scrubs
+    # the traceback (exception messages may quote URLs), and --log-file receives it too.
+    _log.debug("the command failed with %s", type(error).__name__, exc_info=error)
 
 
 def _one_line(error: BaseException) -> str:
