@@ -21,12 +21,12 @@ import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from transcribe_medical._exceptions import ValidationError
-from transcribe_medical.models._base import ResponseModel
+from transcribe_medical.models._base import PhiSafeModel
 from transcribe_medical.models.transcript import Transcript, join_items
 
 if TYPE_CHECKING:
@@ -54,26 +54,17 @@ _WORD_GAP = re.compile(r"\s+")
 Operation = Literal["DetectEntitiesV2", "InferICD10CM", "InferRxNorm"]
 
 
-class _HiddenTextModel(ResponseModel):
-    model_config = ConfigDict(extra="allow", hide_input_in_errors=True, populate_by_name=True)
-    _repr_fields: ClassVar[tuple[str, ...]] = ()
-
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        for name in self._repr_fields:
-            yield name, getattr(self, name)
-
-
-class OntologyConcept(_HiddenTextModel):
+class OntologyConcept(PhiSafeModel):
     """An ICD-10-CM or RxNorm concept an entity may refer to."""
 
     code: str = Field(alias="Code")
     description: str | None = Field(default=None, alias="Description")
     score: float | None = Field(default=None, alias="Score")
 
-    _repr_fields = ("code", "score")
+    _repr_values = ("code", "score")
 
 
-class ClinicalEntity(_HiddenTextModel):
+class ClinicalEntity(PhiSafeModel):
     """A Comprehend Medical entity, placed in the transcript.
 
     Attributes:
@@ -105,10 +96,10 @@ class ClinicalEntity(_HiddenTextModel):
     concepts: list[OntologyConcept] = Field(default_factory=list)
     raw: dict[str, Any] = Field(default_factory=dict, repr=False)
 
-    _repr_fields = ("operation", "category", "type", "score", "segment_index", "start_time", "end_time")
+    _repr_values = ("operation", "category", "type", "score", "segment_index", "start_time", "end_time")
 
 
-class ClinicalAnalysis(_HiddenTextModel):
+class ClinicalAnalysis(PhiSafeModel):
     """What Comprehend Medical found in a transcript.
 
     Attributes:
@@ -125,11 +116,8 @@ class ClinicalAnalysis(_HiddenTextModel):
     rxnorm: list[ClinicalEntity] = Field(default_factory=list)
     requests: int = 0
 
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        yield "entities", len(self.entities)
-        yield "icd10cm", len(self.icd10cm)
-        yield "rxnorm", len(self.rxnorm)
-        yield "requests", self.requests
+    _repr_values = ("requests",)
+    _repr_counts = ("entities", "icd10cm", "rxnorm")
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from collections.abc import Iterable
+from typing import Any, ClassVar, Self
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
 
 from transcribe_medical._exceptions import ValidationError
 
-__all__ = ["RequestModel", "ResponseModel", "to_validation_error"]
+__all__ = ["PhiSafeModel", "RequestModel", "ResponseModel", "to_validation_error"]
 
 _MAX_VALUE_REPR = 80
 
@@ -77,3 +78,22 @@ class ResponseModel(_ConvertingModel):
     """A model built from a service response: keeps fields AWS adds later."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class PhiSafeModel(ResponseModel):
+    """A model that holds transcript text (PHI): ``repr()`` and errors never show it.
+
+    ``repr()`` shows only the fields named in ``_repr_values``, and the length of those named in
+    ``_repr_counts``; anything else (text, entity content, fields AWS adds later) is left out.
+    """
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, hide_input_in_errors=True)
+
+    _repr_values: ClassVar[tuple[str, ...]] = ()
+    _repr_counts: ClassVar[tuple[str, ...]] = ()
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        for name in self._repr_values:
+            yield name, getattr(self, name)
+        for name in self._repr_counts:
+            yield name, len(getattr(self, name))

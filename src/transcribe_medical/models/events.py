@@ -18,15 +18,15 @@ job.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, Literal, Self
+from collections.abc import Sequence
+from typing import Literal, Self
 
 import pydantic
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
 from transcribe_medical._exceptions import ProtocolError
-from transcribe_medical.models._base import ResponseModel, to_validation_error
+from transcribe_medical.models._base import PhiSafeModel, to_validation_error
 
 __all__ = [
     "ItemType",
@@ -42,7 +42,7 @@ __all__ = [
 ItemType = Literal["pronunciation", "punctuation"]
 
 
-class _EventModel(ResponseModel):
+class _EventModel(PhiSafeModel):
     """Base of the event models: PascalCase aliases, PHI-safe repr and errors."""
 
     model_config = ConfigDict(
@@ -51,25 +51,6 @@ class _EventModel(ResponseModel):
         extra="allow",
         hide_input_in_errors=True,
     )
-
-    def __init__(self, /, **data: Any) -> None:
-        super().__init__(**data)
-
-    # The inherited __init__ only turns pydantic's error into ours. Marking it as pydantic's own
-    # (as pydantic's RootModel does) stops pydantic-core from calling it for every nested model,
-    # which would slow parsing down and wrap nested errors in one another.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    # Fields shown by repr() as values, and list fields shown as their length. Anything else
-    # (transcript text, entity content, fields AWS adds later) is left out on purpose.
-    _repr_values: ClassVar[tuple[str, ...]] = ()
-    _repr_counts: ClassVar[tuple[str, ...]] = ()
-
-    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
-        for name in self._repr_values:
-            yield name, getattr(self, name)
-        for name in self._repr_counts:
-            yield name, len(getattr(self, name))
 
 
 class ResultItem(_EventModel):

@@ -25,12 +25,12 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from transcribe_medical._exceptions import ProtocolError, ValidationError
-from transcribe_medical.models._base import ResponseModel
+from transcribe_medical.models._base import PhiSafeModel
 from transcribe_medical.models.events import Result, ResultItem, TranscriptEvent
 
 if TYPE_CHECKING:
@@ -108,28 +108,10 @@ def _label_order(label: str) -> tuple[int, str]:
     return (int(digits) if digits.isdecimal() else 0, label)
 
 
-class _TranscriptModel(ResponseModel):
+class _TranscriptModel(PhiSafeModel):
     """Base of the transcript models: PHI-safe repr and errors, unknown fields ignored."""
 
     model_config = ConfigDict(extra="ignore", hide_input_in_errors=True, populate_by_name=True)
-
-    def __init__(self, /, **data: Any) -> None:
-        super().__init__(**data)
-
-    # The inherited __init__ only turns pydantic's error into ours. Marking it as pydantic's own
-    # (as pydantic's RootModel does) stops pydantic-core from calling it for every nested model,
-    # which would slow parsing down and wrap nested errors in one another.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    # Fields repr() shows as values, and list fields it shows as their length. Text is left out.
-    _repr_values: ClassVar[tuple[str, ...]] = ()
-    _repr_counts: ClassVar[tuple[str, ...]] = ()
-
-    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
-        for name in self._repr_values:
-            yield name, getattr(self, name)
-        for name in self._repr_counts:
-            yield name, len(getattr(self, name))
 
 
 _Time = Field(ge=0, allow_inf_nan=False)
