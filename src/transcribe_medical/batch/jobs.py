@@ -27,6 +27,7 @@ from transcribe_medical.batch._errors import (
     valid_name,
     valid_page_size,
 )
+from transcribe_medical.batch._pagination import apaginate, paginate
 from transcribe_medical.batch._polling import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
@@ -63,6 +64,7 @@ __all__ = ["AsyncJobs", "JobProgress", "Jobs", "default_job_name"]
 JobProgress = Callable[[MedicalTranscriptionJob], None]
 
 _UPLOAD_PREFIX = "transcribe-medical/input"
+_SUMMARIES = "MedicalTranscriptionJobSummaries"
 
 
 def default_job_name(path: str | Path) -> str:
@@ -251,15 +253,9 @@ class Jobs:
         return self._pages(params)
 
     def _pages(self, params: dict[str, Any]) -> Iterator[JobSummary]:
-        token: str | None = None
-        while True:
-            page = dict(params, NextToken=token) if token else params
-            response = self._client.call("transcribe", "list_medical_transcription_jobs", **page)
-            for summary in response.get("MedicalTranscriptionJobSummaries", []):
-                yield JobSummary.model_validate(summary)
-            token = response.get("NextToken")
-            if not token:
-                return
+        pages = paginate(self._client.call, "list_medical_transcription_jobs", params, _SUMMARIES)
+        for summary in pages:
+            yield JobSummary.model_validate(summary)
 
     def wait(
         self,
@@ -487,15 +483,9 @@ class AsyncJobs:
         return self._pages(params)
 
     async def _pages(self, params: dict[str, Any]) -> AsyncIterator[JobSummary]:
-        token: str | None = None
-        while True:
-            page = dict(params, NextToken=token) if token else params
-            response = await self._client.acall("transcribe", "list_medical_transcription_jobs", **page)
-            for summary in response.get("MedicalTranscriptionJobSummaries", []):
-                yield JobSummary.model_validate(summary)
-            token = response.get("NextToken")
-            if not token:
-                return
+        pages = apaginate(self._client.acall, "list_medical_transcription_jobs", params, _SUMMARIES)
+        async for summary in pages:
+            yield JobSummary.model_validate(summary)
 
     async def wait(
         self,

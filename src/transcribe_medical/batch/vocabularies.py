@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import ServiceError, TimeoutError, ValidationError
 from transcribe_medical.batch._errors import VocabularyFailedError, as_not_found, valid_name, valid_page_size
+from transcribe_medical.batch._pagination import apaginate, paginate
 from transcribe_medical.batch._polling import (
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_POLL_INTERVAL,
@@ -183,15 +184,8 @@ class Vocabularies:
         return self._pages(params)
 
     def _pages(self, params: dict[str, Any]) -> Iterator[VocabularySummary]:
-        token: str | None = None
-        while True:
-            page = dict(params, NextToken=token) if token else params
-            response = self._client.call("transcribe", "list_medical_vocabularies", **page)
-            for summary in response.get("Vocabularies", []):
-                yield VocabularySummary.model_validate(summary)
-            token = response.get("NextToken")
-            if not token:
-                return
+        for summary in paginate(self._client.call, "list_medical_vocabularies", params, "Vocabularies"):
+            yield VocabularySummary.model_validate(summary)
 
     def delete(self, name: str) -> None:
         """Delete a vocabulary (DeleteMedicalVocabulary).
@@ -298,15 +292,8 @@ class AsyncVocabularies:
         return self._pages(params)
 
     async def _pages(self, params: dict[str, Any]) -> AsyncIterator[VocabularySummary]:
-        token: str | None = None
-        while True:
-            page = dict(params, NextToken=token) if token else params
-            response = await self._client.acall("transcribe", "list_medical_vocabularies", **page)
-            for summary in response.get("Vocabularies", []):
-                yield VocabularySummary.model_validate(summary)
-            token = response.get("NextToken")
-            if not token:
-                return
+        async for summary in apaginate(self._client.acall, "list_medical_vocabularies", params, "Vocabularies"):
+            yield VocabularySummary.model_validate(summary)
 
     async def delete(self, name: str) -> None:
         """Delete a vocabulary; see :meth:`Vocabularies.delete`."""
