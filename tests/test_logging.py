@@ -64,3 +64,48 @@ def test_filter_redacts_exception_text() -> None:
 
 def test_library_logger_carries_the_filter() -> None:
     assert any(isinstance(f, RedactionFilter) for f in logging.getLogger("transcribe_medical").filters)
+
+
+@pytest.mark.parametrize(
+    ("text", "forbidden"),
+    [
+        # A credential scope on its own, plain and URL-encoded.
+        ("scope AKIDEXAMPLE000000001/20261122/us-east-1/transcribe/aws4_request", ["AKIDEXAMPLE000000001"]),
+        ("AKIDEXAMPLE000000001%2F20261122%2Fus-east-1%2Ftranscribe%2Faws4_request", ["AKIDEXAMPLE000000001"]),
+        # Query parameters as a dict repr, and botocore's credential field names.
+        (f"{{'X-Amz-Signature': '{SIGNATURE}', 'X-Amz-Security-Token': '{TOKEN}'}}", [SIGNATURE, "IQoJb3Jp"]),
+        (f"{{'AccessKeyId': 'ASIA', 'SecretAccessKey': '{SECRET}', 'SessionToken': '{TOKEN}'}}", [SECRET, "IQoJb3Jp"]),
+        # A proxy URL with a password.
+        ("via http://clinic-user:pr0xy-Passw0rd@proxy.internal:3128 failed", ["pr0xy-Passw0rd", "clinic-user"]),
+    ],
+)
+def test_redact_removes_scopes_dict_forms_and_url_passwords(text: str, forbidden: list[str]) -> None:
+    cleaned = redact(text)
+    for piece in forbidden:
+        assert piece not in cleaned
+
+
+def test_redact_keeps_a_proxy_url_without_password() -> None:
+    assert redact("via http://proxy.internal:3128") == "via http://proxy.internal:3128"
+
+
+def test_remembered_secrets_are_redacted_by_value_in_any_form() -> None:
+    from urllib.parse import quote
+
+    from transcribe_medical._logging import remember_secret
+
+    value = "Remembered/Secret+Value0000example"
+    remember_secret(value)
+    remember_secret("short")  # too short to be redacted by value: it would mangle ordinary text
+    cleaned = redact(f"error: bad key {value} ({quote(value, safe='')}) short")
+    assert value not in cleaned and quote(value, safe="") not in cleaned
+    assert cleaned.endswith(" short")
+
+
+def test_the_facade_remembers_the_credentials_it_resolves(monkeypatch: pytest.MonkeyPatch) -> None:
+    from transcribe_medical import TranscribeMedical
+
+    token = "FwoGZXIvYXdzEJr//////////wEaDRememberedToken0000=="
+    monkeypatch.setenv("AWS_SESSION_TOKEN", token)
+    TranscribeMedical(region_name="us-east-1").credentials()
+    assert token not in redact(f"the token was {token}")

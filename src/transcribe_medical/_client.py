@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 from transcribe_medical import __version__
 from transcribe_medical._config import ClientConfig
 from transcribe_medical._exceptions import CredentialsError, ValidationError, translate_error
-from transcribe_medical._logging import get_logger
+from transcribe_medical._logging import get_logger, remember_secret
 from transcribe_medical._retry import call_with_retries, call_with_retries_async
 
 if TYPE_CHECKING:
@@ -147,6 +147,10 @@ class _ClientBase:
             raise translated from error
         if not frozen.access_key or not frozen.secret_key:
             raise CredentialsError("the AWS credentials found are incomplete: " + CredentialsError.HINT)
+        # Whatever quotes them later (an exception message, a third-party log line), they are
+        # redacted by value.
+        remember_secret(frozen.secret_key)
+        remember_secret(frozen.token)
         return frozen
 
     def _call_once(self, service: ServiceName, operation: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections import OrderedDict
 from typing import Final
+from urllib.parse import quote
 
-__all__ = ["LOGGER_NAME", "RedactionFilter", "get_logger", "redact"]
+__all__ = ["LOGGER_NAME", "RedactionFilter", "get_logger", "redact", "remember_secret"]
 
 LOGGER_NAME: Final = "transcribe_medical"
 
@@ -54,8 +57,41 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+#: Secrets seen by this process (the credentials resolved for signing), most recent last. Patterns
+#: find secrets by their surroundings (``token=...``); these are found by value, wherever and
+#: however they are quoted (an exception message, a repr, a URL-encoded query).
+_KNOWN_SECRETS: OrderedDict[str, None] = OrderedDict()
+_KNOWN_SECRETS_MAX: Final = 32
+_KNOWN_SECRET_MIN_LENGTH: Final = 8
+_known_lock = threading.Lock()
+
+
+def remember_secret(value: str | None) -> None:
+    """Have :func:`redact` remove ``value`` (and its URL-encoded form) from every text from now on.
+
+    The facades call this with the secret key and session token of the credentials they resolve.
+    Values shorter than 8 characters are ignored (they would mangle ordinary text); the last 32
+    values are kept.
+    """
+    if not value or len(value) < _KNOWN_SECRET_MIN_LENGTH:
+        return
+    with _known_lock:
+        _KNOWN_SECRETS.pop(value, None)
+        _KNOWN_SECRETS[value] = None
+        while len(_KNOWN_SECRETS) > _KNOWN_SECRETS_MAX:
+            _KNOWN_SECRETS.popitem(last=False)
+
+
 def redact(text: str) -> str:
     """Remove credentials, signatures, presigned query strings and transcript text from ``text``."""
+    with _known_lock:
+        known = list(_KNOWN_SECRETS)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, _REDACTED)
+        encoded = quote(secret, safe="")
+        if encoded != secret and encoded in text:
+            text = text.replace(encoded, _REDACTED)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

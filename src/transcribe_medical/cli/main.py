@@ -61,43 +61,80 @@ _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _log = get_logger("cli")
 
 
-def configure_logging(debug: bool, log_file: str | os.PathLike[str] | None = None) -> list[logging.Handler]:
+class CLIHandler(logging.StreamHandler[TextIO]):
+    """A handler the CLI installs: redacted, and quiet once its stream is closed.
+
+    Emulator and transfer threads may still log while the command returns; a record that arrives
+    after :meth:`close` is dropped instead of raising "I/O operation on closed file".
+
+    Args:
+        stream: Where the records go.
+        owns_stream: Close ``stream`` on :meth:`close` (the log file; never stderr).
+    """
+
+    def __init__(self, stream: TextIO, *, owns_stream: bool = False) -> None:
+        super().__init__(stream)
+        self.owns_stream = owns_stream
+        self.setFormatter(logging.Formatter(_LOG_FORMAT))
+        self.addFilter(RedactionFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` unless the stream is closed (called with the handler's lock held)."""
+        if getattr(self.stream, "closed", False):
+            return
+        super().emit(record)
+
+    def close(self) -> None:
+        """Flush, and close the stream if it is the log file."""
+        self.acquire()
+        try:
+            if not getattr(self.stream, "closed", False):
+                self.flush()
+                if self.owns_stream:
+                    self.stream.close()
+        finally:
+            self.release()
+        super().close()
+
+
+def configure_logging(debug: bool, log_file: str | os.PathLike[str] | None = None) -> list[CLIHandler]:
     """Install the CLI's handlers on the root logger, each with the redaction filter.
 
     One handler writes to stderr; with ``log_file`` a second one appends the same records to that
-    file (created with mode 0600). The library logs at DEBUG when ``debug``, else WARNING;
-    third-party loggers that print signatures or frame bytes at DEBUG stay at INFO at most.
+    file (created with mode 0600). Handlers installed by an earlier call are removed first. The
+    library logs at DEBUG when ``debug``, else WARNING; third-party loggers that print signatures
+    or frame bytes at DEBUG stay at INFO at most.
 
     Args:
         debug: Show the library's debug records.
         log_file: Also write the records to this file.
 
     Returns:
-        The handlers installed (the caller closes the file handler when done).
+        The handlers installed; :func:`remove_handlers` takes them away again.
 
     Raises:
         OSError: The log file cannot be opened.
     """
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    handlers = [CLIHandler(sys.stderr)]
     if log_file is not None:
-        file_handler = logging.StreamHandler(open_log_file(log_file))
-        file_handler._transcribe_medical_file = True  # type: ignore[attr-defined]
-        handlers.append(file_handler)
+        handlers.append(CLIHandler(open_log_file(log_file), owns_stream=True))
     root = logging.getLogger()
-    previous = [h for h in root.handlers if getattr(h, "_transcribe_medical", False)]
-    _close_file_handlers(previous)
-    for old in previous:
-        root.removeHandler(old)
+    remove_handlers([h for h in root.handlers if isinstance(h, CLIHandler)])
     for handler in handlers:
-        handler.setFormatter(logging.Formatter(_LOG_FORMAT))
-        handler.addFilter(RedactionFilter())
-        handler._transcribe_medical = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger(LOGGER_NAME).setLevel(logging.DEBUG if debug else logging.WARNING)
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if debug else logging.WARNING)
     return handlers
+
+
+def remove_handlers(handlers: Sequence[logging.Handler]) -> None:
+    """Take ``handlers`` off the root logger and close them (the log file is closed too)."""
+    root = logging.getLogger()
+    for handler in handlers:
+        root.removeHandler(handler)
+        handler.close()
 
 
 def open_log_file(path: str | os.PathLike[str]) -> TextIO:
@@ -119,16 +156,6 @@ def open_log_file(path: str | os.PathLike[str]) -> TextIO:
     except BaseException:
         os.close(fd)
         raise
-
-
-def _close_file_handlers(handlers: Sequence[logging.Handler]) -> None:
-    root = logging.getLogger()
-    for handler in handlers:
-        if getattr(handler, "_transcribe_medical_file", False) and isinstance(handler, logging.StreamHandler):
-            root.removeHandler(handler)
-            handler.flush()
-            handler.close()
-            handler.stream.close()
 
 
 @dataclass
@@ -182,19 +209,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         options, args = split_global_options(list(sys.argv[1:] if argv is None else argv))
     except UsageError as error:
-        configure_logging(debug=False)
         _say(f"{error.format_message()} (see 'transcribe-medical --help')")
         return EXIT_USAGE
     try:
         handlers = configure_logging(options.debug, options.log_file)
     except OSError as error:
-        configure_logging(options.debug)
         _say(f"--log-file: cannot open {options.log_file!r}: {error.strerror or error}")
         return EXIT_USAGE
     try:
         return _run(args, options.debug)
     finally:
-        _close_file_handlers(handlers)
+        # In-process callers (tests, scripts) get the root logger back as it was.
+        remove_handlers(handlers)
 
 
 def _run(args: list[str], debug: bool) -> int:
