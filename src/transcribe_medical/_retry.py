@@ -25,7 +25,7 @@ from transcribe_medical._config import RetryPolicy
 from transcribe_medical._exceptions import ConnectionError, ServiceError
 from transcribe_medical._logging import get_logger
 
-__all__ = ["call_with_retries", "call_with_retries_async", "is_retryable"]
+__all__ = ["call_with_retries", "call_with_retries_async", "is_retryable", "retry_delay"]
 
 T = TypeVar("T")
 
@@ -37,6 +37,18 @@ def is_retryable(error: BaseException) -> bool:
     if isinstance(error, ServiceError):
         return error.retryable
     return isinstance(error, ConnectionError)
+
+
+def retry_delay(policy: RetryPolicy, attempt_number: int) -> float:
+    """The wait before retry number ``attempt_number`` (1-based), from the policy's tenacity wait.
+
+    For loops that cannot hand a whole call to :func:`call_with_retries` (a reconnecting stream
+    fails while it is being read, not while it is being opened) but must back off the same way.
+    """
+    wait = wait_random_exponential(multiplier=policy.initial_backoff, max=policy.max_backoff)
+    state = RetryCallState(retry_object=Retrying(), fn=None, args=(), kwargs={})
+    state.attempt_number = max(1, attempt_number)
+    return float(wait(state))
 
 
 def _stop(policy: RetryPolicy) -> stop_base:

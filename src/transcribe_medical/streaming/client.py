@@ -6,8 +6,10 @@ facade's credentials (botocore's chain), Region, streaming endpoint, TLS and ret
 each drives its own transport over the shared sans-I/O session, and neither wraps the other.
 
 Opening a stream is retried under the facade's retry policy (connection errors, throttling and
-5xx), each attempt with a freshly signed URL. A stream that has started is never retried: the
-audio already sent cannot be replayed here.
+5xx), each attempt with a freshly signed URL. ``transcribe()`` and ``transcribe_file()`` also
+survive a stream that fails once started (on by default, ``reconnect=False`` to disable): they
+reconnect with a fresh presign and replay the audio not yet final (:mod:`.resilient`).
+``connect()`` gives one plain session, without reconnection.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from transcribe_medical._retry import call_with_retries, call_with_retries_async
 from transcribe_medical.models.enums import MediaEncoding
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
-from transcribe_medical.streaming import _transport, async_client, sync_client
+from transcribe_medical.streaming import _transport, async_client, resilient_async, resilient_sync, sync_client
 from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio
 from transcribe_medical.streaming.presign import presign_url
+from transcribe_medical.streaming.resilient import ReconnectEvent, ReconnectPolicy, ResilientSession
 
 if TYPE_CHECKING:
     from transcribe_medical._client import _ClientBase
@@ -129,6 +132,7 @@ class StreamingClient(_StreamingBase):
                 self.presigned_url(config),
                 config,
                 verify=settings.verify,
+                proxies=settings.proxies,
                 open_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
             )
@@ -143,7 +147,9 @@ class StreamingClient(_StreamingBase):
         realtime: bool = True,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], object] | None = None,
-    ) -> sync_client.Transcription:
+        reconnect: bool | ReconnectPolicy = True,
+        on_reconnect: Callable[[ReconnectEvent], object] | None = None,
+    ) -> sync_client.Transcription | resilient_sync.ResilientTranscription:
         """Stream ``audio`` and iterate the service's events as they come.
 
         Args:
@@ -154,10 +160,15 @@ class StreamingClient(_StreamingBase):
                 connection accepts.
             clock: Monotonic clock for pacing (tests and simulations).
             sleep: How to wait between chunks (tests and simulations).
+            reconnect: Survive dropped connections and retryable service errors, keep paused
+                sources alive and roll over before the 4 h cap (``True``, the default); ``False``
+                raises the first failure; a :class:`~.resilient.ReconnectPolicy` tunes it.
+            on_reconnect: Called (in the iterating thread) with a
+                :class:`~.resilient.ReconnectEvent` after each reconnect.
 
         Returns:
             An iterator of :class:`~transcribe_medical.TranscriptEvent` (also a context manager)
-            with ``.transcript`` and ``.session_id``.
+            with ``.transcript`` and ``.session_id`` (and ``.reconnects`` when reconnecting).
 
         Raises:
             AudioFormatError: The audio is unsupported or does not fit the config (e.g. two
@@ -166,11 +177,40 @@ class StreamingClient(_StreamingBase):
                 :meth:`connect`, and while iterating.
         """
         source, ready, pacer = self._prepare(audio, config, realtime)
+        policy = ReconnectPolicy.from_option(reconnect)
         connection = self._open(ready)
-        return sync_client.Transcription(connection, source, pacer, clock=clock, sleep=sleep)
+        if not policy.enabled:
+            return sync_client.Transcription(connection, source, pacer, clock=clock, sleep=sleep)
+        resilient = ResilientSession(ready, retry=self._facade.config.retry, policy=policy)
+        return resilient_sync.ResilientTranscription(
+            connection,
+            resilient,
+            source,
+            pacer,
+            open_session=self._open_once,
+            clock=clock,
+            sleep=sleep,
+            on_reconnect=on_reconnect,
+        )
+
+    def _open_once(self, config: StreamConfig) -> sync_client.StreamConnection:
+        # One attempt, signed now with credentials resolved now (rotated keys are picked up).
+        settings = self._facade.config
+        return sync_client.open_connection(
+            self.presigned_url(config),
+            config,
+            verify=settings.verify,
+            open_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
 
     def transcribe_file(
-        self, path: str | os.PathLike[str], config: StreamConfig, *, realtime: bool = True
+        self,
+        path: str | os.PathLike[str],
+        config: StreamConfig,
+        *,
+        realtime: bool = True,
+        reconnect: bool | ReconnectPolicy = True,
     ) -> Transcript:
         """Stream an audio file and return its transcript (final results only).
 
@@ -178,11 +218,13 @@ class StreamingClient(_StreamingBase):
             path: A WAV (PCM16), FLAC or Ogg-Opus file, or ``"-"`` for raw audio on stdin.
             config: The stream's parameters.
             realtime: Send at the audio's own pace (``False``: as fast as allowed).
+            reconnect: As for :meth:`transcribe`.
 
         Returns:
             The assembled :class:`~transcribe_medical.Transcript`.
         """
-        with self.transcribe(Path(path) if path != "-" else "-", config, realtime=realtime) as events:
+        path_or_stdin = Path(path) if path != "-" else "-"
+        with self.transcribe(path_or_stdin, config, realtime=realtime, reconnect=reconnect) as events:
             for _ in events:
                 pass
             return events.transcript
@@ -243,6 +285,7 @@ class AsyncStreamingClient(_StreamingBase):
                 self.presigned_url(config),
                 config,
                 verify=settings.verify,
+                proxies=settings.proxies,
                 open_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
             )
@@ -257,7 +300,9 @@ class AsyncStreamingClient(_StreamingBase):
         realtime: bool = True,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[object]] | None = None,
-    ) -> async_client.AsyncTranscription:
+        reconnect: bool | ReconnectPolicy = True,
+        on_reconnect: Callable[[ReconnectEvent], object] | None = None,
+    ) -> async_client.AsyncTranscription | resilient_async.AsyncResilientTranscription:
         """Stream ``audio`` and ``async for`` the service's events as they come.
 
         The audio is opened and checked at once; the connection opens on ``async with`` or on
@@ -269,20 +314,50 @@ class AsyncStreamingClient(_StreamingBase):
             realtime: Send at the audio's own pace; ``False`` sends as fast as allowed.
             clock: Monotonic clock for pacing (default: the event loop's).
             sleep: How to wait between chunks (default :func:`asyncio.sleep`).
+            reconnect: As for :meth:`StreamingClient.transcribe` (on by default).
+            on_reconnect: Called with a :class:`~.resilient.ReconnectEvent` after each reconnect.
 
         Returns:
             An async iterator of TranscriptEvents (also an async context manager) with
             ``.transcript`` and ``.session_id``.
         """
         source, ready, pacer = self._prepare(audio, config, realtime)
+        policy = ReconnectPolicy.from_option(reconnect)
+        if policy.enabled:
+            return resilient_async.AsyncResilientTranscription(
+                ResilientSession(ready, retry=self._facade.config.retry, policy=policy),
+                source,
+                pacer,
+                open_first=self._open,
+                open_session=self._open_once,
+                clock=clock,
+                sleep=sleep,
+                on_reconnect=on_reconnect,
+            )
 
         async def opener() -> tuple[async_client.AsyncStreamConnection, AudioSource, Pacer]:
             return await self._open(ready), source, pacer
 
         return async_client.AsyncTranscription(opener, clock=clock, sleep=sleep)
 
+    async def _open_once(self, config: StreamConfig) -> async_client.AsyncStreamConnection:
+        # One attempt, signed now with credentials resolved now (rotated keys are picked up).
+        settings = self._facade.config
+        return await async_client.open_connection(
+            self.presigned_url(config),
+            config,
+            verify=settings.verify,
+            open_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
+
     async def transcribe_file(
-        self, path: str | os.PathLike[str], config: StreamConfig, *, realtime: bool = True
+        self,
+        path: str | os.PathLike[str],
+        config: StreamConfig,
+        *,
+        realtime: bool = True,
+        reconnect: bool | ReconnectPolicy = True,
     ) -> Transcript:
         """Stream an audio file and return its transcript (final results only).
 
@@ -290,8 +365,10 @@ class AsyncStreamingClient(_StreamingBase):
             path: A WAV (PCM16), FLAC or Ogg-Opus file, or ``"-"`` for raw audio on stdin.
             config: The stream's parameters.
             realtime: Send at the audio's own pace (``False``: as fast as allowed).
+            reconnect: As for :meth:`transcribe`.
         """
-        async with self.transcribe(Path(path) if path != "-" else "-", config, realtime=realtime) as events:
+        path_or_stdin = Path(path) if path != "-" else "-"
+        async with self.transcribe(path_or_stdin, config, realtime=realtime, reconnect=reconnect) as events:
             async for _ in events:
                 pass
             return events.transcript

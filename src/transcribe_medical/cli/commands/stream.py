@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from transcribe_medical.models.events import TranscriptEvent
     from transcribe_medical.models.stream import StreamConfig
     from transcribe_medical.models.transcript import Transcript
+    from transcribe_medical.streaming.resilient import ReconnectEvent
+    from transcribe_medical.streaming.resilient_sync import ResilientTranscription
     from transcribe_medical.streaming.sync_client import Transcription
 
 #: The transcript formats of the streaming commands (DESIGN.md).
@@ -57,6 +59,10 @@ Partials = Annotated[bool, typer.Option("--partials", help="Show live partial re
 NoRealtime = Annotated[
     bool, typer.Option("--no-realtime", help="Send the audio as fast as the service accepts, not at its own pace.")
 ]
+NoReconnect = Annotated[
+    bool,
+    typer.Option("--no-reconnect", help="Fail on the first dropped connection instead of reconnecting and replaying."),
+]
 MinConfidence = Annotated[
     float | None,
     typer.Option("--min-confidence", min=0.0, max=1.0, help="Mark words below this confidence (0-1) for review."),
@@ -79,6 +85,7 @@ def stream(
     partials: Partials = False,
     no_realtime: NoRealtime = False,
     min_confidence: MinConfidence = None,
+    no_reconnect: NoReconnect = False,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
@@ -96,7 +103,9 @@ def stream(
         vocabulary_name,
     )
     with _client(region, profile, endpoint_url) as client:
-        run = client.streaming.transcribe(audio, config, realtime=not no_realtime)
+        run = client.streaming.transcribe(
+            audio, config, realtime=not no_realtime, reconnect=not no_reconnect, on_reconnect=_note_reconnect
+        )
         transcript = _follow(run, partials)
     _present(transcript, transcript_format, output, min_confidence)
 
@@ -118,6 +127,7 @@ def mic(
         float | None, typer.Option("--max-seconds", min=0.1, help="Stop after this much audio (default: Ctrl-C).")
     ] = None,
     device: Annotated[str | None, typer.Option("--device", help="Input device index or name (default input).")] = None,
+    no_reconnect: NoReconnect = False,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
@@ -148,7 +158,9 @@ def mic(
     if sys.stderr.isatty():
         sys.stderr.write("listening... press Ctrl-C to stop\n")
     with _client(region, profile, endpoint_url) as client, _first_interrupt_stops(source.stop):
-        run = client.streaming.transcribe(source, config, realtime=False)  # a microphone paces itself
+        run = client.streaming.transcribe(  # a microphone paces itself
+            source, config, realtime=False, reconnect=not no_reconnect, on_reconnect=_note_reconnect
+        )
         transcript = _follow(run, partials)
     _present(transcript, transcript_format, output, min_confidence)
 
@@ -191,7 +203,13 @@ def _check_format(value: str) -> None:
         raise ValidationError(f"--format: {value!r} is invalid: use one of {', '.join(STREAM_FORMATS)}", field="format")
 
 
-def _follow(run: Transcription, partials: bool) -> Transcript:
+def _note_reconnect(event: ReconnectEvent) -> None:
+    """One line on stderr per reconnect (diagnostics: no URL, no secret, no transcript text)."""
+    sys.stderr.write(f"transcribe-medical: {event.describe()}\n")
+    sys.stderr.flush()
+
+
+def _follow(run: Transcription | ResilientTranscription, partials: bool) -> Transcript:
     """Iterate the stream to its end, showing partial results live when asked and on a terminal."""
     with run, _live_partials(partials) as show:
         for event in run:

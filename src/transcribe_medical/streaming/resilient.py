@@ -1,0 +1,538 @@
+"""The sans-I/O core of a resilient (reconnecting) stream: replay buffer, time offsets, dedup.
+
+One logical stream may run over several service sessions (WebSocket connections). When a session
+fails — the connection drops, the service sends ``InternalFailureException``,
+``ServiceUnavailableException`` or a throttling ``LimitExceededException``, or the stream nears the
+service's 4 h cap — the drivers (:mod:`.resilient_sync`, :mod:`.resilient_async`) open a new one
+with a fresh presign and this class says what to do:
+
+* **replay**: every audio byte accepted is kept in a bounded buffer (60 s by default). A new session
+  starts at the *commit point* — the end of the last final result (earlier if a result is still in
+  progress on another channel) — and is sent the audio from there. If the buffer no longer reaches
+  back that far, what it holds is replayed and the gap is reported as ``lost_seconds``.
+* **offset**: the new session's times start at 0; every result is shifted by the stream time where
+  the session started, so the times stay continuous with the first session.
+* **dedup**: a final result (or the words of one) that starts before the end of the finals already
+  accepted on its channel is dropped, so no final is emitted twice; partials pass through shifted.
+
+PCM audio has a known byte rate, so the commit point maps to a byte offset. FLAC and Ogg-Opus have
+none and cannot be cut at an arbitrary byte: a compressed stream is always replayed from its first
+byte (container header included) and the dedup drops what was already final. It can therefore be
+resumed only while the whole stream fits in ``compressed_replay_bytes``.
+
+Example:
+    >>> from transcribe_medical._config import RetryPolicy
+    >>> session = ResilientSession(StreamConfig(media_encoding="pcm", sample_rate=16000), retry=RetryPolicy())
+    >>> session.accept_audio(bytes(32000))                # 1 s of audio
+    >>> replay = session.begin_session("2a0c1d2e-0000-4000-8000-000000000001", now=0.0)
+    >>> replay.offset, len(replay.audio)                  # nothing final yet: replay it all
+    (0.0, 32000)
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from transcribe_medical import _limits
+from transcribe_medical._config import RetryPolicy
+from transcribe_medical._exceptions import (
+    ConnectionError,
+    LimitExceededError,
+    TimeoutError,
+    ValidationError,
+)
+from transcribe_medical._retry import is_retryable, retry_delay
+from transcribe_medical.models.enums import MediaEncoding
+from transcribe_medical.models.events import Result, ResultItem, TranscriptEvent
+from transcribe_medical.models.stream import StreamConfig
+from transcribe_medical.models.transcript import Transcript, TranscriptAssembler
+
+__all__ = ["FailureDecision", "ReconnectEvent", "ReconnectPolicy", "Replay", "ResilientSession"]
+
+_PCM_SAMPLE_BYTES: Final = 2
+_TIME_DIGITS: Final = 6
+_EPSILON: Final = 1e-6
+#: Roll over to a new session this long before the service's 4 h stream cap.
+_ROLLOVER_MARGIN_S: Final = 300.0
+
+
+@dataclass(frozen=True)
+class ReconnectPolicy:
+    """How a stream survives faults (``transcribe(..., reconnect=ReconnectPolicy(...))``).
+
+    How many reconnects are tried, and the backoff between them, come from the client's
+    :class:`~transcribe_medical.RetryPolicy` (``config.retry``): an outage may use
+    ``max_attempts - 1`` reconnects within ``max_elapsed`` seconds. An outage ends when a new
+    session delivers a final result or stays up for ``stable_after`` seconds.
+
+    Attributes:
+        enabled: ``False`` turns reconnection off: the first failure is raised (as ``reconnect=False``).
+        replay_seconds: Audio kept for replay (PCM), in seconds.
+        compressed_replay_bytes: Bytes kept for replay of a FLAC/Ogg-Opus stream (replayed whole).
+        keepalive_interval: Seconds without audio after which a PCM stream is sent silence, or a
+            compressed stream is closed to be reopened when audio resumes (well under the service's
+            15 s idle timeout). ``None`` disables keep-alive.
+        max_session_seconds: Roll over to a new session after this long (the service ends a stream
+            at 4 h); counted in audio time or wall time, whichever is larger. PCM only.
+        stable_after: A session that lived this long before failing starts a new outage.
+    """
+
+    enabled: bool = True
+    replay_seconds: float = 60.0
+    compressed_replay_bytes: int = 16 * 1024 * 1024
+    keepalive_interval: float | None = 5.0
+    max_session_seconds: float = _limits.STREAM_MAX_DURATION_S - _ROLLOVER_MARGIN_S
+    stable_after: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.replay_seconds <= 0:
+            raise ValidationError(
+                f"replay_seconds: {self.replay_seconds!r} is invalid: use > 0", field="replay_seconds"
+            )
+        if self.compressed_replay_bytes <= 0:
+            raise ValidationError(
+                f"compressed_replay_bytes: {self.compressed_replay_bytes!r} is invalid: use > 0",
+                field="compressed_replay_bytes",
+            )
+        if self.keepalive_interval is not None and not 0 < self.keepalive_interval < _limits.STREAM_IDLE_TIMEOUT_S:
+            raise ValidationError(
+                f"keepalive_interval: {self.keepalive_interval!r} is invalid: "
+                f"use 0-{_limits.STREAM_IDLE_TIMEOUT_S:g} s (the service's idle timeout) or None",
+                field="keepalive_interval",
+            )
+        if not 0 < self.max_session_seconds <= _limits.STREAM_MAX_DURATION_S:
+            raise ValidationError(
+                f"max_session_seconds: {self.max_session_seconds!r} is invalid: "
+                f"use 0-{_limits.STREAM_MAX_DURATION_S:g} s",
+                field="max_session_seconds",
+            )
+
+    @classmethod
+    def from_option(cls, option: bool | ReconnectPolicy) -> ReconnectPolicy:
+        """The policy for a ``reconnect=`` argument: ``True`` (defaults), ``False`` (off) or a policy."""
+        if isinstance(option, ReconnectPolicy):
+            return option
+        return cls(enabled=bool(option))
+
+
+@dataclass(frozen=True)
+class ReconnectEvent:
+    """A stream reconnected: reported to ``on_reconnect`` and kept in ``.reconnects``.
+
+    It holds no secret and no transcript text.
+
+    Attributes:
+        reason: Why: ``"connection lost"``, an AWS exception code (``"InternalFailureException"``),
+            ``"timeout"``, ``"session limit"`` (4 h rollover) or ``"idle"`` (compressed audio paused).
+        attempt: The reconnect's number within this outage (1 for the first).
+        previous_session_id: The session that ended.
+        session_id: The new session (a fresh UUID on each reconnect).
+        resume_time: Stream time, in seconds, where the new session starts (its results are shifted
+            by this much).
+        replayed_bytes: Audio bytes sent again to the new session.
+        replayed_seconds: The same in seconds (``None`` for compressed audio).
+        lost_seconds: Audio that could not be replayed (the buffer did not reach back to the end of
+            the last final result), in seconds; ``None`` when unknown (compressed audio).
+        waited: Seconds of backoff before this reconnect.
+    """
+
+    reason: str
+    attempt: int
+    previous_session_id: str
+    session_id: str
+    resume_time: float
+    replayed_bytes: int
+    replayed_seconds: float | None
+    lost_seconds: float | None
+    waited: float
+
+    def describe(self) -> str:
+        """One line for logs and the CLI (no secret, no transcript text)."""
+        replayed = f"{self.replayed_seconds:.1f} s" if self.replayed_seconds is not None else f"{self.replayed_bytes} B"
+        line = f"reconnected after {self.reason} (attempt {self.attempt}): resumed at {self.resume_time:.1f} s, "
+        line += f"replayed {replayed} of audio"
+        if self.lost_seconds:
+            line += f", {self.lost_seconds:.1f} s of audio could not be replayed"
+        return line
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What to send a new session first.
+
+    Attributes:
+        audio: The audio to send again, in order.
+        offset: Stream time of the session's first byte (its results are shifted by it).
+        lost_seconds: Audio that fell out of the buffer before it could be replayed (``None``:
+            unknown, compressed).
+    """
+
+    audio: bytes
+    offset: float
+    lost_seconds: float | None
+
+
+@dataclass(frozen=True)
+class FailureDecision:
+    """What to do about a failed session.
+
+    Attributes:
+        reconnect: Whether to open a new session.
+        delay: Seconds to wait first (the policy's backoff).
+        attempt: The reconnect's number within this outage.
+        error: When not reconnecting, the error to raise.
+    """
+
+    reconnect: bool
+    delay: float = 0.0
+    attempt: int = 0
+    error: BaseException | None = None
+
+
+def failure_reason(error: BaseException | None) -> str:
+    """A short, secret-free name for why a session ended."""
+    if error is None:
+        return "connection lost"
+    code = getattr(error, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, ConnectionError):
+        return "connection lost"
+    return type(error).__name__
+
+
+def is_reconnectable(error: BaseException) -> bool:
+    """Whether a new session may succeed where this one failed.
+
+    Connection losses, throttling and 5xx (the shared policy's :func:`~transcribe_medical._retry.is_retryable`)
+    and a read timeout (a stalled connection). Never bad requests, conflicts, refused
+    credentials or corrupt data.
+    """
+    return is_retryable(error) or isinstance(error, TimeoutError)
+
+
+class ResilientSession:
+    """The state of one logical stream across its sessions, without I/O.
+
+    Not thread-safe: the sync driver guards it with a lock.
+
+    Args:
+        config: The stream's config (encoding and rate set). Its session id, if any, names the
+            first session; each reconnect uses a fresh one, so the old session can never end the
+            new one with ``ConflictException``.
+        retry: The client's retry policy (attempts, backoff, elapsed-time budget).
+        policy: The reconnect options.
+    """
+
+    def __init__(self, config: StreamConfig, *, retry: RetryPolicy, policy: ReconnectPolicy | None = None) -> None:
+        self.config = config.with_session_id()
+        if self.config.media_encoding is None or self.config.sample_rate is None:
+            raise ValidationError("a resilient stream needs media_encoding and sample_rate", field="config")
+        self.retry = retry
+        self.policy = policy or ReconnectPolicy()
+        self.compressed = self.config.media_encoding is not MediaEncoding.PCM
+        channels = _limits.STREAM_CHANNELS if self.config.channel_identification else 1
+        self.frame_bytes = channels * _PCM_SAMPLE_BYTES
+        self.bytes_per_second: int | None = None if self.compressed else self.config.sample_rate * self.frame_bytes
+        if self.bytes_per_second is not None:
+            capacity = int(self.policy.replay_seconds * self.bytes_per_second)
+            self.capacity = max(self.frame_bytes, capacity - capacity % self.frame_bytes)
+        else:
+            self.capacity = self.policy.compressed_replay_bytes
+        self.session_ids: list[str] = []
+        self.accepted_bytes = 0  # every byte accepted, absolute
+        self._buffer = bytearray()
+        self._buffer_start = 0  # absolute index of _buffer[0]
+        self._floor = 0  # absolute byte before which everything is final (or given up)
+        self._session_start_byte = 0
+        self._session_started_at = 0.0
+        self._offset = 0.0
+        self._final_end: dict[str | None, float] = {}
+        self._inflight: dict[str, tuple[str | None, float]] = {}
+        self._assembler = TranscriptAssembler(session_id=self.config.session_id)
+        self._progress = False
+        self._failures = 0
+        self._outage_started_at = 0.0
+        self._ended_at_byte: int | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ResilientSession(sessions={len(self.session_ids)}, accepted_bytes={self.accepted_bytes}, "
+            f"offset={self._offset:.3f})"
+        )
+
+    # -- audio ---------------------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        """The id of the current (or next) session."""
+        return self.session_ids[-1] if self.session_ids else str(self.config.session_id)
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes held for replay (at most the buffer's capacity)."""
+        return len(self._buffer)
+
+    @property
+    def resumable(self) -> bool:
+        """Whether a new session can carry on: for compressed audio, the buffer still holds all of it."""
+        return not self.compressed or self._buffer_start == 0
+
+    def accept_audio(self, chunk: bytes) -> None:
+        """Record audio about to be sent (it joins the replay buffer and the stream's timeline)."""
+        self._buffer += chunk
+        self.accepted_bytes += len(chunk)
+        excess = len(self._buffer) - self.capacity
+        if excess > 0:
+            if not self.compressed:
+                excess += (-excess) % self.frame_bytes
+            del self._buffer[:excess]
+            self._buffer_start += excess
+
+    def silence(self, seconds: float) -> bytes:
+        """PCM silence (zeros) lasting ``seconds`` (at most 15 s), in whole frames.
+
+        Keep-alive sends as much silence as the pause lasted, so the stream's timeline keeps pace
+        with the wall clock, as it would for a microphone that kept sending zeros.
+
+        Raises:
+            ValueError: The stream is compressed (silence cannot be synthesised).
+        """
+        if self.bytes_per_second is None:
+            raise ValueError("silence cannot be synthesised for compressed audio")
+        size = int(min(max(0.0, seconds), _limits.STREAM_IDLE_TIMEOUT_S) * self.bytes_per_second)
+        size -= size % self.frame_bytes
+        return bytes(max(size, self.frame_bytes))
+
+    def session_audio_seconds(self) -> float:
+        """Seconds of audio given to the current session (0 for compressed)."""
+        if self.bytes_per_second is None:
+            return 0.0
+        return (self.accepted_bytes - self._session_start_byte) / self.bytes_per_second
+
+    def needs_rollover(self, now: float) -> bool:
+        """Whether the current session should be ended and a new one started (the 4 h cap nears)."""
+        if self.compressed or not self.session_ids:
+            return False
+        age = max(self.session_audio_seconds(), now - self._session_started_at)
+        return age >= self.policy.max_session_seconds
+
+    def session_ended(self) -> None:
+        """The current session was sent its end (a rollover): all audio given to it will be final."""
+        self._ended_at_byte = self.accepted_bytes
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def next_session_id(self) -> str:
+        """The id to sign the next session with: the config's for the first, then fresh UUIDs."""
+        if not self.session_ids:
+            return str(self.config.session_id)
+        return str(uuid.uuid4())
+
+    def config_for(self, session_id: str) -> StreamConfig:
+        """The config of a session (the stream's, with ``session_id``)."""
+        return self.config.model_copy(update={"session_id": session_id})
+
+    def begin_session(self, session_id: str, now: float) -> Replay:
+        """A session is open: return what to replay to it, and shift its results from now on.
+
+        Args:
+            session_id: The session's id.
+            now: The driver's monotonic clock.
+        """
+        start = self._resume_byte()
+        lost: float | None = None
+        if self.bytes_per_second is not None:
+            lost = max(0, self._buffer_start - start) / self.bytes_per_second
+        start = max(start, self._buffer_start)
+        audio = bytes(self._buffer[start - self._buffer_start :])
+        self._session_start_byte = start
+        self._floor = start
+        self._offset = start / self.bytes_per_second if self.bytes_per_second else 0.0
+        self._session_started_at = now
+        self._inflight.clear()
+        self._ended_at_byte = None
+        self.session_ids.append(session_id)
+        return Replay(audio=audio, offset=self._offset, lost_seconds=lost)
+
+    def _resume_byte(self) -> int:
+        if self.compressed or self.bytes_per_second is None:
+            return 0
+        if self._ended_at_byte is not None:
+            return self._ended_at_byte  # the session was ended on purpose: all of it is final
+        times = list(self._final_end.values())
+        resume = min(times) if times else self._floor / self.bytes_per_second
+        for _, start in self._inflight.values():
+            resume = min(resume, start)
+        byte = int(round(resume * self.bytes_per_second, 3))
+        byte -= byte % self.frame_bytes
+        return min(max(byte, self._floor), self.accepted_bytes)
+
+    # -- results -------------------------------------------------------------------------------
+
+    @property
+    def transcript(self) -> Transcript:
+        """The transcript of every final result accepted, across sessions (first session's id)."""
+        return self._assembler.transcript()
+
+    def receive(self, event: TranscriptEvent) -> TranscriptEvent | None:
+        """Shift a session's event to stream time and drop finals already emitted.
+
+        Returns:
+            The event to give the caller, or ``None`` when all its results were duplicates.
+        """
+        if not event.results:
+            return event
+        kept: list[Result] = []
+        for result in event.results:
+            shifted = shift_result(result, self._offset)
+            if shifted.is_partial:
+                self._inflight[shifted.result_id] = (shifted.channel_id, shifted.start_time)
+                kept.append(shifted)
+                continue
+            self._inflight.pop(shifted.result_id, None)
+            fresh = self._unseen_part(shifted)
+            if fresh is None:
+                continue
+            self._final_end[fresh.channel_id] = max(self._final_end.get(fresh.channel_id, 0.0), fresh.end_time)
+            self._progress = True
+            kept.append(fresh)
+        if not kept:
+            return None
+        out = TranscriptEvent.from_results(kept)
+        self._assembler.add(out)
+        return out
+
+    def _unseen_part(self, result: Result) -> Result | None:
+        boundary = self._final_end.get(result.channel_id)
+        if boundary is None or result.start_time >= boundary - _EPSILON:
+            return result
+        if not result.alternatives:
+            return None
+        best = result.alternatives[0]
+        items = [item for item in best.items if item.start_time >= boundary - _EPSILON]
+        if not any(item.type == "pronunciation" for item in items):
+            return None
+        entities = [entity for entity in best.entities if entity.start_time >= boundary - _EPSILON]
+        alternative = best.model_copy(update={"items": items, "entities": entities, "transcript": _join(items)})
+        return result.model_copy(
+            update={
+                "alternatives": [alternative],
+                "start_time": items[0].start_time,
+                "end_time": max(result.end_time, items[-1].end_time),
+            }
+        )
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def on_failure(self, error: BaseException, now: float) -> FailureDecision:
+        """Judge a failed session: reconnect (after a backoff) or raise.
+
+        Args:
+            error: Why the session ended.
+            now: The driver's monotonic clock.
+
+        Returns:
+            The decision. When the retry budget of the outage is spent, ``error`` is a
+            :class:`~transcribe_medical.ConnectionError` carrying ``.transcript``.
+        """
+        if not self.policy.enabled or not is_reconnectable(error):
+            return FailureDecision(False, error=error)
+        if isinstance(error, LimitExceededError) and now - self._session_started_at >= self.policy.max_session_seconds:
+            return FailureDecision(False, error=error)  # the stream length, not a throttle
+        if not self.resumable:
+            return FailureDecision(
+                False,
+                error=self._gave_up(
+                    f"the {self.config.media_encoding} stream outgrew its replay buffer "
+                    f"({self.capacity} bytes) and cannot be resumed after {failure_reason(error)}"
+                ),
+            )
+        if self._progress or now - self._session_started_at >= self.policy.stable_after or self._failures == 0:
+            self._failures = 0
+            self._outage_started_at = now
+        self._progress = False
+        self._failures += 1
+        elapsed = now - self._outage_started_at
+        over_time = self.retry.max_elapsed is not None and elapsed >= self.retry.max_elapsed
+        if self._failures >= self.retry.max_attempts or over_time:
+            if self._failures == 1:
+                return FailureDecision(False, error=error)  # the policy allows no retry at all
+            attempts = self._failures - 1
+            return FailureDecision(
+                False,
+                error=self._gave_up(
+                    f"the stream failed ({failure_reason(error)}) after {attempts} reconnect attempt(s)"
+                ),
+            )
+        delay = 0.0 if self._failures == 1 else retry_delay(self.retry, self._failures - 1)
+        return FailureDecision(True, delay=delay, attempt=self._failures)
+
+    def reconnect_failed(self) -> None:
+        """Opening a new session failed (counted by the next :meth:`on_failure`)."""
+        self._progress = False
+
+    def _gave_up(self, message: str) -> ConnectionError:
+        return ConnectionError(message, transcript=self.transcript)
+
+    def make_event(self, decision: FailureDecision, reason: str, previous: str, replay: Replay) -> ReconnectEvent:
+        """The :class:`ReconnectEvent` for a reconnect that just happened."""
+        seconds = len(replay.audio) / self.bytes_per_second if self.bytes_per_second else None
+        return ReconnectEvent(
+            reason=reason,
+            attempt=max(1, decision.attempt),
+            previous_session_id=previous,
+            session_id=self.session_id,
+            resume_time=replay.offset,
+            replayed_bytes=len(replay.audio),
+            replayed_seconds=None if seconds is None else round(seconds, 3),
+            lost_seconds=None if replay.lost_seconds is None else round(replay.lost_seconds, 3),
+            waited=decision.delay,
+        )
+
+
+def shift_result(result: Result, seconds: float) -> Result:
+    """A copy of ``result`` with every time moved by ``seconds`` (rounded to the microsecond)."""
+    if not seconds:
+        return result
+
+    def moved(time: float) -> float:
+        return round(time + seconds, _TIME_DIGITS)
+
+    alternatives = [
+        alt.model_copy(
+            update={
+                "items": [
+                item.model_copy(update={"start_time": moved(item.start_time), "end_time": moved(item.end_time)})
+                for item in alt.items
+                ],
+                "entities": [
+                    entity.model_copy(
+                        update={"start_time": moved(entity.start_time), "end_time": moved(entity.end_time)}
+                    )
+                    for entity in alt.entities
+                ],
+            }
+        )
+        for alt in result.alternatives
+    ]
+    return result.model_copy(
+        update={
+            "start_time": moved(result.start_time),
+            "end_time": moved(result.end_time),
+            "alternatives": alternatives,
+        }
+    )
+
+
+def _join(items: list[ResultItem]) -> str:
+    parts: list[str] = []
+    for item in items:
+        if parts and item.type == "pronunciation":
+            parts.append(" ")
+        parts.append(item.content)
+    return "".join(parts)
