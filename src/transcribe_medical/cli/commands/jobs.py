@@ -82,18 +82,18 @@ def job_settings(
     )
 
 
-def _tags(values: list[str] | None) -> dict[str, str] | None:
+def _pairs(values: list[str] | None, option: str, field: str) -> dict[str, str] | None:
     from transcribe_medical._exceptions import ValidationError
 
     if not values:
         return None
-    tags: dict[str, str] = {}
+    pairs: dict[str, str] = {}
     for value in values:
-        key, sep, tag_value = value.partition("=")
+        key, sep, pair_value = value.partition("=")
         if not sep:
-            raise ValidationError(f"--tag: {value!r} is invalid: use KEY=VALUE", field="tags")
-        tags[key] = tag_value
-    return tags
+            raise ValidationError(f"{option}: {value!r} is invalid: use KEY=VALUE", field=field)
+        pairs[key] = pair_value
+    return pairs
 
 
 @jobs_app.command("start")
@@ -114,7 +114,13 @@ def start(
     alternatives: Alternatives = None,
     vocabulary_name: VocabularyName = None,
     content_identification: ContentIdentification = None,
-    kms_key_id: Annotated[str | None, typer.Option("--kms-key-id", help="KMS key for the output.")] = None,
+    kms_key_id: Annotated[
+        str | None, typer.Option("--kms-key-id", help="KMS key (id, alias or ARN): SSE-KMS for the transcript.")
+    ] = None,
+    kms_encryption_context: Annotated[
+        list[str] | None,
+        typer.Option("--kms-encryption-context", help="KEY=VALUE for KMS (repeatable; not secret)."),
+    ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE (repeatable).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the job is done.")] = False,
     timeout: Timeout = 1800.0,
@@ -142,7 +148,10 @@ def start(
             ),
             "content_identification": content_identification,
             "kms_key_id": kms_key_id,
-            "tags": _tags(tag),
+            "kms_encryption_context": _pairs(
+                kms_encryption_context, "--kms-encryption-context", "kms_encryption_context"
+            ),
+            "tags": _pairs(tag, "--tag", "tags"),
         }
     )
     with make_client(region, profile, endpoint_url) as client:
