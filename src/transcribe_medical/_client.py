@@ -106,6 +106,8 @@ class _ClientBase:
                     connect_timeout=self.config.connect_timeout,
                     read_timeout=self.config.read_timeout,
                     user_agent_extra=f"transcribe-medical/{__version__}",
+                    # None: botocore reads HTTPS_PROXY/HTTP_PROXY/NO_PROXY itself.
+                    proxies=dict(self.config.proxies) if self.config.proxies is not None else None,
                 )
                 kwargs: dict[str, Any] = {"region_name": self.region_name, "config": botocore_config}
                 # endpoint_url is the batch + S3 endpoint (e.g. the emulator); other services keep

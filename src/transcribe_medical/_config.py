@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import ValidationError
+from transcribe_medical._proxy import check_proxy_url
 
 __all__ = ["ClientConfig", "RetryPolicy"]
 
@@ -55,6 +57,12 @@ class ClientConfig:
         endpoint_url: Batch (Transcribe) and S3 endpoint, e.g. a local emulator.
         streaming_endpoint_url: WebSocket endpoint (``wss://``; ``ws://`` only to loopback).
         verify: TLS verification: True, False, or a CA bundle path.
+        proxies: Proxies by URL scheme, as in botocore's ``Config(proxies=...)``: e.g.
+            ``{"https": "http://proxy.internal:3128"}``. ``https`` is used for ``wss://`` streaming
+            and HTTPS batch calls, ``http`` for ``ws://`` and ``http://``. When given they replace
+            ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` entirely (botocore's rule); when ``None``
+            those variables are honoured by batch and streaming alike. Hidden from ``repr()``
+            (proxy URLs may hold a password).
         retry: The retry policy shared by batch and streaming.
         connect_timeout: Seconds to wait for a connection.
         read_timeout: Seconds to wait for a response.
@@ -65,6 +73,7 @@ class ClientConfig:
     endpoint_url: str | None = None
     streaming_endpoint_url: str | None = None
     verify: bool | str | None = None
+    proxies: Mapping[str, str] | None = field(default=None, repr=False, hash=False)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -76,6 +85,27 @@ class ClientConfig:
                 raise ValidationError(
                     f"{name}: {value!r} is invalid: give a full URL such as https://host:port", field=name
                 )
+        if self.proxies is not None:
+            self._check_proxies(self.proxies)
+
+    @staticmethod
+    def _check_proxies(proxies: Mapping[str, str]) -> None:
+        if not isinstance(proxies, Mapping):
+            raise ValidationError(
+                'proxies: give a mapping such as {"https": "http://proxy:3128"}', field="proxies"
+            )
+        for scheme, proxy in proxies.items():
+            if scheme not in ("http", "https"):
+                raise ValidationError(
+                    f"proxies: {scheme!r} is invalid: the keys are 'https' (wss:// and https://) and "
+                    "'http' (ws:// and http://)",
+                    field="proxies",
+                )
+            if not isinstance(proxy, str) or not proxy.strip():
+                raise ValidationError(
+                    f"proxies[{scheme!r}]: give a proxy URL such as http://proxy:3128", field="proxies"
+                )
+            check_proxy_url(proxy)
 
     def with_options(self, **changes: Any) -> ClientConfig:
         """A copy with ``changes`` applied (``None`` values are ignored)."""

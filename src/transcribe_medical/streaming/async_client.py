@@ -8,12 +8,13 @@ No threads: :class:`AsyncTranscription` runs the sender as a task next to the ca
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
+from transcribe_medical._proxy import proxy_for
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
@@ -38,6 +39,7 @@ async def open_connection(
     config: StreamConfig,
     *,
     verify: bool | str | None = None,
+    proxies: Mapping[str, str] | None = None,
     open_timeout: float | None = 10.0,
     read_timeout: float | None = 60.0,
 ) -> AsyncStreamConnection:
@@ -47,6 +49,8 @@ async def open_connection(
         url: The presigned URL (a secret: it is never logged).
         config: The config the URL was signed for (with its session id).
         verify: TLS verification, as in boto3.
+        proxies: Explicit proxies by scheme (botocore's ``Config(proxies=...)``); ``None`` reads
+            ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (see :mod:`transcribe_medical._proxy`).
         open_timeout: Seconds allowed for TCP, TLS and the WebSocket handshake.
         read_timeout: Seconds to wait for the service to send something before giving up.
 
@@ -64,6 +68,7 @@ async def open_connection(
         websocket = await connect(
             url,
             ssl=_transport.ssl_context(url, verify),
+            proxy=proxy_for(url, proxies),
             open_timeout=open_timeout,
             logger=_transport.websocket_logger(),
             **_transport.CONNECT_OPTIONS,

@@ -200,6 +200,7 @@ class StreamingClient(_StreamingBase):
             self.presigned_url(config),
             config,
             verify=settings.verify,
+            proxies=settings.proxies,
             open_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         )
@@ -347,6 +348,7 @@ class AsyncStreamingClient(_StreamingBase):
             self.presigned_url(config),
             config,
             verify=settings.verify,
+            proxies=settings.proxies,
             open_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         )

@@ -12,12 +12,13 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
+from transcribe_medical._proxy import proxy_for
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
@@ -39,6 +40,7 @@ def open_connection(
     config: StreamConfig,
     *,
     verify: bool | str | None = None,
+    proxies: Mapping[str, str] | None = None,
     open_timeout: float | None = 10.0,
     read_timeout: float | None = 60.0,
 ) -> StreamConnection:
@@ -48,6 +50,8 @@ def open_connection(
         url: The presigned URL (a secret: it is never logged).
         config: The config the URL was signed for (with its session id).
         verify: TLS verification, as in boto3.
+        proxies: Explicit proxies by scheme (botocore's ``Config(proxies=...)``); ``None`` reads
+            ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (see :mod:`transcribe_medical._proxy`).
         open_timeout: Seconds allowed for TCP, TLS and the WebSocket handshake.
         read_timeout: Seconds to wait for the service to send something before giving up.
 
@@ -67,6 +71,7 @@ def open_connection(
         websocket = connect(
             url,
             ssl=_transport.ssl_context(url, verify),
+            proxy=proxy_for(url, proxies),
             open_timeout=open_timeout,
             logger=_transport.websocket_logger(),
             **_transport.CONNECT_OPTIONS,
