@@ -22,6 +22,15 @@ _AWS_VARIABLES = (
     "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING",
     "AWS_CA_BUNDLE",
+    # Proxies: botocore and the streaming transport read them; tests set them explicitly.
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "all_proxy",
 )
 
 TEST_ACCESS_KEY = "AKIDTESTKEYEXAMPLE00"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
-from transcribe_medical._proxy import proxy_for
+from transcribe_medical._proxy import describe_proxy, proxy_for
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
@@ -63,18 +63,21 @@ async def open_connection(
     from websockets.asyncio.client import connect
 
     endpoint = _transport.describe_endpoint(url)
-    _log.debug("opening a stream to %s (session %s)", endpoint, config.session_id)
+    proxy = proxy_for(url, proxies)
+    # Failures to open name the proxy too: "connection refused" may be the proxy's.
+    route = endpoint if proxy is None else f"{endpoint} through the proxy {describe_proxy(proxy)}"
+    _log.debug("opening a stream to %s (session %s)", route, config.session_id)
     try:
         websocket = await connect(
             url,
             ssl=_transport.ssl_context(url, verify),
-            proxy=proxy_for(url, proxies),
+            proxy=proxy,
             open_timeout=open_timeout,
             logger=_transport.websocket_logger(),
             **_transport.CONNECT_OPTIONS,
         )
     except Exception as error:
-        translated = _transport.translate_error(error, endpoint=endpoint, timeout=open_timeout)
+        translated = _transport.translate_error(error, endpoint=route, timeout=open_timeout)
         assert translated is not None  # only a connected session can end normally
         raise translated from error
     return AsyncStreamConnection(websocket, StreamSession(config), endpoint=endpoint, read_timeout=read_timeout)
