@@ -75,6 +75,7 @@ _TRANSCRIPT_HEADERS: Final = {
 # Room for the headers around a full 32 KiB payload; larger messages are refused politely.
 _MAX_FRAME: Final = 1024 * 1024
 _MAX_BUFFERED_AUDIO: Final = 256 * 1024 * 1024
+_REFUSE_CLOSE_TIMEOUT_S: Final = 1.0
 IDLE_MESSAGE: Final = "Your request timed out because no new audio was received for {seconds:g} seconds."
 
 
@@ -510,8 +511,15 @@ class StreamingServer:
 
     async def _refuse(self, connection: ServerConnection, code: str, message: str) -> None:
         await self._send_exception(connection, code, message)
-        with contextlib.suppress(Exception):
-            await connection.close(1000)
+        try:
+            # A client that fails the stream on this frame may abort without a close frame; with
+            # reading paused (unread audio queued) the server would not see it go, so do not wait long.
+            async with asyncio.timeout(_REFUSE_CLOSE_TIMEOUT_S):
+                await connection.close(1000)
+        except TimeoutError:
+            connection.transport.abort()
+        except Exception:  # noqa: S110  (the connection is gone either way)
+            pass
 
     async def _handle(self, connection: ServerConnection) -> None:
         pending = self._pending.pop(connection, None)
@@ -621,6 +629,11 @@ class StreamingServer:
         if faults.exception and frames >= faults.exception_after_frames:
             raise _Refusal(faults.exception, faults.exception_message)
         if faults.stall_after_frames is not None and frames >= faults.stall_after_frames:
+            # Answer nothing more, but keep reading (and dropping) so that a client giving up is
+            # noticed: with reading paused the server would wait for it until its close timeout.
+            with contextlib.suppress(Exception):
+                async for _ in connection:
+                    pass
             await connection.wait_closed()
 
     @staticmethod
