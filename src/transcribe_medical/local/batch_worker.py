@@ -39,6 +39,7 @@ from transcribe_medical.local.phi import find_phi
 from transcribe_medical.local.results import FinalWord, final_words, join_items
 from transcribe_medical.local.speakers import SpeakerTracker
 from transcribe_medical.local.transcriber import ChannelTranscriber
+from transcribe_medical.local.vocabulary import Vocabulary, parse_vocabulary
 
 if TYPE_CHECKING:
     from transcribe_medical.local.recognizers.interface import Recognizer
@@ -300,6 +301,16 @@ def build_batch_output(
     return {"jobName": job_name, "accountId": account_id, "results": results, "status": "COMPLETED"}
 
 
+def load_vocabulary(name: str | None, account_id: str, region: str) -> Vocabulary | None:
+    """The emulated medical vocabulary called ``name``, parsed; ``None`` without one or a readable file."""
+    if not name:
+        return None
+    from transcribe_medical.local.moto_patches import medical_vocabulary_text
+
+    text = medical_vocabulary_text(name, account_id=account_id, region=region)
+    return Vocabulary(parse_vocabulary(text)) if text else None
+
+
 def transcribe_audio(
     audio: DecodedAudio,
     recognizer: Recognizer,
@@ -307,8 +318,13 @@ def transcribe_audio(
     channel_identification: bool,
     speaker_labels: bool,
     max_speakers: int,
+    vocabulary: Vocabulary | None = None,
 ) -> list[Utterance]:
-    """Recognize decoded audio into final utterances (one channel at a time)."""
+    """Recognize decoded audio into final utterances (one channel at a time).
+
+    With a ``vocabulary``, phrases are joined and displayed as it says (see
+    :mod:`transcribe_medical.local.vocabulary`).
+    """
     from transcribe_medical.local.recognizers.pcm import mix_to_mono, split_channels
 
     if channel_identification and audio.channels > 1:
@@ -320,7 +336,7 @@ def transcribe_audio(
     for channel, track in enumerate(tracks):
         tracker = SpeakerTracker(max_speakers) if speaker_labels else None
         transcriber = ChannelTranscriber(recognizer.new_session(audio.sample_rate), audio.sample_rate,
-                                         speakers=tracker, partials=False)
+                                         speakers=tracker, partials=False, vocabulary=vocabulary)
         try:
             updates = []
             for start in range(0, len(track), chunk):
@@ -404,6 +420,7 @@ class BatchWorker:
                 channel_identification=channel_identification,
                 speaker_labels=speaker_labels,
                 max_speakers=max_speakers,
+                vocabulary=load_vocabulary(settings.get("VocabularyName"), request.account_id, request.region),
             )
             output = build_batch_output(
                 request.job_name,

@@ -37,6 +37,8 @@ __all__ = [
     "MedicalJobRequest",
     "install",
     "medical_vocabulary_exists",
+    "medical_vocabulary_text",
+    "read_s3_object",
     "register_listener",
     "reset_state",
     "unregister_listener",
@@ -110,14 +112,7 @@ class JobHandle:
         Raises:
             MediaNotFound: The bucket or the key does not exist.
         """
-        backend = _s3_backend(self.request.account_id)
-        try:
-            found = backend.get_object(bucket, key)
-        except Exception as error:  # moto raises MissingBucket and friends
-            raise MediaNotFound(f"s3://{bucket}/{key}") from error
-        if found is None:
-            raise MediaNotFound(f"s3://{bucket}/{key}")
-        return bytes(found.value)
+        return read_s3_object(bucket, key, account_id=self.request.account_id)
 
     def set_detected_media(self, media_format: str, sample_rate: int) -> None:
         """Record what the worker found in the file (returned by ``Get``)."""
@@ -159,6 +154,21 @@ def _s3_backend(account_id: str) -> Any:
     from moto.s3.models import s3_backends
 
     return s3_backends[account_id]["aws"]
+
+
+def read_s3_object(bucket: str, key: str, *, account_id: str = "123456789012") -> bytes:
+    """Read an object from the emulated S3.
+
+    Raises:
+        MediaNotFound: The bucket or the key does not exist.
+    """
+    try:
+        found = _s3_backend(account_id).get_object(bucket, key)
+    except Exception as error:  # moto raises MissingBucket and friends
+        raise MediaNotFound(f"s3://{bucket}/{key}") from error
+    if found is None:
+        raise MediaNotFound(f"s3://{bucket}/{key}")
+    return bytes(found.value)
 
 
 def medical_vocabulary_exists(name: str, *, account_id: str = "123456789012", region: str = "us-east-1") -> bool:
@@ -360,3 +370,26 @@ def install() -> None:
     TranscribeResponse.start_medical_transcription_job = start_response  # type: ignore[method-assign]
     TranscribeBackend.start_medical_transcription_job = start_backend  # type: ignore[method-assign, assignment]
     _log.debug("moto patched for the emulator at %s", datetime.now().isoformat(timespec="seconds"))
+
+
+def medical_vocabulary_text(name: str, *, account_id: str = "123456789012", region: str = "us-east-1") -> str | None:
+    """The text of the file a medical vocabulary was created from, read from emulated S3.
+
+    ``None`` when the vocabulary does not exist, or its file is not an ``s3://`` object the
+    emulator holds.
+    """
+    from moto.transcribe.models import transcribe_backends
+
+    vocabulary = transcribe_backends[account_id][region].medical_vocabularies.get(name)
+    uri = getattr(vocabulary, "vocabulary_file_uri", None) if vocabulary is not None else None
+    if not uri:
+        return None
+    from transcribe_medical._exceptions import ValidationError
+    from transcribe_medical.batch.s3 import parse_s3_uri
+
+    try:
+        location = parse_s3_uri(uri)
+        data = read_s3_object(location.bucket, location.key, account_id=account_id)
+    except (ValidationError, MediaNotFound):
+        return None
+    return data.decode("utf-8", errors="replace")

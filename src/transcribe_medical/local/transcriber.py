@@ -19,6 +19,7 @@ from typing import Final
 
 from transcribe_medical.local.recognizers.interface import RecognizedWord, RecognizerSession
 from transcribe_medical.local.speakers import SpeakerTracker, voice_feature
+from transcribe_medical.local.vocabulary import Vocabulary
 
 __all__ = ["ChannelTranscriber", "UtteranceUpdate"]
 
@@ -52,6 +53,7 @@ class ChannelTranscriber:
         *,
         speakers: SpeakerTracker | None = None,
         partials: bool = True,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         """Wrap a recognizer session.
 
@@ -60,7 +62,9 @@ class ChannelTranscriber:
             sample_rate: Sample rate of the mono PCM16 audio.
             speakers: Label utterances with this tracker (``None``: no speaker labels).
             partials: Report partial updates (batch jobs need only finals).
+            vocabulary: A custom vocabulary applied to every update's words.
         """
+        self._vocabulary = vocabulary
         self._session = session
         self._rate = sample_rate
         self._speakers = speakers
@@ -86,7 +90,8 @@ class ChannelTranscriber:
             current = tuple(self._session.partial())
             if current and current != self._last_partial:
                 self._last_partial = current
-                updates.append(UtteranceUpdate(self._result_id, current, True, self._peek_speaker(current)))
+                shown = self._vocabulary.apply(current) if self._vocabulary else current
+                updates.append(UtteranceUpdate(self._result_id, shown, True, self._peek_speaker(current)))
         return updates
 
     def finish(self) -> list[UtteranceUpdate]:
@@ -104,7 +109,8 @@ class ChannelTranscriber:
         speaker = None
         if self._speakers is not None:
             speaker = self._speakers.assign(self._feature(words))
-        update = UtteranceUpdate(self._result_id, words, False, speaker)
+        shown = self._vocabulary.apply(words) if self._vocabulary else words
+        update = UtteranceUpdate(self._result_id, shown, False, speaker)
         self._result_id = str(uuid.uuid4())
         self._last_partial = ()
         return update
