@@ -15,8 +15,14 @@ runs it with the emulator started and its ``AWS_*`` variables exported, so the b
 would. A fixture that is not available (the ``[local]`` extra is not installed) skips the block
 rather than failing it.
 
-Blocks without the marker are illustrations (they talk to AWS, a microphone or files the reader
-has) and are only checked to be valid Python.
+The fixtures that stand in for AWS, the reader's files and devices are in ``conftest.py`` beside
+this file (``sample_files``, ``emulator_env``, ``emulator_jobs``, ``comprehend_medical``,
+``microphone``); they change the environment, never the example.
+
+Every block runs. A block that cannot (it needs the real AWS, or it is owned by work in progress)
+stays unmarked and is listed in :data:`NOT_RUN`, by page and index among the page's Python blocks,
+with the reason; an unmarked block missing from that list fails the test, and so does an entry of
+the list that no longer names an unmarked block.
 """
 
 from __future__ import annotations
@@ -41,11 +47,24 @@ _BLOCK = re.compile(
 )
 
 
+#: The blocks that are not run, by (page, index of the block among the page's Python blocks).
+NOT_RUN: dict[tuple[str, int], str] = {
+    ("guides/resilient-streaming.md", 0): "owned by the reconnect work: marked runnable there",
+    ("guides/resilient-streaming.md", 1): "owned by the reconnect work: marked runnable there",
+    ("guides/resilient-streaming.md", 2): "owned by the reconnect work: marked runnable there",
+    ("migrating.md", 2): (
+        "amazon-transcribe's 'before' code streams to AWS's standard (non-medical) Transcribe over "
+        "HTTP/2; the emulator speaks the medical WebSocket API only, so it needs a real AWS account"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Example:
     """One fenced Python block of a docs page."""
 
     page: str
+    index: int
     line: int
     code: str
     runnable: bool
@@ -61,11 +80,12 @@ def _examples() -> list[Example]:
     for path in sorted(DOCS.rglob("*.md")):
         text = path.read_text(encoding="utf-8")
         page = path.relative_to(DOCS).as_posix()
-        for match in _BLOCK.finditer(text):
+        for index, match in enumerate(_BLOCK.finditer(text)):
             fixtures = tuple(name for name in re.split(r"[\s,]+", match.group("fixtures") or "") if name)
             examples.append(
                 Example(
                     page=page,
+                    index=index,
                     line=text.count("\n", 0, match.start("code")) + 1,
                     code=textwrap.dedent(match.group("code")),
                     runnable=match.group("marker") is not None,
@@ -81,6 +101,17 @@ RUNNABLE = [example for example in EXAMPLES if example.runnable]
 
 def test_docs_have_runnable_examples() -> None:
     assert RUNNABLE, "no docs page marks an example with <!-- run -->"
+
+
+def test_every_example_runs_or_says_why_not() -> None:
+    unmarked = {(example.page, example.index): example for example in EXAMPLES if not example.runnable}
+    unexplained = [example.id for key, example in unmarked.items() if key not in NOT_RUN]
+    assert not unexplained, (
+        "these docs examples are not run: mark them <!-- run --> (with the fixtures they need) "
+        f"or list them in NOT_RUN with the reason: {unexplained}"
+    )
+    stale = [f"{page} block {index}" for page, index in NOT_RUN if (page, index) not in unmarked]
+    assert not stale, f"NOT_RUN lists blocks that are runnable now or gone: remove them: {stale}"
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.id)
