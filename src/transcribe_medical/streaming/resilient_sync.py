@@ -403,7 +403,7 @@ class ResilientTranscription:
                 continue
             event = self._resilient.make_event(decision, reason, previous, replay)
             self.reconnects.append(event)
-            _log.warning("stream %s → %s: %s", previous, session_id, event.describe())
+            _log.info("stream %s → %s: %s", previous, session_id, event.describe())
             if self._on_reconnect is not None:
                 self._on_reconnect(event)
             return
