@@ -10,10 +10,11 @@ runs against AWS, and it reaches the emulator through the same ``AWS_*`` variabl
   (the same audio as raw PCM16), ``visit.json`` (a batch job's output with one PHI entity).
 * ``emulator_env``: ``sample_files``, plus a running emulator (scripted recognizer: it "hears" the
   sample's reference text, fast and deterministic) with ``AWS_ENDPOINT_URL``,
-  ``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, the credentials and ``AWS_REGION`` set to it, and a
-  bucket ``my-bucket``. Audio is sent as fast as possible rather than at the speed of speech, and
+  ``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, the credentials and ``AWS_REGION`` set to it. Audio is sent as fast as possible rather than at the speed of speech, and
   batch polls wait at most 50 ms: the examples keep their defaults, the test does not wait.
-* ``emulator_jobs``: ``emulator_env`` with two jobs already run: ``visit-0001`` (COMPLETED, with
+* ``my_bucket``: ``emulator_env`` with a bucket ``my-bucket`` (the emulator starts with none; a
+  reader creates it as ``index.md`` shows).
+* ``emulator_jobs``: ``my_bucket`` with two jobs already run: ``visit-0001`` (COMPLETED, with
   PHI identification) and ``visit-0002`` (FAILED: its media is missing).
 * ``comprehend_medical``: ``AWS_ENDPOINT_URL_COMPREHENDMEDICAL`` points at a small fake of Amazon
   Comprehend Medical (the emulator does not emulate it) that finds a few fixed terms.
@@ -98,12 +99,11 @@ def docs_emulator() -> Iterator[Any]:
 def emulator_env(
     docs_emulator: Any, sample_files: Path, fast_time: None, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Any]:
-    """The ``AWS_*`` variables point at the docs' emulator, which has a bucket ``my-bucket``."""
+    """The ``AWS_*`` variables point at the docs' emulator (which starts with no buckets)."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     for name, value in docs_emulator.environment().items():
         monkeypatch.setenv(name, value)
-    docs_emulator.create_bucket(BUCKET)
     try:
         yield docs_emulator
     finally:
@@ -112,7 +112,13 @@ def emulator_env(
 
 
 @pytest.fixture
-def emulator_jobs(emulator_env: Any, sample_files: Path) -> Any:
+def my_bucket(emulator_env: Any) -> str:
+    """The bucket ``my-bucket`` exists in the emulated S3 (the reader's own bucket)."""
+    return str(emulator_env.create_bucket(BUCKET))
+
+
+@pytest.fixture
+def emulator_jobs(emulator_env: Any, my_bucket: str, sample_files: Path) -> Any:
     """Jobs ``visit-0001`` (COMPLETED, PHI identified) and ``visit-0002`` (FAILED) exist."""
     from transcribe_medical import StartJobRequest
 
