@@ -10,8 +10,9 @@ runs against AWS, and it reaches the emulator through the same ``AWS_*`` variabl
   (the same audio as raw PCM16), ``visit.json`` (a batch job's output with one PHI entity).
 * ``emulator_env``: ``sample_files``, plus a running emulator (scripted recognizer: it "hears" the
   sample's reference text, fast and deterministic) with ``AWS_ENDPOINT_URL``,
-  ``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, the credentials and ``AWS_REGION`` set to it. Audio is sent as fast as possible rather than at the speed of speech, and
-  batch polls wait at most 50 ms: the examples keep their defaults, the test does not wait.
+  ``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``, the credentials and ``AWS_REGION`` set to it. Audio
+  is sent as fast as possible rather than at the speed of speech, and batch polls wait at most
+  50 ms: the examples keep their defaults, the test does not wait.
 * ``my_bucket``: ``emulator_env`` with a bucket ``my-bucket`` (the emulator starts with none; a
   reader creates it as ``index.md`` shows).
 * ``emulator_jobs``: ``my_bucket`` with two jobs already run: ``visit-0001`` (COMPLETED, with
