@@ -49,9 +49,6 @@ _BLOCK = re.compile(
 
 #: The blocks that are not run, by (page, index of the block among the page's Python blocks).
 NOT_RUN: dict[tuple[str, int], str] = {
-    ("guides/resilient-streaming.md", 0): "owned by the reconnect work: marked runnable there",
-    ("guides/resilient-streaming.md", 1): "owned by the reconnect work: marked runnable there",
-    ("guides/resilient-streaming.md", 2): "owned by the reconnect work: marked runnable there",
     ("migrating.md", 2): (
         "amazon-transcribe's 'before' code streams to AWS's standard (non-medical) Transcribe over "
         "HTTP/2; the emulator speaks the medical WebSocket API only, so it needs a real AWS account"

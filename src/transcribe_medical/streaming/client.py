@@ -212,6 +212,7 @@ class StreamingClient(_StreamingBase):
         *,
         realtime: bool = True,
         reconnect: bool | ReconnectPolicy = True,
+        on_reconnect: Callable[[ReconnectEvent], object] | None = None,
     ) -> Transcript:
         """Stream an audio file and return its transcript (final results only).
 
@@ -220,12 +221,15 @@ class StreamingClient(_StreamingBase):
             config: The stream's parameters.
             realtime: Send at the audio's own pace (``False``: as fast as allowed).
             reconnect: As for :meth:`transcribe`.
+            on_reconnect: As for :meth:`transcribe`.
 
         Returns:
             The assembled :class:`~transcribe_medical.Transcript`.
         """
         path_or_stdin = Path(path) if path != "-" else "-"
-        with self.transcribe(path_or_stdin, config, realtime=realtime, reconnect=reconnect) as events:
+        with self.transcribe(
+            path_or_stdin, config, realtime=realtime, reconnect=reconnect, on_reconnect=on_reconnect
+        ) as events:
             for _ in events:
                 pass
             return events.transcript
@@ -360,6 +364,7 @@ class AsyncStreamingClient(_StreamingBase):
         *,
         realtime: bool = True,
         reconnect: bool | ReconnectPolicy = True,
+        on_reconnect: Callable[[ReconnectEvent], object] | None = None,
     ) -> Transcript:
         """Stream an audio file and return its transcript (final results only).
 
@@ -368,9 +373,12 @@ class AsyncStreamingClient(_StreamingBase):
             config: The stream's parameters.
             realtime: Send at the audio's own pace (``False``: as fast as allowed).
             reconnect: As for :meth:`transcribe`.
+            on_reconnect: As for :meth:`transcribe`.
         """
         path_or_stdin = Path(path) if path != "-" else "-"
-        async with self.transcribe(path_or_stdin, config, realtime=realtime, reconnect=reconnect) as events:
+        async with self.transcribe(
+            path_or_stdin, config, realtime=realtime, reconnect=reconnect, on_reconnect=on_reconnect
+        ) as events:
             async for _ in events:
                 pass
             return events.transcript
