@@ -71,3 +71,17 @@ def test_batch_job_with_a_vocabulary_uses_it(emu: LocalTranscribeMedical) -> Non
     assert "chest X-ray" in tuned.text and "ECG" in tuned.text
     words = [item.content for segment in tuned.segments for item in segment.items]
     assert "chest X-ray" in words  # one item, as the service shows a vocabulary phrase
+
+
+def test_streaming_with_a_vocabulary_uses_it(emu: LocalTranscribeMedical) -> None:
+    from transcribe_medical import StreamConfig
+
+    bucket = emu.create_bucket()
+    config = ClientConfig(retry=RetryPolicy(max_attempts=1))
+    with emu.client(config=config) as client:
+        client.vocabularies.create("stream-terms", phrases=["chest X-ray"], bucket=bucket)
+        transcript = client.streaming.transcribe_file(
+            AUDIO / "mono_16k.wav", StreamConfig(vocabulary_name="stream-terms"), realtime=False
+        )
+    words = [item.content for segment in transcript.segments for item in segment.items]
+    assert "chest X-ray" in words and "ecg" in words  # only the vocabulary's phrase changes

@@ -39,7 +39,7 @@ from transcribe_medical.local.phi import find_phi
 from transcribe_medical.local.results import FinalWord, final_words, join_items
 from transcribe_medical.local.speakers import SpeakerTracker
 from transcribe_medical.local.transcriber import ChannelTranscriber
-from transcribe_medical.local.vocabulary import Vocabulary, parse_vocabulary
+from transcribe_medical.local.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
     from transcribe_medical.local.recognizers.interface import Recognizer
@@ -299,16 +299,6 @@ def build_batch_output(
                 })
         results["entities"] = entities
     return {"jobName": job_name, "accountId": account_id, "results": results, "status": "COMPLETED"}
-
-
-def load_vocabulary(name: str | None, account_id: str, region: str) -> Vocabulary | None:
-    """The emulated medical vocabulary called ``name``, parsed; ``None`` without one or a readable file."""
-    if not name:
-        return None
-    from transcribe_medical.local.moto_patches import medical_vocabulary_text
-
-    text = medical_vocabulary_text(name, account_id=account_id, region=region)
-    return Vocabulary(parse_vocabulary(text)) if text else None
 
 
 def transcribe_audio(

@@ -28,6 +28,7 @@ from transcribe_medical._logging import get_logger
 from transcribe_medical.local.recognizers.interface import resolve_recognizer
 from transcribe_medical.local.sigv4_verifier import EmulatorCredentials
 from transcribe_medical.local.streaming_server import FaultPlan, StreamingServer
+from transcribe_medical.local.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
     from transcribe_medical._client import AsyncTranscribeMedical, TranscribeMedical
@@ -130,6 +131,7 @@ class LocalTranscribeMedical:
             max_stream_seconds=max_stream_seconds,
             max_concurrent_streams=max_concurrent_streams,
             vocabulary_exists=self._vocabulary_exists if batch else None,
+            vocabulary_loader=self._load_vocabulary if batch else None,
             faults=faults,
         )
         self._moto: Any = None
@@ -250,6 +252,11 @@ class LocalTranscribeMedical:
             return medical_vocabulary_exists(name, region=self.region)
         except Exception:  # an account other than moto's default: do not refuse
             return True
+
+    def _load_vocabulary(self, name: str) -> Vocabulary | None:
+        from transcribe_medical.local.moto_patches import DEFAULT_ACCOUNT_ID
+
+        return load_vocabulary(name, DEFAULT_ACCOUNT_ID, self.region)
 
     # ----------------------------------------------------------------- clients
 

@@ -32,6 +32,7 @@ from typing import Any
 from transcribe_medical._logging import get_logger
 
 __all__ = [
+    "DEFAULT_ACCOUNT_ID",
     "JobHandle",
     "MediaNotFound",
     "MedicalJobRequest",
@@ -45,6 +46,9 @@ __all__ = [
 ]
 
 _log = get_logger("local.moto")
+
+#: moto's default account: everything the emulator holds lives there.
+DEFAULT_ACCOUNT_ID = "123456789012"
 
 JobListener = Callable[["JobHandle"], None]
 
@@ -156,7 +160,7 @@ def _s3_backend(account_id: str) -> Any:
     return s3_backends[account_id]["aws"]
 
 
-def read_s3_object(bucket: str, key: str, *, account_id: str = "123456789012") -> bytes:
+def read_s3_object(bucket: str, key: str, *, account_id: str = DEFAULT_ACCOUNT_ID) -> bytes:
     """Read an object from the emulated S3.
 
     Raises:
@@ -171,7 +175,7 @@ def read_s3_object(bucket: str, key: str, *, account_id: str = "123456789012") -
     return bytes(found.value)
 
 
-def medical_vocabulary_exists(name: str, *, account_id: str = "123456789012", region: str = "us-east-1") -> bool:
+def medical_vocabulary_exists(name: str, *, account_id: str = DEFAULT_ACCOUNT_ID, region: str = "us-east-1") -> bool:
     """Whether moto holds a medical vocabulary called ``name`` (any state)."""
     from moto.transcribe.models import transcribe_backends
 
@@ -372,7 +376,9 @@ def install() -> None:
     _log.debug("moto patched for the emulator at %s", datetime.now().isoformat(timespec="seconds"))
 
 
-def medical_vocabulary_text(name: str, *, account_id: str = "123456789012", region: str = "us-east-1") -> str | None:
+def medical_vocabulary_text(
+    name: str, *, account_id: str = DEFAULT_ACCOUNT_ID, region: str = "us-east-1"
+) -> str | None:
     """The text of the file a medical vocabulary was created from, read from emulated S3.
 
     ``None`` when the vocabulary does not exist, or its file is not an ``s3://`` object the

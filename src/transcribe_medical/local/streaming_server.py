@@ -54,6 +54,7 @@ from transcribe_medical.local.sigv4_verifier import EmulatorCredentials, Signatu
 from transcribe_medical.local.speakers import SpeakerTracker
 from transcribe_medical.local.stream_parameters import ParameterError, StreamParameters, parse_stream_parameters
 from transcribe_medical.local.transcriber import ChannelTranscriber
+from transcribe_medical.local.vocabulary import Vocabulary
 from transcribe_medical.models.enums import MediaEncoding, TranscriptionType
 
 if TYPE_CHECKING:
@@ -137,7 +138,9 @@ class _StreamRecognition:
     Runs in worker threads (one call at a time per stream).
     """
 
-    def __init__(self, params: StreamParameters, recognizer: Recognizer) -> None:
+    def __init__(
+        self, params: StreamParameters, recognizer: Recognizer, vocabulary: Vocabulary | None = None
+    ) -> None:
         self.params = params
         self.channels = params.number_of_channels
         self._remainder = b""
@@ -147,7 +150,12 @@ class _StreamRecognition:
         for _ in range(self.channels):
             tracker = SpeakerTracker(speakers_max) if params.show_speaker_label else None
             self._transcribers.append(
-                ChannelTranscriber(recognizer.new_session(params.sample_rate), params.sample_rate, speakers=tracker)
+                ChannelTranscriber(
+                    recognizer.new_session(params.sample_rate),
+                    params.sample_rate,
+                    speakers=tracker,
+                    vocabulary=vocabulary,
+                )
             )
 
     def _results(self, channel: int, updates: list[Any]) -> list[Result]:
@@ -256,6 +264,7 @@ class StreamingServer:
         max_stream_seconds: float = _limits.STREAM_MAX_DURATION_S,
         max_concurrent_streams: int = _limits.CONCURRENT_STREAMS_DEFAULT,
         vocabulary_exists: Callable[[str], bool] | None = None,
+        vocabulary_loader: Callable[[str], Vocabulary | None] | None = None,
         faults: FaultPlan | None = None,
     ) -> None:
         """Configure the server; :meth:`start` (or ``with``) runs it.
@@ -272,6 +281,7 @@ class StreamingServer:
             max_stream_seconds: Longest stream accepted, in seconds of wall-clock time.
             max_concurrent_streams: Streams served at once; one more gets LimitExceededException.
             vocabulary_exists: Checks a ``vocabulary-name`` (``None``: any name is accepted).
+            vocabulary_loader: Loads a ``vocabulary-name``'s phrases, applied to the stream's words.
             faults: Initial :class:`FaultPlan` (see :attr:`faults`).
         """
         if max_concurrent_streams < 1:
@@ -287,6 +297,7 @@ class StreamingServer:
         self.max_stream_seconds = max_stream_seconds
         self.max_concurrent_streams = max_concurrent_streams
         self.vocabulary_exists = vocabulary_exists
+        self.vocabulary_loader = vocabulary_loader
         self._faults = faults
         self._faulted_streams = 0
         self._lock = threading.Lock()
@@ -588,7 +599,12 @@ class StreamingServer:
                 "(pip install soundfile); send pcm audio instead.",
             )
         recognizer = self._get_recognizer()
-        recognition = await loop.run_in_executor(self._executor, _StreamRecognition, params, recognizer)
+        vocabulary = None
+        if params.vocabulary_name and self.vocabulary_loader is not None:
+            vocabulary = await loop.run_in_executor(self._executor, self.vocabulary_loader, params.vocabulary_name)
+        recognition = await loop.run_in_executor(
+            self._executor, _StreamRecognition, params, recognizer, vocabulary
+        )
         frames = 0
         try:
             while True:

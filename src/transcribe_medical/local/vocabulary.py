@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from transcribe_medical.local.recognizers.interface import RecognizedWord
 
-__all__ = ["Vocabulary", "VocabularyEntry", "parse_vocabulary"]
+__all__ = ["Vocabulary", "VocabularyEntry", "load_vocabulary", "parse_vocabulary"]
 
 _SPLIT = re.compile(r"[\s-]+")
 
@@ -108,3 +108,13 @@ class Vocabulary:
             if tuple(spelled) == entry.words:
                 return entry, used
         return None
+
+
+def load_vocabulary(name: str | None, account_id: str, region: str) -> Vocabulary | None:
+    """The emulated medical vocabulary called ``name``, parsed; ``None`` without one or a readable file."""
+    if not name:
+        return None
+    from transcribe_medical.local.moto_patches import medical_vocabulary_text
+
+    text = medical_vocabulary_text(name, account_id=account_id, region=region)
+    return Vocabulary(parse_vocabulary(text)) if text else None
