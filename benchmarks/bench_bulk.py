@@ -1,6 +1,6 @@
 """Benchmark 5: bulk job submission against a throttling moto server (25 starts/s).
 
-``_throttled_moto.py`` runs in a subprocess on 127.0.0.1: moto behind a token bucket that answers
+``transcribe_medical.local.throttled_moto`` runs in a subprocess on 127.0.0.1: moto behind a token bucket that answers
 ``LimitExceededException`` to any StartMedicalTranscriptionJob above the rate, and counts the
 starts it accepted per job name. The same N job requests are submitted twice, the server reset
 in between:
@@ -38,16 +38,15 @@ __all__ = ["run"]
 RATE_LIMIT = 25.0
 BURST = 5.0
 TARGET_FRACTION = 0.90
-_SERVER = Path(__file__).with_name("_throttled_moto.py")
 _CREDENTIALS = {"aws_access_key_id": "AKIDBENCHMARK0000000", "aws_secret_access_key": "benchmark-secret"}
 _REGION = "us-east-1"
 
 
 @contextlib.contextmanager
 def throttled_moto(rate: float = RATE_LIMIT, burst: float = BURST) -> Iterator[str]:
-    """Start ``_throttled_moto.py`` in a subprocess; yield its endpoint URL; stop it afterwards."""
+    """Start the throttled moto server in a subprocess; yield its endpoint URL; stop it afterwards."""
     process = subprocess.Popen(
-        [sys.executable, str(_SERVER), "--rate", str(rate), "--burst", str(burst)],
+        [sys.executable, "-m", "transcribe_medical.local.throttled_moto", "--rate", str(rate), "--burst", str(burst)],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -1,18 +1,22 @@
 """A moto server on 127.0.0.1 that throttles StartMedicalTranscriptionJob like the real service.
 
-Run as a subprocess by ``bench_bulk.py``::
+For testing bulk submission (yours or ours) against quotas: in-process as
+:class:`ThrottledMotoServer`, or as a subprocess (the benchmarks run it so)::
 
-    python benchmarks/_throttled_moto.py --rate 25 --burst 5
+    python -m transcribe_medical.local.throttled_moto --rate 25 --burst 5
 
 It prints ``PORT <n>`` once listening, then serves until killed. A WSGI middleware in front of
 moto's app holds a token bucket of ``--rate`` tokens per second (capacity ``--burst``); a
 ``StartMedicalTranscriptionJob`` that finds the bucket empty is answered ``400
 LimitExceededException``, as Transcribe does, and never reaches moto. Every other operation
 passes through. The middleware also counts, per job name, how many starts were *accepted*, so
-the benchmark can tell lost submissions (0 accepted) from duplicated ones (more than 1):
+a test can tell lost submissions (0 accepted) from duplicated ones (more than 1), and counts the
+starts that reached moto per name (a second one for the same name is a resubmission, answered
+``ConflictException``):
 
-* ``GET /_bench/stats`` → ``{"accepted": {name: count}, "throttled": n, "first": t, "last": t}``
-  (``first``/``last``: ``time.monotonic()`` of the first and last accepted start);
+* ``GET /_bench/stats`` → ``{"accepted": {name: count}, "reached": {name: count}, "throttled": n,
+  "first": t, "last": t}`` (``first``/``last``: ``time.monotonic()`` of the first and last
+  accepted start);
 * ``POST /_bench/reset`` → clears the counters (moto's own ``POST /moto-api/reset`` clears its state).
 """
 
@@ -29,7 +33,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 __all__ = ["ThrottledMotoServer", "ThrottlingMiddleware"]
@@ -57,6 +62,7 @@ class ThrottlingMiddleware:
         self._tokens = burst
         self._updated = time.monotonic()
         self.accepted: Counter[str] = Counter()
+        self.reached: Counter[str] = Counter()
         self.throttled = 0
         self.first: float | None = None
         self.last: float | None = None
@@ -97,6 +103,9 @@ class ThrottlingMiddleware:
             )
             return [_THROTTLED_BODY]
         environ["wsgi.input"] = io.BytesIO(body)
+        name = json.loads(body or b"{}").get("MedicalTranscriptionJobName", "?")
+        with self._lock:
+            self.reached[name] += 1
         captured: dict[str, str] = {}
 
         def capture(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
@@ -105,7 +114,6 @@ class ThrottlingMiddleware:
 
         response = list(self.app(environ, capture))
         if captured.get("status", "").startswith("200"):
-            name = json.loads(body or b"{}").get("MedicalTranscriptionJobName", "?")
             with self._lock:
                 self.accepted[name] += 1
                 now = time.monotonic()
@@ -118,6 +126,7 @@ class ThrottlingMiddleware:
         with self._lock:
             return {
                 "accepted": dict(self.accepted),
+                "reached": dict(self.reached),
                 "throttled": self.throttled,
                 "first": self.first,
                 "last": self.last,
@@ -127,6 +136,7 @@ class ThrottlingMiddleware:
         """Clear the counters and refill the bucket (``POST /moto-api/reset`` clears moto's state)."""
         with self._lock:
             self.accepted.clear()
+            self.reached.clear()
             self.throttled = 0
             self.first = self.last = None
             self._tokens = self.burst
@@ -140,15 +150,21 @@ class ThrottlingMiddleware:
 
 
 class ThrottledMotoServer(ThreadedMotoServer):
-    """moto's threaded server with :class:`ThrottlingMiddleware` in front of its app."""
+    """moto's threaded server with :class:`ThrottlingMiddleware` in front of its app.
+
+    Attributes:
+        middleware: The throttle and its counters (set once started).
+    """
 
     def __init__(self, rate: float, burst: float, port: int = 0) -> None:
         super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
         self.rate = rate
         self.burst = burst
+        self.middleware: ThrottlingMiddleware | None = None
 
     def _server_entry(self) -> None:
         app = ThrottlingMiddleware(DomainDispatcherApplication(create_backend_app), self.rate, self.burst)
+        self.middleware = app
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
