@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -58,9 +59,10 @@ def emu(recognizer: ToneRecognizer) -> Iterator[LocalTranscribeMedical]:
 @pytest.fixture(scope="module")
 def reference() -> Transcript:
     """The transcript of one uninterrupted session."""
-    with LocalTranscribeMedical(batch=False, recognizer=ToneRecognizer()) as emulator, emulator.client(
-        config=FAST
-    ) as client:
+    with (
+        LocalTranscribeMedical(batch=False, recognizer=ToneRecognizer()) as emulator,
+        emulator.client(config=FAST) as client,
+    ):
         return _sync_run(client, AUDIO, PCM)[0]
 
 
@@ -77,22 +79,27 @@ async def _async_run(
     emu: LocalTranscribeMedical, audio: Any, config: StreamConfig, client_config: ClientConfig, **options: Any
 ) -> tuple[Transcript, list[ReconnectEvent]]:
     seen: list[ReconnectEvent] = []
-    async with emu.async_client(config=client_config) as client, client.streaming.transcribe(
-        audio, config, realtime=False, on_reconnect=seen.append, **options
-    ) as events:
+    async with (
+        emu.async_client(config=client_config) as client,
+        client.streaming.transcribe(audio, config, realtime=False, on_reconnect=seen.append, **options) as events,
+    ):
         async for _ in events:
             pass
         return events.transcript, seen
 
 
 def run(
-    mode: str, emu: LocalTranscribeMedical, audio: Any, config: StreamConfig = PCM, client_config: ClientConfig = FAST,
+    mode: str,
+    emu: LocalTranscribeMedical,
+    audio: Any,
+    config: StreamConfig = PCM,
+    client_config: ClientConfig = FAST,
     **options: Any,
 ) -> tuple[Transcript, list[ReconnectEvent]]:
     if mode == "sync":
         with emu.client(config=client_config) as client:
             return _sync_run(client, audio, config, **options)
-    if not isinstance(audio, bytes):
+    if not isinstance(audio, bytes) and not hasattr(audio, "__aiter__"):
         audio = _as_async(audio)
     return asyncio.run(_async_run(emu, audio, config, client_config, **options))
 
@@ -220,9 +227,10 @@ def test_a_reconnect_signs_with_the_credentials_of_now(
     else:
 
         async def go() -> tuple[Transcript, list[ReconnectEvent]]:
-            async with emu.async_client(config=FAST) as client, client.streaming.transcribe(
-                AUDIO, PCM, realtime=False
-            ) as events:
+            async with (
+                emu.async_client(config=FAST) as client,
+                client.streaming.transcribe(AUDIO, PCM, realtime=False) as events,
+            ):
                 rotate(client)
                 async for _ in events:
                     pass
@@ -251,9 +259,10 @@ def test_a_spent_budget_raises_connection_error_with_the_finals_so_far(
                 pass
 
     async def async_run() -> None:
-        async with emu.async_client(config=policy) as client, client.streaming.transcribe(
-            AUDIO, PCM, realtime=False
-        ) as events:
+        async with (
+            emu.async_client(config=policy) as client,
+            client.streaming.transcribe(AUDIO, PCM, realtime=False) as events,
+        ):
             emu.faults = refused
             async for _ in events:
                 pass
@@ -363,3 +372,40 @@ def test_a_paused_compressed_stream_is_reopened_when_audio_resumes(
     assert recognizer.sessions[-1].received == audio  # the new session decoded the stream whole
     assert [word for word, _, _ in words_of(transcript)] == [word for word, _, _ in words_of_audio(audio)]
 
+
+# ---------------------------------------------------------------- issue 6's acceptance
+
+
+def _live(audio: bytes, speed: float) -> Iterator[bytes]:
+    """A live source (a microphone, say) that yields 100 ms of audio every 100 ms / ``speed``."""
+    for start in range(0, len(audio), 3200):
+        time.sleep(0.1 / speed)  # the pace of the source itself, not a wait for a result
+        yield audio[start : start + 3200]
+
+
+async def _alive(audio: bytes, speed: float) -> AsyncIterator[bytes]:
+    """The asyncio twin of :func:`_live`."""
+    for start in range(0, len(audio), 3200):
+        await asyncio.sleep(0.1 / speed)
+        yield audio[start : start + 3200]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_60_second_dictation_with_drops_every_few_seconds(mode: str) -> None:
+    """A live 60 s dictation (at 20x speed) whose connection drops every 4 s of audio: the final
+    transcript equals the uninterrupted one, each word once, times within 0.3 s."""
+    dictation = spoken(140)  # 140 words, ~61 s
+    assert len(dictation) / BYTES_PER_SECOND >= 60
+    with LocalTranscribeMedical(batch=False, recognizer=ToneRecognizer()) as clean, clean.client(config=FAST) as client:
+        uninterrupted = _sync_run(client, dictation, PCM)[0]
+    with LocalTranscribeMedical(batch=False, recognizer=ToneRecognizer()) as faulty:
+        faulty.faults = FaultPlan(drop_after_audio_seconds=4.0)  # every stream, after 4 s of its audio
+        source = _live(dictation, 20) if mode == "sync" else _alive(dictation, 20)
+        transcript, reconnects = run(mode, faulty, source)
+    expected = words_of(uninterrupted)
+    got = words_of(transcript)
+    assert [word for word, _, _ in got] == [word for word, _, _ in expected]  # each word once, in order
+    for (_, start, end), (_, want_start, want_end) in zip(got, expected, strict=True):
+        assert abs(start - want_start) <= 0.3 and abs(end - want_end) <= 0.3
+    assert len(reconnects) >= 10  # a drop every few seconds of the dictation
+    assert all(event.lost_seconds == 0 for event in reconnects)

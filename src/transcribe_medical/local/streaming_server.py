@@ -90,6 +90,8 @@ class FaultPlan:
     Attributes:
         drop_after_seconds: Abort the TCP connection (no close frame) this many seconds in.
         drop_after_frames: Abort the TCP connection after receiving this many audio frames.
+        drop_after_audio_seconds: Abort the TCP connection once this much PCM audio has arrived
+            (stream time, whatever the frame sizes and the client's pace; PCM streams only).
         exception: Send this exception (e.g. ``"InternalFailureException"``,
             ``"ServiceUnavailableException"``) and close normally ...
         exception_after_frames: ... after this many audio frames (0: right after the upgrade).
@@ -103,6 +105,7 @@ class FaultPlan:
 
     drop_after_seconds: float | None = None
     drop_after_frames: int | None = None
+    drop_after_audio_seconds: float | None = None
     exception: str | None = None
     exception_after_frames: int = 0
     exception_message: str = "An internal error occurred (injected by the emulator's FaultPlan)."
@@ -533,6 +536,8 @@ class StreamingServer:
             pass
 
     async def _handle(self, connection: ServerConnection) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         pending = self._pending.pop(connection, None)
         if pending is None:  # pragma: no cover - process_request always records one
             await self._refuse(connection, "InternalFailureException", "The emulator lost the request.")
@@ -564,6 +569,9 @@ class StreamingServer:
             await self._serve_stream(connection, pending.params, pending.faults)
         except _Refusal as refusal:
             await self._refuse(connection, refusal.code, refusal.message)
+        except ConnectionClosed:
+            # The client went away (or a fault dropped it) while results were being sent.
+            _log.info("a stream's connection closed while results were being sent")
         except Exception:
             _log.exception("the emulator failed a stream")
             await self._refuse(connection, "InternalFailureException", "The emulator failed to process the stream.")
@@ -606,6 +614,10 @@ class StreamingServer:
             self._executor, _StreamRecognition, params, recognizer, vocabulary
         )
         frames = 0
+        audio_bytes = 0
+        # Stream time of PCM audio; other encodings never reach drop_after_audio_seconds.
+        is_pcm = params.media_encoding is MediaEncoding.PCM
+        bytes_per_second = params.sample_rate * params.number_of_channels * 2 if is_pcm else float("inf")
         try:
             while True:
                 remaining = self.max_stream_seconds - (loop.time() - started)
@@ -628,8 +640,9 @@ class StreamingServer:
                                    "as binary messages.")
                 audio = self._audio_payload(data)
                 frames += 1
+                audio_bytes += len(audio)
                 if faults is not None:
-                    await self._apply_faults(connection, faults, frames)
+                    await self._apply_faults(connection, faults, frames, audio_bytes / bytes_per_second)
                 if not audio:
                     await self._send_events(connection, await self._recognize(recognition.finish))
                     await connection.close(1000)
@@ -638,8 +651,12 @@ class StreamingServer:
         finally:
             await loop.run_in_executor(self._executor, recognition.close)
 
-    async def _apply_faults(self, connection: ServerConnection, faults: FaultPlan, frames: int) -> None:
-        if faults.drop_after_frames is not None and frames >= faults.drop_after_frames:
+    async def _apply_faults(
+        self, connection: ServerConnection, faults: FaultPlan, frames: int, audio_seconds: float
+    ) -> None:
+        by_time = faults.drop_after_audio_seconds is not None and audio_seconds >= faults.drop_after_audio_seconds
+        by_frames = faults.drop_after_frames is not None and frames >= faults.drop_after_frames
+        if by_time or by_frames:
             connection.transport.abort()
             await connection.wait_closed()
         if faults.exception and frames >= faults.exception_after_frames:
