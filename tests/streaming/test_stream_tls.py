@@ -27,7 +27,9 @@ from transcribe_medical import (
 )
 
 CONFIG = StreamConfig(media_encoding="pcm", sample_rate=16000)
-ONE_ATTEMPT = ClientConfig(region_name="us-east-1", retry=RetryPolicy(max_attempts=1))
+# A generous handshake budget: these tests check where connections go, not how fast a loaded CI
+# machine completes a TLS handshake.
+ONE_ATTEMPT = ClientConfig(region_name="us-east-1", retry=RetryPolicy(max_attempts=1), connect_timeout=60.0)
 PATH = "/medical-stream-transcription-websocket"
 
 
