@@ -8,9 +8,9 @@ No threads: :class:`AsyncTranscription` runs the sender as a task next to the ca
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
@@ -19,6 +19,7 @@ from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _transport
+from transcribe_medical.streaming._iteration import AsyncEventIteration
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ class AsyncStreamConnection:
             _log.debug("closing the stream: %s", type(error).__name__)
 
 
-class AsyncTranscription:
+class AsyncTranscription(AsyncEventIteration):
     """A stream fed from an audio source by a sender task, iterated with ``async for``.
 
     Returned by :meth:`AsyncStreamingClient.transcribe
@@ -283,37 +284,9 @@ class AsyncTranscription:
         session = self._connection.session if self._connection is not None else None
         return f"AsyncTranscription(session={session!r})"
 
-    async def __aenter__(self) -> Self:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    def __await__(self) -> Generator[Any, None, Self]:
-        return self.__aenter__().__await__()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> TranscriptEvent:
-        events = await self._start()
-        try:
-            return await anext(events)
-        except StopAsyncIteration:
-            if self._sender is not None:
-                await self._sender
-            if self._source_error is not None:
-                raise self._source_error from None
-            raise
-        except BaseException as error:
-            await self._stop()
-            if self._source_error is not None and self._source_error is not error:
-                # The audio failed: that is the cause, not the connection closed because of it.
-                raise self._source_error from error
-            raise
+    async def _join_sender(self) -> None:
+        if self._sender is not None:
+            await self._sender
 
     @property
     def session_id(self) -> str | None:

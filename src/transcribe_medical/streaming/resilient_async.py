@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Final
 
 from transcribe_medical._exceptions import ConnectionError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.transcript import Transcript
+from transcribe_medical.streaming._iteration import AsyncEventIteration
 from transcribe_medical.streaming.protocol import StreamState
 from transcribe_medical.streaming.resilient import (
     FailureDecision,
@@ -50,7 +50,7 @@ class _SourceFailure:
 _Item = bytes | _End | _SourceFailure
 
 
-class AsyncResilientTranscription:
+class AsyncResilientTranscription(AsyncEventIteration):
     """A stream fed from an audio source that survives faults, iterated with ``async for``.
 
     Returned by :meth:`AsyncStreamingClient.transcribe
@@ -108,35 +108,8 @@ class AsyncResilientTranscription:
     def __repr__(self) -> str:
         return f"AsyncResilientTranscription(session_id={self.session_id!r}, reconnects={len(self.reconnects)})"
 
-    async def __aenter__(self) -> Self:
-        await self._start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    def __await__(self) -> Generator[Any, None, Self]:
-        return self.__aenter__().__await__()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> TranscriptEvent:
-        events = await self._start()
-        try:
-            return await anext(events)
-        except StopAsyncIteration:
-            await asyncio.gather(*self._tasks[1:], return_exceptions=True)  # the sender
-            if self._source_error is not None:
-                raise self._source_error from None
-            raise
-        except BaseException as error:
-            await self._stop()
-            if self._source_error is not None and self._source_error is not error:
-                raise self._source_error from error
-            raise
+    async def _join_sender(self) -> None:
+        await asyncio.gather(*self._tasks[1:], return_exceptions=True)  # the sender
 
     @property
     def session_id(self) -> str | None:

@@ -19,13 +19,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import TracebackType
-from typing import TYPE_CHECKING, Final, Self
+from typing import TYPE_CHECKING, Final
 
 from transcribe_medical._exceptions import ConnectionError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.transcript import Transcript
+from transcribe_medical.streaming._iteration import EventIteration
 from transcribe_medical.streaming.protocol import StreamState
 from transcribe_medical.streaming.resilient import (
     FailureDecision,
@@ -59,7 +59,7 @@ class _SourceFailure:
 _Item = bytes | _End | _SourceFailure
 
 
-class ResilientTranscription:
+class ResilientTranscription(EventIteration):
     """A stream fed from an audio source that survives dropped connections and service faults.
 
     Returned by :meth:`StreamingClient.transcribe
@@ -134,30 +134,8 @@ class ResilientTranscription:
     def __repr__(self) -> str:
         return f"ResilientTranscription(session_id={self.session_id!r}, reconnects={len(self.reconnects)})"
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __iter__(self) -> Self:
-        return self
-
-    def __next__(self) -> TranscriptEvent:
-        try:
-            return next(self._events)
-        except StopIteration:
-            self._sender.join()
-            if self._source_error is not None:
-                raise self._source_error from None
-            raise
-        except BaseException as error:
-            self._stop()
-            if self._source_error is not None and self._source_error is not error:
-                raise self._source_error from error
-            raise
+    def _join_sender(self) -> None:
+        self._sender.join()
 
     @property
     def session_id(self) -> str:

@@ -23,6 +23,7 @@ from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _transport
+from transcribe_medical.streaming._iteration import EventIteration
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
 
 if TYPE_CHECKING:
@@ -272,7 +273,7 @@ class StreamConnection:
             self._websocket.socket.shutdown(socket.SHUT_RDWR)
 
 
-class Transcription:
+class Transcription(EventIteration):
     """A stream fed from an audio source by a sender thread, iterated for its events.
 
     Returned by :meth:`StreamingClient.transcribe <transcribe_medical.streaming.client.StreamingClient.transcribe>`.
@@ -311,32 +312,8 @@ class Transcription:
     def __repr__(self) -> str:
         return f"Transcription(session={self._connection.session!r})"
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-    def __iter__(self) -> Self:
-        return self
-
-    def __next__(self) -> TranscriptEvent:
-        try:
-            return next(self._events)
-        except StopIteration:
-            self._thread.join()
-            if self._source_error is not None:
-                raise self._source_error from None
-            raise
-        except BaseException as error:
-            self._stop()
-            if self._source_error is not None and self._source_error is not error:
-                # The audio failed (unreadable file, lost microphone): that is the cause, not the
-                # connection we closed because of it.
-                raise self._source_error from error
-            raise
+    def _join_sender(self) -> None:
+        self._thread.join()
 
     @property
     def session_id(self) -> str:
