@@ -273,19 +273,6 @@ def check_transcript_format(value: str) -> None:
 
 def present_transcript(result: Transcript, transcript_format: str, output: Path | None) -> None:
     """Print a transcript on stdout or write it to ``output`` (mode 0600), with the review notice."""
-    import sys
+    from transcribe_medical.cli.commands._transcript_file import render_transcript, write_output
 
-    from transcribe_medical.cli.output import print_review_notice, stderr
-    from transcribe_medical.exports import export, write_transcript_file
-
-    text = export(result, transcript_format)
-    if not text.endswith("\n"):
-        text += "\n"
-    if output is not None:
-        write_transcript_file(output, text)
-        if sys.stderr.isatty():
-            stderr.print(f"wrote {output}")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    print_review_notice()
+    write_output(render_transcript(result, transcript_format, None), output)

@@ -265,24 +265,11 @@ def _first_interrupt_stops(stop: Any) -> Iterator[None]:
 
 
 def _present(transcript: Transcript, transcript_format: str, output: Path | None, min_confidence: float | None) -> None:
-    from transcribe_medical.cli.output import print_review_notice, stderr
-    from transcribe_medical.exports import export, to_text, write_transcript_file
+    from transcribe_medical.cli.commands._transcript_file import render_transcript, write_output
+    from transcribe_medical.cli.output import stderr
 
-    if transcript_format.lower() == "text":
-        text = to_text(transcript, min_confidence=min_confidence)
-    else:
-        text = export(transcript, transcript_format)
-    if text and not text.endswith("\n"):
-        text += "\n"
-    if output is not None:
-        write_transcript_file(output, text)
-        if sys.stderr.isatty():
-            stderr.print(f"wrote {output}")
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
     if min_confidence is not None:
         flagged = len(transcript.review(min_confidence))
         if flagged:
             stderr.print(f"{flagged} word(s) below confidence {min_confidence:g} flagged for review")
-    print_review_notice()
+    write_output(render_transcript(transcript, transcript_format, min_confidence), output)
