@@ -333,3 +333,15 @@ def test_corrupt_data_from_the_server_exits_5_without_output(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not output.exists()
+
+
+def test_an_unwritable_output_file_exits_2_after_a_good_stream(
+    files: Path, capsys: pytest.CaptureFixture[str], service: FakeTranscribeStreaming
+) -> None:
+    (files / "long.wav").write_bytes(wav_bytes(1.0))
+    target = files / "no-such-folder" / "transcript.txt"
+    code = main(["stream", str(files / "long.wav"), "--no-realtime", "--endpoint-url", service.url, "-o", str(target)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot be written" in err and "Traceback" not in err
+    assert not target.exists()
