@@ -154,3 +154,24 @@ def test_debug_traceback_goes_to_stderr_and_the_log_file(
     for output in (err, text):
         assert "Traceback (most recent call last)" in output
         assert "cd" * 32 not in output
+
+
+def test_websockets_records_reach_the_user_only_with_debug() -> None:
+    import logging
+
+    from transcribe_medical.cli.main import configure_logging, remove_handlers
+
+    name = "transcribe_medical.streaming.websocket"
+    handlers = configure_logging(debug=False)
+    try:
+        # An aborted connection's traceback from websockets' reader thread must not be shown.
+        assert not logging.getLogger(name).isEnabledFor(logging.ERROR)
+    finally:
+        remove_handlers(handlers)
+    handlers = configure_logging(debug=True)
+    try:
+        assert logging.getLogger(name).isEnabledFor(logging.INFO)
+        assert not logging.getLogger(name).isEnabledFor(logging.DEBUG)  # DEBUG dumps frames
+    finally:
+        remove_handlers(handlers)
+        logging.getLogger(name).setLevel(logging.INFO)

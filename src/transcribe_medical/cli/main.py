@@ -126,6 +126,9 @@ def configure_logging(debug: bool, log_file: str | os.PathLike[str] | None = Non
     logging.getLogger(LOGGER_NAME).setLevel(logging.DEBUG if debug else logging.WARNING)
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if debug else logging.WARNING)
+    # websockets reports, with a traceback, the end of a connection that the client itself aborted
+    # after a failure; the failure already reaches the user as one line, so only --debug shows it.
+    logging.getLogger(f"{LOGGER_NAME}.streaming.websocket").setLevel(logging.INFO if debug else logging.CRITICAL)
     return handlers
 
 
