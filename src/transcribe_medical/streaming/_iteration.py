@@ -14,7 +14,22 @@ from typing import Any, Self
 
 from transcribe_medical.models.events import TranscriptEvent
 
-__all__ = ["AsyncEventIteration", "EventIteration"]
+__all__ = ["AsyncEventIteration", "EventIteration", "SourceEnd", "SourceFailure", "SourceItem"]
+
+
+class SourceEnd:
+    """Queued by a source reader: the audio source is exhausted."""
+
+
+class SourceFailure:
+    """Queued by a source reader: reading the audio source failed with ``error``."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+#: What a source reader puts on the queue to the sender.
+SourceItem = bytes | SourceEnd | SourceFailure
 
 
 class EventIteration:

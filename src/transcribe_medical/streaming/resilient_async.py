@@ -17,7 +17,7 @@ from transcribe_medical._exceptions import ConnectionError, TranscribeMedicalErr
 from transcribe_medical._logging import get_logger
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.transcript import Transcript
-from transcribe_medical.streaming._iteration import AsyncEventIteration
+from transcribe_medical.streaming._iteration import AsyncEventIteration, SourceEnd, SourceFailure, SourceItem
 from transcribe_medical.streaming.protocol import StreamState
 from transcribe_medical.streaming.resilient import (
     FailureDecision,
@@ -36,18 +36,6 @@ __all__ = ["AsyncResilientTranscription"]
 _log = get_logger("streaming.resilient")
 
 _QUEUE_CHUNKS: Final = 32
-
-
-class _End:
-    """The source is exhausted."""
-
-
-class _SourceFailure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_Item = bytes | _End | _SourceFailure
 
 
 class AsyncResilientTranscription(AsyncEventIteration):
@@ -93,7 +81,7 @@ class AsyncResilientTranscription(AsyncEventIteration):
         self.reconnects: list[ReconnectEvent] = []
         self._connection: AsyncStreamConnection | None = None
         self._events: AsyncIterator[TranscriptEvent] | None = None
-        self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=_QUEUE_CHUNKS)
+        self._queue: asyncio.Queue[SourceItem] = asyncio.Queue(maxsize=_QUEUE_CHUNKS)
         self._send_lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -130,7 +118,7 @@ class AsyncResilientTranscription(AsyncEventIteration):
         """Stop reading the source, end the stream, and keep receiving the last results."""
         self._finish_requested = True
         with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(_End())
+            self._queue.put_nowait(SourceEnd())
 
     async def aclose(self) -> None:
         """Stop sending, close the connection and wait for the tasks."""
@@ -161,7 +149,7 @@ class AsyncResilientTranscription(AsyncEventIteration):
     # -- the reader task -----------------------------------------------------------------------
 
     async def _read_source(self) -> None:
-        item: _Item = _End()
+        item: SourceItem = SourceEnd()
         chunks: AsyncIterator[bytes] | None = None
         try:
             chunks = aiter(self._source.achunks())
@@ -172,7 +160,7 @@ class AsyncResilientTranscription(AsyncEventIteration):
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            item = _SourceFailure(error)
+            item = SourceFailure(error)
         finally:
             aclose = getattr(chunks, "aclose", None)
             if aclose is not None:
@@ -194,9 +182,9 @@ class AsyncResilientTranscription(AsyncEventIteration):
                     await self._keep_alive(self._now() - last_audio)
                     last_audio = self._now()
                     continue
-                if isinstance(item, _End):
+                if isinstance(item, SourceEnd):
                     break
-                if isinstance(item, _SourceFailure):
+                if isinstance(item, SourceFailure):
                     await self._source_failed(item.error)
                     return
                 delay = self._pacer.delay_for(len(item), self._now())

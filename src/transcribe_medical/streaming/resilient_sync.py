@@ -25,7 +25,7 @@ from transcribe_medical._exceptions import ConnectionError, TranscribeMedicalErr
 from transcribe_medical._logging import get_logger
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.transcript import Transcript
-from transcribe_medical.streaming._iteration import EventIteration
+from transcribe_medical.streaming._iteration import EventIteration, SourceEnd, SourceFailure, SourceItem
 from transcribe_medical.streaming.protocol import StreamState
 from transcribe_medical.streaming.resilient import (
     FailureDecision,
@@ -45,18 +45,6 @@ _log = get_logger("streaming.resilient")
 
 _QUEUE_CHUNKS: Final = 32
 _READER_JOIN_S: Final = 1.0
-
-
-class _End:
-    """The source is exhausted."""
-
-
-class _SourceFailure:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_Item = bytes | _End | _SourceFailure
 
 
 class ResilientTranscription(EventIteration):
@@ -124,7 +112,7 @@ class ResilientTranscription(EventIteration):
         self._suspended_mark = 0  # audio accepted when the compressed stream was closed for a pause
         replay = resilient.begin_session(connection.session_id, self._clock())
         assert not replay.audio  # nothing was accepted before the first session
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=_QUEUE_CHUNKS)
+        self._queue: queue.Queue[SourceItem] = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._events = self._receive()
         self._reader = threading.Thread(target=self._read_source, name="transcribe-medical-reader", daemon=True)
         self._sender = threading.Thread(target=self._send_all, name="transcribe-medical-sender", daemon=True)
@@ -158,7 +146,7 @@ class ResilientTranscription(EventIteration):
         """Stop reading the source, end the stream, and keep receiving the last results."""
         self._finish_requested = True
         with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(_End())
+            self._queue.put_nowait(SourceEnd())
 
     def close(self) -> None:
         """Stop sending, close the connection and wait for the sender thread."""
@@ -180,7 +168,7 @@ class ResilientTranscription(EventIteration):
     # -- the reader thread ---------------------------------------------------------------------
 
     def _read_source(self) -> None:
-        item: _Item = _End()
+        item: SourceItem = SourceEnd()
         chunks: Iterator[bytes] | None = None
         try:
             chunks = iter(self._source.chunks())
@@ -189,7 +177,7 @@ class ResilientTranscription(EventIteration):
                     break
                 self._put(chunk)
         except BaseException as error:
-            item = _SourceFailure(error)
+            item = SourceFailure(error)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -197,7 +185,7 @@ class ResilientTranscription(EventIteration):
                     close()
         self._put(item)
 
-    def _put(self, item: _Item) -> None:
+    def _put(self, item: SourceItem) -> None:
         while not self._stopping:
             try:
                 self._queue.put(item, timeout=0.1)
@@ -218,9 +206,9 @@ class ResilientTranscription(EventIteration):
                     self._keep_alive(self._clock() - last_audio)
                     last_audio = self._clock()
                     continue
-                if isinstance(item, _End):
+                if isinstance(item, SourceEnd):
                     break
-                if isinstance(item, _SourceFailure):
+                if isinstance(item, SourceFailure):
                     self._source_failed(item.error)
                     return
                 delay = self._pacer.delay_for(len(item), self._clock())
