@@ -14,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
 
@@ -76,7 +77,9 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
 class TLSWebSocketServer:
     """Accepts ``wss://`` handshakes on 127.0.0.1 and records each request path.
 
-    It is not a transcription service: the tests only open and close sessions.
+    It is not a transcription service: the tests only open and close sessions. A path is recorded
+    while the handshake request is processed, before the ``101`` answer is sent, so a client whose
+    handshake completed can read its path in :attr:`paths` without waiting for the server thread.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -84,7 +87,7 @@ class TLSWebSocketServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.paths: list[str] = []
-        self._server: Server = serve(self._handle, "127.0.0.1", 0, ssl=context)
+        self._server: Server = serve(self._handle, "127.0.0.1", 0, ssl=context, process_request=self._record)
         self.port: int = self._server.socket.getsockname()[1]
         self.endpoint = f"wss://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="test-tls-server", daemon=True)
@@ -99,8 +102,10 @@ class TLSWebSocketServer:
         self._server.shutdown()
         self._thread.join(5)
 
+    def _record(self, connection: ServerConnection, request: Request) -> Response | None:
+        self.paths.append(request.path.split("?", 1)[0])
+        return None  # go on with the handshake
+
     def _handle(self, connection: ServerConnection) -> None:
-        assert connection.request is not None
-        self.paths.append(connection.request.path.split("?", 1)[0])
         for _ in connection:  # until the client closes
             pass
