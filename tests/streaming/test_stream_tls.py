@@ -79,9 +79,12 @@ def test_a_missing_ca_bundle_is_a_validation_error(server: TLSWebSocketServer, t
 
 def test_the_async_client_verifies_with_the_ca_bundle(server: TLSWebSocketServer) -> None:
     async def run() -> None:
-        async with AsyncTranscribeMedical(
-            streaming_endpoint_url=server.endpoint, config=ONE_ATTEMPT, verify=str(server.ca)
-        ) as client, client.streaming.connect(CONFIG):
+        async with (
+            AsyncTranscribeMedical(
+                streaming_endpoint_url=server.endpoint, config=ONE_ATTEMPT, verify=str(server.ca)
+            ) as client,
+            client.streaming.connect(CONFIG),
+        ):
             pass
 
     before = len(server.paths)
@@ -89,9 +92,10 @@ def test_the_async_client_verifies_with_the_ca_bundle(server: TLSWebSocketServer
     assert server.paths[before:] == [PATH]
 
     async def unverified() -> None:
-        async with AsyncTranscribeMedical(
-            streaming_endpoint_url=server.endpoint, config=ONE_ATTEMPT
-        ) as client, client.streaming.connect(CONFIG):
+        async with (
+            AsyncTranscribeMedical(streaming_endpoint_url=server.endpoint, config=ONE_ATTEMPT) as client,
+            client.streaming.connect(CONFIG),
+        ):
             pass
 
     with pytest.raises(ConnectionError, match="TLS"):
