@@ -1,0 +1,348 @@
+"""A hostile Transcribe Medical streaming peer on 127.0.0.1, for the "a hostile peer cannot hurt the user" tests.
+
+It is websockets' own sync server, with nothing from transcribe_medical inside (frames are written
+by a few lines of struct/zlib below), and it accepts any presigned URL: it never checks a
+signature. Each instance runs one *mode*:
+
+``flood``
+    After the upgrade, send TranscriptEvents as fast as the socket takes them, each holding one
+    partial result with a new ``ResultId`` that never becomes final. ``flood_count`` bounds the
+    number sent (then the server closes normally with 1000, so a test can inspect the client
+    afterwards); ``None`` floods until the client leaves.
+``silent``
+    Accept the upgrade, read and discard whatever the client sends, never send anything (the
+    WebSocket layer still answers pings, as a live but stuck server would).
+``redirect``
+    Answer every upgrade with ``302 Found`` and ``Location: <redirect_to>``. ``redirect_to``
+    defaults to a second, well-behaved port on 127.0.0.1 that this instance also listens on (and
+    counts connections to in :attr:`HostileServer.redirect_hits`): a client that follows the
+    redirect is caught there. Pass ``redirect_to="ws://0.0.0.0:<port>/"`` for the other case.
+``escape-exception``
+    After the first audio frame, answer with an exception frame whose ``:exception-type`` and
+    message carry terminal escape sequences (:data:`ESCAPE`), then close.
+``escape-transcript``
+    After the first audio frame, send one final result whose text carries :data:`ESCAPE`; after
+    the client's end-of-stream, close normally.
+``finals-then-drop``
+    Send ``finals`` final results (one per audio frame received, texts ``"final 1"``,
+    ``"final 2"``, ...), then drop the TCP connection without a close frame. Every later
+    upgrade is refused with HTTP 403 (a refusal no client retries), so the stream fails for good
+    whether the client reconnects or not, with the finals already received.
+``finals-then-exception``
+    Send ``finals`` final results, then a ``BadRequestException`` exception frame (a refusal no
+    client retries) and close.
+
+In a test (``tests/`` is on ``sys.path``)::
+
+    from streaming.hostile_server import HostileServer
+
+    with HostileServer("silent") as server:
+        client = TranscribeMedical(region_name="us-east-1", streaming_endpoint_url=server.url)
+        ...
+    # CLI: AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING=server.url transcribe-medical stream ...
+
+From a shell (prints ``ws://127.0.0.1:<port>`` on the first line of stdout, serves until killed)::
+
+    python tests/streaming/hostile_server.py flood
+    python tests/streaming/hostile_server.py silent --port 8765
+    python tests/streaming/hostile_server.py redirect --redirect-to ws://0.0.0.0:9/
+    python tests/streaming/hostile_server.py finals-then-drop --finals 3
+
+Every mode needs credentials the client can sign with (any ``AWS_ACCESS_KEY_ID`` /
+``AWS_SECRET_ACCESS_KEY``) and a Region; nothing is verified.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+import struct
+import sys
+import threading
+import uuid
+import zlib
+from types import TracebackType
+from typing import Any, Final, Self
+
+from websockets.http11 import Request, Response
+from websockets.sync.server import Server, ServerConnection, serve
+
+__all__ = ["ESCAPE", "MODES", "HostileServer", "encode_frame", "exception_frame", "transcript_frame"]
+
+MODES: Final = (
+    "flood",
+    "silent",
+    "redirect",
+    "escape-exception",
+    "escape-transcript",
+    "finals-then-drop",
+    "finals-then-exception",
+)
+
+#: Terminal control sequences a hostile server puts in text it controls: clear the screen, move
+#: the cursor home, set the window title (OSC), ring the bell, and a C1 CSI.
+ESCAPE: Final = "\x1b[2J\x1b[H\x1b]0;pwned\x07\x9b31m"
+
+#: The server's own logger, so tests looking at the client's log records can leave it out.
+SERVER_LOGGER: Final = "tests.hostile_streaming"
+
+
+def encode_frame(headers: dict[str, str], payload: bytes = b"") -> bytes:
+    """An event-stream message with string headers (type 7)."""
+    block = b"".join(
+        bytes([len(name.encode())]) + name.encode() + b"\x07" + struct.pack(">H", len(value.encode())) + value.encode()
+        for name, value in headers.items()
+    )
+    prelude = struct.pack(">II", 16 + len(block) + len(payload), len(block))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    body = prelude + block + payload
+    return body + struct.pack(">I", zlib.crc32(body))
+
+
+def transcript_frame(text: str, *, partial: bool, result_id: str | None = None, start: float = 0.0) -> bytes:
+    """A TranscriptEvent frame holding one result of one word-per-item alternative."""
+    words = text.split() or [text]
+    step = 0.3
+    items = [
+        {
+            "StartTime": round(start + i * step, 3),
+            "EndTime": round(start + (i + 1) * step, 3),
+            "Type": "pronunciation",
+            "Content": word,
+        }
+        for i, word in enumerate(words)
+    ]
+    end = round(start + len(words) * step, 3)
+    result = {
+        "ResultId": result_id or str(uuid.uuid4()),
+        "StartTime": start,
+        "EndTime": end,
+        "IsPartial": partial,
+        "Alternatives": [{"Transcript": text, "Items": items}],
+    }
+    payload = json.dumps({"Transcript": {"Results": [result]}}).encode()
+    return encode_frame(
+        {":message-type": "event", ":event-type": "TranscriptEvent", ":content-type": "application/json"}, payload
+    )
+
+
+def exception_frame(exception_type: str, message: str) -> bytes:
+    """An exception frame, as the service sends when it refuses a stream."""
+    return encode_frame(
+        {":message-type": "exception", ":exception-type": exception_type, ":content-type": "application/json"},
+        json.dumps({"Message": message}).encode(),
+    )
+
+
+class HostileServer:
+    """A hostile streaming peer in one of :data:`MODES`; a context manager.
+
+    Args:
+        mode: One of :data:`MODES`.
+        port: The port to listen on (0: any free port).
+        flood_count: ``flood``: how many partials to send before closing normally (None: no end).
+        redirect_to: ``redirect``: the ``Location`` (default: this instance's second port).
+        finals: ``finals-then-*``: how many final results to send before failing.
+
+    Attributes:
+        connections: Upgrades seen on the main port (every mode, refused ones included).
+        redirect_hits: Upgrades seen on the redirect target port (``redirect`` mode).
+        sent: TranscriptEvents sent, over all connections.
+    """
+
+    def __init__(
+        self,
+        mode: str,
+        *,
+        port: int = 0,
+        flood_count: int | None = None,
+        redirect_to: str | None = None,
+        finals: int = 3,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
+        self.mode = mode
+        self.flood_count = flood_count
+        self.finals = finals
+        self.connections = 0
+        self.redirect_hits = 0
+        self.sent = 0
+        self._port = port
+        self._redirect_to = redirect_to
+        self._servers: list[Server] = []
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The main port."""
+        return int(self._servers[0].socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """``ws://127.0.0.1:<port>``: the streaming endpoint to give the client."""
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def redirect_url(self) -> str:
+        """Where ``redirect`` points the client."""
+        if self._redirect_to is not None:
+            return self._redirect_to
+        target = int(self._servers[1].socket.getsockname()[1])
+        return f"ws://127.0.0.1:{target}/medical-stream-transcription-websocket"
+
+    def start(self) -> Self:
+        """Listen and serve in daemon threads."""
+        self._listen(self._port, self._handle, self._process_request)
+        if self.mode == "redirect" and self._redirect_to is None:
+            self._listen(0, self._drain, self._count_redirect_hit)
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and wait for the server threads."""
+        for server in self._servers:
+            server.shutdown()
+        for thread in self._threads:
+            thread.join()
+
+    def _listen(self, port: int, handler: Any, process_request: Any) -> None:
+        server = serve(
+            handler,
+            "127.0.0.1",
+            port,
+            process_request=process_request,
+            compression=None,
+            max_size=2**20,
+            logger=logging.getLogger(SERVER_LOGGER),
+        )
+        thread = threading.Thread(target=server.serve_forever, name=f"hostile-{self.mode}", daemon=True)
+        thread.start()
+        self._servers.append(server)
+        self._threads.append(thread)
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        with self._lock:
+            self.connections += 1
+            first = self.connections == 1
+        if self.mode == "redirect":
+            response = connection.respond(302, "moved\n")
+            response.headers["Location"] = self.redirect_url
+            return response
+        if self.mode == "finals-then-drop" and not first:
+            return connection.respond(403, "<AccessDeniedException/>")
+        return None
+
+    def _count_redirect_hit(self, connection: ServerConnection, request: Request) -> Response | None:
+        with self._lock:
+            self.redirect_hits += 1
+        return None
+
+    def _send(self, websocket: ServerConnection, frame: bytes) -> None:
+        websocket.send(frame)
+        with self._lock:
+            self.sent += 1
+
+    @staticmethod
+    def _drain(websocket: ServerConnection) -> None:
+        try:
+            for _ in websocket:
+                pass
+        except Exception:  # the client went away: nothing to report
+            return
+
+    def _handle(self, websocket: ServerConnection) -> None:
+        try:
+            if self.mode == "flood":
+                self._flood(websocket)
+            elif self.mode == "silent":
+                self._drain(websocket)
+            else:
+                self._scripted(websocket)
+        except Exception as error:  # the client left: a hostile server does not care
+            logging.getLogger(SERVER_LOGGER).debug("connection ended: %s", type(error).__name__)
+
+    def _flood(self, websocket: ServerConnection) -> None:
+        reader = threading.Thread(target=self._drain, args=(websocket,), daemon=True)
+        reader.start()
+        sent = 0
+        while self.flood_count is None or sent < self.flood_count:
+            # A new id each time, and a growing text, so nothing can be deduplicated.
+            self._send(websocket, transcript_frame(f"partial number {sent}", partial=True, start=sent * 0.01))
+            sent += 1
+        websocket.close(1000)
+        reader.join()
+
+    def _scripted(self, websocket: ServerConnection) -> None:
+        audio_frames = 0
+        for message in websocket:
+            if not isinstance(message, bytes):
+                continue
+            if _is_end_of_stream(message):
+                websocket.close(1000)
+                return
+            audio_frames += 1
+            if self.mode == "escape-exception":
+                websocket.send(exception_frame(f"BadRequestException{ESCAPE}", f"refused{ESCAPE}here"))
+                websocket.close(1000)
+                return
+            if self.mode == "escape-transcript":
+                if audio_frames == 1:
+                    self._send(websocket, transcript_frame(f"hello{ESCAPE}world", partial=False))
+                continue
+            # finals-then-drop / finals-then-exception
+            if audio_frames <= self.finals:
+                start = (audio_frames - 1) * 1.0
+                self._send(websocket, transcript_frame(f"final {audio_frames}", partial=False, start=start))
+            if audio_frames == self.finals:
+                if self.mode == "finals-then-exception":
+                    websocket.send(exception_frame("BadRequestException", "the stream was refused"))
+                    websocket.close(1000)
+                else:
+                    # No close frame: the TCP connection just goes away.
+                    websocket.socket.shutdown(socket.SHUT_RDWR)
+                    websocket.socket.close()
+                return
+
+
+def _is_end_of_stream(message: bytes) -> bool:
+    """True for the empty AudioEvent (a frame whose payload is empty)."""
+    if len(message) < 16:
+        return False
+    total, headers_length = struct.unpack(">II", message[:8])
+    return total == len(message) and total - headers_length - 16 == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve one mode until interrupted; print the URL first."""
+    parser = argparse.ArgumentParser(description="A hostile Transcribe Medical streaming peer on 127.0.0.1.")
+    parser.add_argument("mode", choices=MODES)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--flood-count", type=int, default=None)
+    parser.add_argument("--redirect-to", default=None)
+    parser.add_argument("--finals", type=int, default=3)
+    args = parser.parse_args(argv)
+    server = HostileServer(
+        args.mode, port=args.port, flood_count=args.flood_count, redirect_to=args.redirect_to, finals=args.finals
+    ).start()
+    print(server.url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
