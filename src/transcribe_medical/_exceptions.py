@@ -62,12 +62,69 @@ class AudioFormatError(ValidationError):
 
 
 class CredentialsError(TranscribeMedicalError):
-    """No usable AWS credentials, or the service refused them (signature, token, clock)."""
+    """No usable AWS credentials, or the service refused them (signature, token, clock).
+
+    When the service refused them, ``code`` is its error code and ``message`` its own words (AWS
+    tells an invalid token from an expired one only there); ``str(error)`` keeps those words and
+    adds :attr:`HINT` after them. When no credentials were found locally, ``code`` is ``None`` and
+    ``message`` is the whole text.
+
+    Attributes:
+        code: The AWS error code (e.g. ``"UnrecognizedClientException"``), or ``None``.
+        message: The service's message word for word, or this library's when nothing was sent.
+        request_id: The AWS request id, when the service sent one.
+        status_code: The HTTP status of the refusal, when known.
+    """
 
     HINT = (
         "check the access key, secret key and session token, the region, and that the clock "
         "is correct (SigV4 tolerates 5 minutes of skew)"
     )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.status_code = status_code
+
+    @classmethod
+    def refused(
+        cls,
+        code: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        status_code: int | None = None,
+        hint: str | None = None,
+        refusal: str = "the service refused the credentials",
+    ) -> CredentialsError:
+        """The error for credentials the service refused, keeping the service's words.
+
+        Args:
+            code: The service's error code.
+            message: The service's message, kept word for word in ``str()`` and ``.message``.
+            request_id: The AWS request id, if any.
+            status_code: The HTTP status, if known.
+            hint: What to check, said after the service's words (default :attr:`HINT`).
+            refusal: What was refused, said between the service's words and the hint.
+        """
+        said = f"{code}: {message}" if message else code
+        error = cls(
+            f"{said} — {refusal}: {hint or cls.HINT}",
+            code=code,
+            request_id=request_id,
+            status_code=status_code,
+        )
+        error.message = message
+        return error
 
 
 class ServiceError(TranscribeMedicalError):
@@ -213,7 +270,7 @@ def service_error_from_code(
     :class:`ServiceError` subclass; unknown codes fall back on the HTTP status family.
     """
     if code in CREDENTIAL_ERROR_CODES:
-        return CredentialsError(f"the service refused the credentials ({code}): {CredentialsError.HINT}")
+        return CredentialsError.refused(code, message, request_id=request_id, status_code=status_code)
     cls = _CODE_TO_CLASS.get(code)
     if cls is None and status_code is not None:
         cls = _STATUS_TO_CLASS.get(status_code)

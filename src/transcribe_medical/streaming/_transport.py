@@ -108,12 +108,18 @@ def handshake_error(status: int, headers: Any, body: bytes) -> TranscribeMedical
     InternalFailureError/ServiceUnavailableError, ...).
     """
     request_id = _header(headers, "x-amzn-requestid") or _header(headers, "x-amz-request-id")
-    if status == 403:
-        return CredentialsError(
-            "the service refused the streaming handshake (HTTP 403: signature or permission): "
-            f"{CredentialsError.HINT}; the identity also needs transcribe:StartStreamTranscriptionWebSocket"
-        )
     code, message = _error_details(headers, body)
+    if status == 403:
+        # The service's own words (when it sent some) come first: they tell an expired token from
+        # a bad signature, which the status alone cannot.
+        return CredentialsError.refused(
+            code or "HTTP403",
+            message or "",
+            request_id=request_id,
+            status_code=status,
+            refusal="the service refused the streaming handshake (HTTP 403: signature or permission)",
+            hint=f"{CredentialsError.HINT}; the identity also needs transcribe:StartStreamTranscriptionWebSocket",
+        )
     return service_error_from_code(
         code or f"HTTP{status}",
         message or f"the streaming handshake was refused with HTTP {status}",
