@@ -57,6 +57,8 @@ ItemType = Literal["pronunciation", "punctuation"]
 TranscriptSource = Literal["streaming", "batch"]
 
 _SPEAKER = re.compile(r"(?:spk_)?([0-9]+)")
+# HealthScribe names speakers by participant role: CLINICIAN_0, PATIENT_1 (kept as they are).
+_PARTICIPANT_ROLE = re.compile(r"[A-Z]+_[0-9]+")
 _CHANNEL = re.compile(r"(?:ch_)?([0-9]+)")
 _TIME_DIGITS = 6  # shifted times are rounded to the microsecond so 0.1 + 0.2 stays 0.3
 
@@ -77,14 +79,17 @@ def normalise_speaker(value: object) -> str | None:
     """Normalise a speaker label to ``"spk_N"``.
 
     Args:
-        value: ``None``, a number (``0``, ``"0"``) or a label (``"spk_0"``).
+        value: ``None``, a number (``0``, ``"0"``), a label (``"spk_0"``) or a HealthScribe
+            participant role (``"CLINICIAN_0"``, kept as it is).
 
     Returns:
-        ``"spk_N"``, or ``None`` for ``None``.
+        ``"spk_N"`` (or the participant role), or ``None`` for ``None``.
 
     Raises:
         ValueError: The value is not a speaker label.
     """
+    if isinstance(value, str) and _PARTICIPANT_ROLE.fullmatch(value.strip()):
+        return value.strip()
     return _normalise_label(value, _SPEAKER, "spk_", "speaker")
 
 
@@ -212,6 +217,7 @@ class Segment(_TranscriptModel):
         alternatives: Every hypothesis the service offered for it, best first; empty unless the
             service returned more than one.
         result_id: The streaming ``ResultId`` it came from (``None`` for batch).
+        segment_id: The HealthScribe ``SegmentId`` (clinical-note evidence links name it).
     """
 
     start: float = _Time
@@ -223,8 +229,9 @@ class Segment(_TranscriptModel):
     entities: list[Entity] = Field(default_factory=list)
     alternatives: list[Alternative] = Field(default_factory=list)
     result_id: str | None = None
+    segment_id: str | None = None
 
-    _repr_values = ("start", "end", "speaker", "channel", "result_id")
+    _repr_values = ("start", "end", "speaker", "channel", "result_id", "segment_id")
     _repr_counts = ("items", "entities", "alternatives")
 
     @field_validator("speaker", mode="before")
@@ -266,6 +273,7 @@ class Segment(_TranscriptModel):
                 for alt in self.alternatives
             ],
             result_id=self.result_id,
+            segment_id=self.segment_id,
         )
 
 
