@@ -43,6 +43,12 @@ STREAM_IDLE_TIMEOUT_S: Final = 15.0
 STREAM_MAX_DURATION_S: Final = 14_400.0
 CONCURRENT_STREAMS_DEFAULT: Final = 25
 SESSION_ID_PATTERN: Final = r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$"
+# What a client keeps per stream for the service's results (a hostile peer must not grow it
+# without bound). The service has one result in progress per channel at a time; results still
+# partial beyond this many are forgotten, least recently updated first.
+STREAM_MAX_PARTIALS: Final = 64
+# Final ResultIds remembered to ignore a final sent again (the service repeats only recent ones).
+STREAM_MAX_FINAL_IDS: Final = 4096
 
 # Event stream codec
 EVENTSTREAM_MAX_MESSAGE_SIZE: Final = 1024 * 1024

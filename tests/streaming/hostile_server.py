@@ -7,8 +7,9 @@ signature. Each instance runs one *mode*:
 ``flood``
     After the upgrade, send TranscriptEvents as fast as the socket takes them, each holding one
     partial result with a new ``ResultId`` that never becomes final. ``flood_count`` bounds the
-    number sent (then the server closes normally with 1000, so a test can inspect the client
-    afterwards); ``None`` floods until the client leaves.
+    number sent (then the server waits for the client's end of audio and closes normally with
+    1000, so the stream ends without error and a test can inspect the client); ``None`` floods
+    until the client leaves.
 ``silent``
     Accept the upgrade, read and discard whatever the client sends, never send anything (the
     WebSocket layer still answers pings, as a live but stuck server would).
@@ -272,13 +273,25 @@ class HostileServer:
             logging.getLogger(SERVER_LOGGER).debug("connection ended: %s", type(error).__name__)
 
     def _flood(self, websocket: ServerConnection) -> None:
-        reader = threading.Thread(target=self._drain, args=(websocket,), daemon=True)
+        ended = threading.Event()
+
+        def read() -> None:
+            try:
+                for message in websocket:
+                    if isinstance(message, bytes) and _is_end_of_stream(message):
+                        ended.set()
+            except Exception:  # the client went away
+                pass
+            ended.set()
+
+        reader = threading.Thread(target=read, daemon=True)
         reader.start()
         sent = 0
         while self.flood_count is None or sent < self.flood_count:
-            # A new id each time, and a growing text, so nothing can be deduplicated.
+            # A new id each time, and a new text, so nothing can be deduplicated.
             self._send(websocket, transcript_frame(f"partial number {sent}", partial=True, start=sent * 0.01))
             sent += 1
+        ended.wait()
         websocket.close(1000)
         reader.join()
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from transcribe_medical import _limits
 from transcribe_medical._exceptions import ProtocolError, ValidationError
 from transcribe_medical.models._base import PhiSafeModel
 from transcribe_medical.models.events import Result, ResultItem, TranscriptEvent
@@ -554,6 +555,11 @@ class TranscriptAssembler:
     channels are merged chronologically and each segment keeps its channel. Empty events are
     skipped.
 
+    What it keeps besides the segments is bounded, whatever the service sends: at most
+    ``STREAM_MAX_PARTIALS`` results in progress (the least recently updated is forgotten first:
+    a result id that never becomes final cannot pile up) and the last ``STREAM_MAX_FINAL_IDS``
+    final ids (to ignore a final sent again).
+
     Example:
         >>> assembler = TranscriptAssembler()
         >>> for event in events:                          # doctest: +SKIP
@@ -570,6 +576,8 @@ class TranscriptAssembler:
         """
         self.session_id = session_id
         self._final_ids: set[str] = set()
+        self._final_order: deque[str] = deque()
+        # Insertion order is the order of the last update: the first key is the stalest.
         self._partials: dict[str, Result] = {}
         self._segments: list[Segment] = []
 
@@ -597,14 +605,26 @@ class TranscriptAssembler:
             if result_id in self._final_ids:
                 continue
             if result.is_partial:
-                self._partials[result_id] = result
+                self._keep_partial(result_id, result)
                 continue
-            self._final_ids.add(result_id)
+            self._remember_final(result_id)
             self._partials.pop(result_id, None)
             finals.append(result)
             if result.alternatives and result.alternatives[0].transcript:
                 bisect.insort(self._segments, segment_from_result(result), key=_segment_start)
         return finals
+
+    def _keep_partial(self, result_id: str, result: Result) -> None:
+        self._partials.pop(result_id, None)
+        self._partials[result_id] = result
+        if len(self._partials) > _limits.STREAM_MAX_PARTIALS:
+            del self._partials[next(iter(self._partials))]
+
+    def _remember_final(self, result_id: str) -> None:
+        self._final_ids.add(result_id)
+        self._final_order.append(result_id)
+        if len(self._final_order) > _limits.STREAM_MAX_FINAL_IDS:
+            self._final_ids.discard(self._final_order.popleft())
 
     @property
     def partials(self) -> list[Result]:

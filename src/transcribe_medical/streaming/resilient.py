@@ -391,7 +391,7 @@ class ResilientSession:
         for result in event.results:
             shifted = shift_result(result, self._offset)
             if shifted.is_partial:
-                self._inflight[shifted.result_id] = (shifted.channel_id, shifted.start_time)
+                self._track_inflight(shifted)
                 kept.append(shifted)
                 continue
             self._inflight.pop(shifted.result_id, None)
@@ -406,6 +406,14 @@ class ResilientSession:
         out = TranscriptEvent.from_results(kept)
         self._assembler.add(out)
         return out
+
+    def _track_inflight(self, result: Result) -> None:
+        # Bounded like the assembler's partials: ids that never become final are forgotten,
+        # stalest first (a resume may then start after a result that was stuck anyway).
+        self._inflight.pop(result.result_id, None)
+        self._inflight[result.result_id] = (result.channel_id, result.start_time)
+        if len(self._inflight) > _limits.STREAM_MAX_PARTIALS:
+            del self._inflight[next(iter(self._inflight))]
 
     def _unseen_part(self, result: Result) -> Result | None:
         boundary = self._final_end.get(result.channel_id)

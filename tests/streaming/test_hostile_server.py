@@ -1,0 +1,124 @@
+"""A hostile streaming peer cannot hurt the user (issue 16, part 10): bounded memory and time,
+no redirects, and the finals received kept on every failure.
+
+The peer is :mod:`streaming.hostile_server` (websockets' own server on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from streaming.hostile_server import HostileServer
+from transcribe_medical import (
+    AsyncTranscribeMedical,
+    ClientConfig,
+    RetryPolicy,
+    StreamConfig,
+    TranscribeMedical,
+    TranscriptEvent,
+    _limits,
+)
+from transcribe_medical.models.transcript import TranscriptAssembler
+from transcribe_medical.streaming.resilient import ResilientSession
+
+PCM = StreamConfig(media_encoding="pcm", sample_rate=16000)
+NO_RETRY = ClientConfig(retry=RetryPolicy(max_attempts=1))
+CAP = _limits.STREAM_MAX_PARTIALS
+
+
+def client_for(server: HostileServer, config: ClientConfig = NO_RETRY) -> TranscribeMedical:
+    """A sync client pointed at ``server``."""
+    return TranscribeMedical(region_name="us-east-1", streaming_endpoint_url=server.url, config=config)
+
+
+def _event(result_id: str, start: float, *, partial: bool, text: str = "word") -> TranscriptEvent:
+    result = {
+        "ResultId": result_id,
+        "StartTime": start,
+        "EndTime": start + 0.5,
+        "IsPartial": partial,
+        "Alternatives": [
+            {
+                "Transcript": text,
+                "Items": [{"StartTime": start, "EndTime": start + 0.5, "Type": "pronunciation", "Content": text}],
+            }
+        ],
+    }
+    return TranscriptEvent.from_payload(json.dumps({"Transcript": {"Results": [result]}}).encode())
+
+
+# ---------------------------------------------------------------- partials: bounded, stalest evicted
+
+
+def test_the_assembler_forgets_the_stalest_partials_beyond_the_cap() -> None:
+    assembler = TranscriptAssembler()
+    assembler.add(_event("kept-alive", 0.0, partial=True))
+    for index in range(10 * CAP):
+        assembler.add(_event(f"id-{index}", float(index), partial=True))
+        assembler.add(_event("kept-alive", 0.0, partial=True, text=f"update {index}"))  # updated: stays
+    partials = assembler.partials
+    assert len(partials) == CAP
+    ids = {result.result_id for result in partials}
+    assert "kept-alive" in ids
+    assert f"id-{10 * CAP - 1}" in ids and "id-0" not in ids
+
+
+def test_a_final_sent_again_is_still_ignored_after_many_finals() -> None:
+    assembler = TranscriptAssembler()
+    for index in range(100):
+        assert assembler.add(_event(f"f-{index}", float(index), partial=False))
+    assert assembler.add(_event("f-99", 99.0, partial=False)) == []
+    assert len(assembler.transcript().segments) == 100
+
+
+def test_the_resume_point_forgets_partials_that_never_become_final() -> None:
+    resilient = ResilientSession(PCM, retry=RetryPolicy())
+    resilient.accept_audio(bytes(32_000 * 10))
+    resilient.begin_session("first", now=0.0)
+    resilient.receive(_event("final", 8.5, partial=False))  # final up to 9 s: resume there at most
+    for index in range(2 * CAP):
+        resilient.receive(_event(f"id-{index}", index * 0.01, partial=True))
+    replay = resilient.begin_session("second", now=1.0)
+    # Only the newest CAP ids are still in progress: the oldest of them starts at CAP * 0.01 s.
+    assert replay.offset == pytest.approx(CAP * 0.01)
+
+
+def test_a_flood_of_unique_partials_keeps_a_live_session_bounded() -> None:
+    flood = 20 * CAP
+    with HostileServer("flood", flood_count=flood) as server, client_for(server) as client:
+        stream = client.streaming.connect(PCM)
+        with stream:
+            stream.send_audio(bytes(3200))
+            stream.end()
+            received = list(stream)
+            partials = stream.session.partials
+    assert len(received) == flood and server.sent == flood
+    assert len(partials) == CAP
+    assert partials[-1].alternatives[0].transcript == f"partial number {flood - 1}"
+
+
+def test_a_flood_of_unique_partials_keeps_an_async_session_bounded() -> None:
+    flood = 20 * CAP
+
+    async def run(url: str) -> tuple[int, int]:
+        client = AsyncTranscribeMedical(region_name="us-east-1", streaming_endpoint_url=url, config=NO_RETRY)
+        async with client.streaming.connect(PCM) as stream:
+            await stream.send_audio(bytes(3200))
+            await stream.end()
+            received = [event async for event in stream]
+            return len(received), len(stream.session.partials)
+
+    with HostileServer("flood", flood_count=flood) as server:
+        assert asyncio.run(run(server.url)) == (flood, CAP)
+
+
+def test_a_flood_through_a_reconnecting_transcription_ends_normally() -> None:
+    flood = 5 * CAP
+    with HostileServer("flood", flood_count=flood) as server, client_for(server) as client:
+        events = client.streaming.transcribe(iter([bytes(3200)]), PCM, realtime=False)
+        with events:
+            assert sum(1 for _ in events) == flood
+            assert events.transcript.segments == []
