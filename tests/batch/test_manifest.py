@@ -78,6 +78,25 @@ def test_csv_with_settings_and_tags(tmp_path: Path) -> None:
             "already used by m.csv line 2",
         ),
         ("m.txt", "whatever", "neither .jsonl nor .csv"),
+        # Hostile shapes (issue 16): each was an "unexpected error" with exit 1.
+        ("m.jsonl", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "m.jsonl line 1: nested too deeply"),
+        (
+            "m.jsonl",
+            '{"media_uri": "s3://media-in/a.wav", "output_bucket": "out-bucket"}\n'
+            '{"media_uri": "s3://media-in/b.wav", "max_speakers": ' + "9" * 5000 + "}\n",
+            "m.jsonl line 2: a number has more than",
+        ),
+        (
+            "m.csv",
+            "job_name,media_uri,output_bucket\nx,s3://media-in/a.wav,out-bucket\n"
+            "y,s3://media-in/b.wav," + "o" * 200_000 + "\n",
+            "m.csv line 3: not valid CSV (field larger than field limit",
+        ),
+        (
+            "m.csv",
+            "job_name,media_uri,output_bucket,max_speakers\nx,s3://media-in/a.wav,out-bucket," + "9" * 5000 + "\n",
+            "m.csv line 2: settings.max_speakers",
+        ),
     ],
 )
 def test_bad_manifests_name_the_line(tmp_path: Path, name: str, text: str, expected: str) -> None:
@@ -90,3 +109,14 @@ def test_bad_manifests_name_the_line(tmp_path: Path, name: str, text: str, expec
 def test_missing_manifest(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="does not exist"):
         read_manifest(tmp_path / "nope.jsonl")
+
+
+@pytest.mark.parametrize("depth", [900, 990, 5_000])
+def test_deep_nesting_near_the_recursion_limit_is_one_clear_error(tmp_path: Path, depth: int) -> None:
+    # Deep enough to pass the decoder but not validation, or to stop the decoder: either way one line.
+    line = '{"media_uri": "s3://media-in/a.wav", "output_bucket": "out-bucket", "tags": {"k": '
+    line += "[" * depth + "]" * depth + "}}\n"
+    with pytest.raises(ValidationError) as caught:
+        read_manifest(_write(tmp_path, "m.jsonl", line))
+    assert str(caught.value).startswith("m.jsonl line 1: ")
+    assert "\n" not in str(caught.value)

@@ -67,3 +67,50 @@ def test_refused_jobs_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     )
     assert main(["jobs", "submit-many", str(path), "--rate", "1000"]) == 3
     assert "FAILED" in capsys.readouterr().out
+
+
+def _one_line_exit_2(code: int, err: str) -> str:
+    assert code == 2, err
+    assert err.count("\n") == 1, err
+    assert "unexpected error" not in err and "Traceback" not in err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("deep.jsonl", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "deep.jsonl line 1: nested too deeply"),
+        ("digits.jsonl", '{"max_speakers": ' + "9" * 5000 + "}\n", "digits.jsonl line 1: a number has more than"),
+        ("wide.csv", "job_name,media_uri\nx," + "s" * 200_000 + "\n", "wide.csv line 2: not valid CSV"),
+    ],
+)
+def test_hostile_manifests_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, expected: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    err = _one_line_exit_2(main(["jobs", "submit-many", str(path)]), capsys.readouterr().err)
+    assert expected in err
+
+
+@pytest.mark.usefixtures("moto")
+def test_a_corrupt_state_file_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = _manifest(tmp_path, 2)
+    state = tmp_path / "jobs.jsonl.state.sqlite"  # the default name
+    state.write_bytes(b"\x00garbage, not SQLite\n" * 64)
+    err = _one_line_exit_2(main(["jobs", "submit-many", str(manifest)]), capsys.readouterr().err)
+    assert f"state file {state}: not a bulk state file" in err
+
+
+@pytest.mark.usefixtures("moto")
+def test_a_read_only_state_file_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from batch.test_bulk_state import read_only
+
+    manifest = _manifest(tmp_path, 2)
+    state = tmp_path / "kept.sqlite"
+    assert main(["jobs", "submit-many", str(manifest), "--state", str(state), "--rate", "1000"]) == 0
+    capsys.readouterr()
+    with read_only(state):
+        code = main(["jobs", "submit-many", str(manifest), "--state", str(state)])
+    err = _one_line_exit_2(code, capsys.readouterr().err)
+    assert f"state file {state}: cannot be opened for writing" in err

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,10 @@ def _coerce_csv_value(value: str) -> Any:
     if lowered in ("false", "no"):
         return False
     if lowered.isdecimal():
-        return int(lowered)
+        try:
+            return int(lowered)
+        except ValueError:  # more digits than Python converts: left as text, the model refuses it
+            return value.strip()
     return value.strip()
 
 
@@ -128,7 +132,7 @@ def read_manifest(path: str | Path) -> list[StartJobRequest]:
         )
     if not rows:
         raise ValidationError(f"manifest: {source.name} lists no jobs", field="manifest")
-    requests = [request_from_row(row, where=where) for where, row in rows]
+    requests = [_request(row, where) for where, row in rows]
     seen: dict[str, int] = {}
     for index, request in enumerate(requests):
         if request.job_name in seen:
@@ -140,6 +144,22 @@ def read_manifest(path: str | Path) -> list[StartJobRequest]:
     return requests
 
 
+def _request(row: Mapping[str, Any], where: str) -> StartJobRequest:
+    try:
+        return request_from_row(row, where=where)
+    except RecursionError:
+        # Nesting that JSON could still parse may be too deep to hash or validate.
+        raise _too_deep(where) from None
+
+
+def _too_deep(where: str) -> ValidationError:
+    return ValidationError(
+        f"{where}: nested too deeply to read; each line is one JSON object of job fields "
+        "(settings and tags nest one level)",
+        field="manifest",
+    )
+
+
 def _jsonl_rows(text: str, name: str) -> Iterable[tuple[str, dict[str, Any]]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -149,6 +169,15 @@ def _jsonl_rows(text: str, name: str) -> Iterable[tuple[str, dict[str, Any]]]:
             row = json.loads(line)
         except json.JSONDecodeError as error:
             raise ValidationError(f"{where}: not valid JSON ({error.msg})", field="manifest") from None
+        except RecursionError:
+            # The decoder recurses once per level: a line nested thousands deep exhausts the stack.
+            raise _too_deep(where) from None
+        except ValueError:
+            # Valid JSON that Python will not convert: an integer of too many digits.
+            raise ValidationError(
+                f"{where}: a number has more than {sys.get_int_max_str_digits()} digits; no job field takes one",
+                field="manifest",
+            ) from None
         if not isinstance(row, dict):
             raise ValidationError(f"{where}: each line must be a JSON object", field="manifest")
         yield where, row
@@ -156,9 +185,23 @@ def _jsonl_rows(text: str, name: str) -> Iterable[tuple[str, dict[str, Any]]]:
 
 def _csv_rows(text: str, name: str) -> Iterable[tuple[str, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as error:
+        raise ValidationError(f"{name} line 1: not valid CSV ({error})", field="manifest") from None
+    if not fieldnames:
         raise ValidationError(f"{name}: the CSV has no header row", field="manifest")
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            # e.g. a field over the csv module's size limit (131,072 characters). line_num still
+            # counts the lines of the last row read: the bad row starts on the next one.
+            where = f"{name} line {reader.line_num + 1}"
+            raise ValidationError(f"{where}: not valid CSV ({error})", field="manifest") from None
         where = f"{name} line {reader.line_num}"
         if None in row:
             raise ValidationError(f"{where}: more values than header columns", field="manifest")
