@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from streaming.hostile_server import HostileServer
 from transcribe_medical import (
     AsyncTranscribeMedical,
     ClientConfig,
+    ProtocolError,
     RetryPolicy,
     StreamConfig,
     TranscribeMedical,
@@ -32,6 +34,10 @@ CAP = _limits.STREAM_MAX_PARTIALS
 def client_for(server: HostileServer, config: ClientConfig = NO_RETRY) -> TranscribeMedical:
     """A sync client pointed at ``server``."""
     return TranscribeMedical(region_name="us-east-1", streaming_endpoint_url=server.url, config=config)
+
+
+def _wav_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "fixtures" / "audio" / "mono_16k.wav"
 
 
 def _event(result_id: str, start: float, *, partial: bool, text: str = "word") -> TranscriptEvent:
@@ -122,3 +128,40 @@ def test_a_flood_through_a_reconnecting_transcription_ends_normally() -> None:
         with events:
             assert sum(1 for _ in events) == flood
             assert events.transcript.segments == []
+
+
+# ---------------------------------------------------------------- redirects at the upgrade: refused
+
+
+def _redirect_servers() -> list[HostileServer]:
+    return [HostileServer("redirect"), HostileServer("redirect", redirect_to="ws://0.0.0.0:9/")]
+
+
+@pytest.mark.parametrize("server", _redirect_servers(), ids=["another-port", "0.0.0.0"])
+def test_a_redirect_at_the_upgrade_is_refused_once(server: HostileServer) -> None:
+    config = ClientConfig(retry=RetryPolicy(max_attempts=3, initial_backoff=0.0, max_backoff=0.0))
+    with server, client_for(server, config) as client, pytest.raises(ProtocolError) as raised:
+        client.streaming.connect(PCM)
+    assert "redirect (HTTP 302)" in str(raised.value)
+    assert "\n" not in str(raised.value) and "0.0.0.0" not in str(raised.value)
+    assert server.connections == 1  # not retried
+    assert server.redirect_hits == 0  # never followed
+
+
+@pytest.mark.parametrize("server", _redirect_servers(), ids=["another-port", "0.0.0.0"])
+def test_an_async_redirect_at_the_upgrade_is_refused_once(server: HostileServer) -> None:
+    async def run(url: str) -> None:
+        client = AsyncTranscribeMedical(region_name="us-east-1", streaming_endpoint_url=url)
+        async with client.streaming.connect(PCM):
+            pass
+
+    with server, pytest.raises(ProtocolError, match=r"redirect \(HTTP 302\)"):
+        asyncio.run(run(server.url))
+    assert server.connections == 1 and server.redirect_hits == 0
+
+
+def test_a_reconnecting_transcription_refuses_a_redirect_too() -> None:
+    server = HostileServer("redirect")
+    with server, client_for(server, ClientConfig()) as client, pytest.raises(ProtocolError, match="redirect"):
+        client.streaming.transcribe_file(_wav_path(), StreamConfig(), realtime=False)
+    assert server.connections == 1 and server.redirect_hits == 0

@@ -25,6 +25,7 @@ from transcribe_medical._exceptions import (
     service_error_from_code,
 )
 from transcribe_medical._logging import RedactionFilter, get_logger
+from transcribe_medical.streaming._no_redirects import RedirectRefused
 from transcribe_medical.streaming.protocol import StreamSession
 
 __all__ = [
@@ -184,6 +185,12 @@ def translate_error(
 
     if isinstance(error, TranscribeMedicalError):
         return error
+    if isinstance(error, RedirectRefused):
+        # Not retried: the peer will answer the same way, and AWS never redirects here.
+        return ProtocolError(
+            f"{endpoint} answered the WebSocket upgrade with a redirect (HTTP {error.status}); "
+            "redirects are refused: check the streaming endpoint URL"
+        )
     if isinstance(error, wse.ConnectionClosed):
         code = error.rcvd.code if error.rcvd is not None else None
         if error.sent is not None and error.sent.code == _WEBSOCKET_MESSAGE_TOO_BIG:

@@ -22,7 +22,7 @@ from transcribe_medical._proxy import describe_proxy, proxy_for
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
-from transcribe_medical.streaming import _transport
+from transcribe_medical.streaming import _no_redirects, _transport
 from transcribe_medical.streaming._iteration import EventIteration
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
 
@@ -78,6 +78,7 @@ def open_connection(
             proxy=proxy,
             open_timeout=open_timeout,
             logger=_transport.websocket_logger(),
+            create_connection=_no_redirects.sync_connection_class(),
             **_transport.CONNECT_OPTIONS,
         ).__enter__()
     except Exception as error:
