@@ -337,3 +337,15 @@ def test_a_403_from_a_live_handshake_reaches_the_caller_with_the_service_words()
     assert raised.value.code == "ExpiredTokenException"
     assert raised.value.message == words
     assert str(raised.value).startswith(f"ExpiredTokenException: {words} — ")
+
+
+def test_an_exception_event_nested_thousands_deep_is_still_the_service_error() -> None:
+    from streaming.fake_service import encode_frame
+    from transcribe_medical import StreamConfig
+    from transcribe_medical.streaming.protocol import StreamSession
+
+    frame = encode_frame({":message-type": "exception", ":exception-type": "BadRequestException"}, b"[" * 100_000)
+    session = StreamSession(StreamConfig(media_encoding="pcm", sample_rate=16000))
+    with pytest.raises(BadRequestError) as raised:  # not a RecursionError from the JSON decoder
+        session.receive_frame(frame)
+    assert raised.value.message == "[" * 200

@@ -273,7 +273,7 @@ def _exception_message(payload: bytes) -> str:
     # {"Message": "..."} per the model; some services use "message". Free text, never matched on.
     try:
         body = json.loads(payload) if payload else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a payload nested thousands deep
         return payload[:200].decode("utf-8", "replace")
     if isinstance(body, dict):
         text = body.get("Message", body.get("message", ""))
