@@ -16,6 +16,7 @@ from streaming.hostile_server import HostileServer
 from transcribe_medical import (
     AsyncTranscribeMedical,
     ClientConfig,
+    ConnectionError,
     ProtocolError,
     RetryPolicy,
     StreamConfig,
@@ -24,7 +25,7 @@ from transcribe_medical import (
     _limits,
 )
 from transcribe_medical.models.transcript import TranscriptAssembler
-from transcribe_medical.streaming.resilient import ResilientSession
+from transcribe_medical.streaming.resilient import ReconnectPolicy, ResilientSession
 
 PCM = StreamConfig(media_encoding="pcm", sample_rate=16000)
 NO_RETRY = ClientConfig(retry=RetryPolicy(max_attempts=1))
@@ -165,3 +166,35 @@ def test_a_reconnecting_transcription_refuses_a_redirect_too() -> None:
     with server, client_for(server, ClientConfig()) as client, pytest.raises(ProtocolError, match="redirect"):
         client.streaming.transcribe_file(_wav_path(), StreamConfig(), realtime=False)
     assert server.connections == 1 and server.redirect_hits == 0
+
+
+# ---------------------------------------------------------------- a peer that never answers: bounded time
+
+#: Scaled down as in production: the read timeout (60 s) outlives ``stable_after`` (30 s).
+SILENT_CONFIG = ClientConfig(
+    read_timeout=0.4, retry=RetryPolicy(max_attempts=3, initial_backoff=0.0, max_backoff=0.0, max_elapsed=None)
+)
+SILENT_POLICY = ReconnectPolicy(stable_after=0.2)
+
+
+def test_a_silent_peer_ends_a_reconnecting_stream_after_the_attempts() -> None:
+    with HostileServer("silent") as server, client_for(server, SILENT_CONFIG) as client:
+        events = client.streaming.transcribe(iter([bytes(3200)]), PCM, realtime=False, reconnect=SILENT_POLICY)
+        with events, pytest.raises(ConnectionError, match=r"after 2 reconnect attempt\(s\)") as raised:
+            list(events)
+    assert server.connections == 3
+    assert raised.value.transcript is not None and raised.value.transcript.segments == []
+
+
+def test_a_silent_peer_ends_an_async_reconnecting_stream_after_the_attempts() -> None:
+    async def run(url: str) -> None:
+        client = AsyncTranscribeMedical(region_name="us-east-1", streaming_endpoint_url=url, config=SILENT_CONFIG)
+        events = client.streaming.transcribe(iter([bytes(3200)]), PCM, realtime=False, reconnect=SILENT_POLICY)
+        async with events:
+            async for _ in events:
+                pass
+
+    with HostileServer("silent") as server:
+        with pytest.raises(ConnectionError, match=r"after 2 reconnect attempt\(s\)"):
+            asyncio.run(run(server.url))
+        assert server.connections == 3

@@ -267,7 +267,7 @@ def test_the_elapsed_time_budget_ends_an_outage() -> None:
     assert not resilient.on_failure(ConnectionError("lost"), now=6.0).reconnect
 
 
-def test_progress_or_a_stable_session_starts_a_new_outage() -> None:
+def test_only_a_new_final_result_starts_a_new_outage() -> None:
     resilient = session(stable_after=30.0)
     resilient.accept_audio(bytes(4 * BPS))
     lost = ConnectionError("lost")
@@ -277,7 +277,26 @@ def test_progress_or_a_stable_session_starts_a_new_outage() -> None:
         resilient.receive(event(result(f"r{round_}", [("w", 0.1, 0.2)])))
     assert resilient.on_failure(lost, now=10.0).attempt == 1
     resilient.begin_session("late", now=10.0)
-    assert resilient.on_failure(lost, now=50.0).attempt == 1  # lived 40 s: a new outage
+    # Lived 40 s without a new final (a peer that accepts and says nothing): the attempts add up.
+    assert resilient.on_failure(lost, now=50.0).attempt == 2
+    resilient.begin_session("later", now=50.0)
+    decision = resilient.on_failure(lost, now=90.0)
+    assert not decision.reconnect and isinstance(decision.error, ConnectionError)
+    assert "2 reconnect attempt(s)" in str(decision.error)
+
+
+def test_a_long_session_without_progress_restarts_the_time_window_only() -> None:
+    retry = RetryPolicy(max_attempts=4, initial_backoff=0.0, max_backoff=0.0, max_elapsed=60.0)
+    resilient = session(retry=retry, stable_after=30.0)
+    resilient.accept_audio(bytes(BPS))
+    timeout = TimeoutError("silent")
+    assert resilient.on_failure(timeout, now=0.0).attempt == 1
+    resilient.begin_session("s1", now=0.0)
+    assert resilient.on_failure(timeout, now=61.0).attempt == 2  # past max_elapsed, but a new window
+    resilient.begin_session("s2", now=61.0)
+    assert resilient.on_failure(timeout, now=122.0).attempt == 3
+    resilient.begin_session("s3", now=122.0)
+    assert not resilient.on_failure(timeout, now=183.0).reconnect  # 4 attempts in all
 
 
 def test_a_stream_length_limit_is_not_retried() -> None:

@@ -64,8 +64,10 @@ class ReconnectPolicy:
 
     How many reconnects are tried, and the backoff between them, come from the client's
     :class:`~transcribe_medical.RetryPolicy` (``config.retry``): an outage may use
-    ``max_attempts - 1`` reconnects within ``max_elapsed`` seconds. An outage ends when a new
-    session delivers a final result or stays up for ``stable_after`` seconds.
+    ``max_attempts - 1`` reconnects within ``max_elapsed`` seconds. An outage ends only when a new
+    session delivers a new final result: a session that merely stays up proves nothing (a peer
+    that accepts and then says nothing stays up until the read timeout, every time), so the
+    attempts of such sessions add up and a stream that never answers ends.
 
     Attributes:
         enabled: ``False`` turns reconnection off: the first failure is raised (as ``reconnect=False``).
@@ -76,7 +78,8 @@ class ReconnectPolicy:
             15 s idle timeout). ``None`` disables keep-alive.
         max_session_seconds: Roll over to a new session after this long (the service ends a stream
             at 4 h); counted in audio time or wall time, whichever is larger. PCM only.
-        stable_after: A session that lived this long before failing starts a new outage.
+        stable_after: A session that lived this long before failing (without a new final
+            result) restarts the outage's ``max_elapsed`` window; its attempts still count.
     """
 
     enabled: bool = True
@@ -460,9 +463,11 @@ class ResilientSession:
                     f"({self.capacity} bytes) and cannot be resumed after {failure_reason(error)}"
                 ),
             )
-        if self._progress or now - self._session_started_at >= self.policy.stable_after or self._failures == 0:
+        if self._progress or self._failures == 0:
             self._failures = 0
             self._outage_started_at = now
+        elif now - self._session_started_at >= self.policy.stable_after:
+            self._outage_started_at = now  # a long session: a new time window, not new attempts
         self._progress = False
         self._failures += 1
         elapsed = now - self._outage_started_at
