@@ -60,6 +60,7 @@ def test_batch_job_with_a_vocabulary_uses_it(emu: LocalTranscribeMedical) -> Non
     config = ClientConfig(retry=RetryPolicy(max_attempts=1))
     with emu.client(config=config) as client:
         client.vocabularies.create("cardio-terms", phrases=["chest X-ray", "ECG"], bucket=bucket)
+        client.vocabularies.wait("cardio-terms", poll_interval=0.05)  # usable once READY, as in AWS
         plain = client.jobs.transcribe_file(AUDIO / "mono_16k.wav", bucket=bucket, poll_interval=0.05)
         tuned = client.jobs.transcribe_file(
             AUDIO / "mono_16k.wav",
@@ -80,6 +81,7 @@ def test_streaming_with_a_vocabulary_uses_it(emu: LocalTranscribeMedical) -> Non
     config = ClientConfig(retry=RetryPolicy(max_attempts=1))
     with emu.client(config=config) as client:
         client.vocabularies.create("stream-terms", phrases=["chest X-ray"], bucket=bucket)
+        client.vocabularies.wait("stream-terms", poll_interval=0.05)
         transcript = client.streaming.transcribe_file(
             AUDIO / "mono_16k.wav", StreamConfig(vocabulary_name="stream-terms"), realtime=False
         )

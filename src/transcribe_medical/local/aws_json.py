@@ -44,7 +44,9 @@ from transcribe_medical._logging import get_logger
 
 __all__ = [
     "CONTENT_TYPE",
+    "MOTO_RESET_PATH",
     "AwsError",
+    "Handler",
     "JsonRequest",
     "JsonServiceLayer",
     "Layer",
@@ -64,6 +66,10 @@ _log = get_logger("local.aws_json")
 
 #: The content type of AWS JSON 1.1 requests and responses.
 CONTENT_TYPE: Final = "application/x-amz-json-1.1"
+
+#: moto's public reset endpoint: a ``POST`` forgets moto's state, and every layer's (see
+#: :meth:`JsonServiceLayer.reset`).
+MOTO_RESET_PATH: Final = "/moto-api/reset"
 
 #: How many bytes of request body a layer reads at most (Transcribe requests are small).
 MAX_BODY_BYTES: Final = 1024 * 1024
@@ -237,6 +243,7 @@ def error_response(start_response: StartResponse, error: AwsError) -> list[bytes
     return [data]
 
 
+#: Answers one operation: the response body, or :class:`AwsError`.
 Handler = Callable[[JsonRequest], Mapping[str, Any]]
 
 
@@ -247,7 +254,8 @@ class JsonServiceLayer:
     requests for any other operation, another service, or without ``X-Amz-Target`` go to the
     wrapped app untouched. :meth:`reset` forgets the layer's own state (the emulator calls it
     with moto's reset). Handlers run on the server's request threads: guard shared state with
-    :attr:`lock`.
+    :attr:`lock`. A ``POST /moto-api/reset`` (moto's public reset) calls :meth:`reset` on its
+    way to moto, so one request clears everything.
     """
 
     #: The ``X-Amz-Target`` prefix this layer serves, e.g. ``"Transcribe"``.
@@ -272,7 +280,9 @@ class JsonServiceLayer:
         return self
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        """Serve one request: answer it, or pass it on."""
+        """Serve one request: answer it, or pass it on (moto's reset also resets this layer)."""
+        if environ.get("PATH_INFO") == MOTO_RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
+            self.reset()
         if self._handlers is None:
             self._handlers = dict(self.handlers())
         target = target_of(environ)

@@ -1,11 +1,12 @@
-"""The emulator's batch side: transcribe each medical job moto accepts, as the service would.
+"""The emulator's batch side: transcribe each medical job, and process each vocabulary, as the service would.
 
-When ``StartMedicalTranscriptionJob`` reaches the emulated endpoint, :mod:`moto_patches
-<transcribe_medical.local.moto_patches>` hands the job to :class:`BatchWorker`, which in a worker
-thread:
+When ``StartMedicalTranscriptionJob`` reaches the emulated endpoint, the Transcribe layer
+(:mod:`~transcribe_medical.local.medical_service`) hands the job to :class:`BatchWorker`, which in a
+worker thread:
 
 1. marks it ``IN_PROGRESS`` and reads ``Media.MediaFileUri`` from the emulated S3
-   (``s3://bucket/key`` or an ``https://`` S3 URL); a missing object fails the job;
+   (``s3://bucket/key`` or an ``https://`` S3 URL) through the endpoint's public S3 API
+   (:class:`~transcribe_medical.local.emulated_s3.EmulatedS3`); a missing object fails the job;
 2. decodes the audio: WAV with 16-bit PCM always, FLAC and Ogg only when the optional
    ``soundfile`` package is installed; anything else fails with ``Unsupported media format``.
    The sample rate must be 16000-48000 Hz (``Invalid sample rate for audio file``) and match
@@ -17,6 +18,10 @@ thread:
    ``OutputKey`` (``medical/<job>.json`` by default; a key ending in ``.json`` is the object, any
    other key is a folder), sets ``TranscriptFileUri`` and completes the job.
 
+A created or updated medical vocabulary is processed the same way: its file is read from the
+emulated S3 and parsed (:func:`~transcribe_medical.local.vocabulary.read_vocabulary_file`); the
+vocabulary becomes ``READY``, or ``FAILED`` with a ``FailureReason``.
+
 With ``ShowAlternatives`` the file has ``segments`` with a single alternative each: the
 recognizer gives one hypothesis (the service may also return fewer than ``MaxAlternatives``).
 """
@@ -27,21 +32,30 @@ import concurrent.futures
 import importlib
 import io
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import unquote, urlsplit
 
 from transcribe_medical import _limits
 from transcribe_medical._logging import get_logger
-from transcribe_medical.local.moto_patches import JobHandle, MediaNotFound, register_listener, unregister_listener
+from transcribe_medical.local.emulated_s3 import (
+    MAX_READ_BYTES,
+    ObjectNotFound,
+    ObjectTooLarge,
+    WriteRefused,
+    parse_object_uri,
+)
 from transcribe_medical.local.phi import find_phi
 from transcribe_medical.local.results import FinalWord, final_words, join_items
 from transcribe_medical.local.speakers import SpeakerTracker
 from transcribe_medical.local.transcriber import ChannelTranscriber
-from transcribe_medical.local.vocabulary import Vocabulary, load_vocabulary
+from transcribe_medical.local.vocabulary import Vocabulary, VocabularyFileError, read_vocabulary_file
 
 if TYPE_CHECKING:
+    from transcribe_medical.local.emulated_s3 import EmulatedS3
+    from transcribe_medical.local.medical_jobs import JobHandle
+    from transcribe_medical.local.medical_vocabularies import VocabularyHandle
     from transcribe_medical.local.recognizers.interface import Recognizer
 
 __all__ = ["BatchWorker", "DecodedAudio", "JobFailed", "Utterance", "build_batch_output", "decode_media", "output_key"]
@@ -49,11 +63,11 @@ __all__ = ["BatchWorker", "DecodedAudio", "JobFailed", "Utterance", "build_batch
 _log = get_logger("local.batch")
 
 _CHUNK_S: Final = 0.5
-_S3_HOST_SUFFIXES: Final = (".amazonaws.com",)
 REASON_UNSUPPORTED: Final = "Unsupported media format"
 REASON_FORMAT_MISMATCH: Final = "The media format provided does not match the detected media format"
 REASON_RATE_INVALID: Final = "Invalid sample rate for audio file"
 REASON_RATE_MISMATCH: Final = "The sample rate provided does not match the detected sample rate"
+REASON_FILE_SIZE: Final = "Invalid file size: file size too large"
 REASON_CHANNELS: Final = "Invalid number of channels: number of channels too large"
 REASON_MEDIA_MISSING: Final = (
     "The S3 URI that you provided can't be accessed. Make sure that you have read permission and that the "
@@ -100,18 +114,10 @@ def parse_media_uri(uri: str) -> tuple[str, str]:
     Raises:
         JobFailed: The URI names no S3 object.
     """
-    parts = urlsplit(uri)
-    if parts.scheme == "s3" and parts.netloc and parts.path.strip("/"):
-        return parts.netloc, unquote(parts.path.lstrip("/"))
-    host = parts.hostname or ""
-    if parts.scheme in ("http", "https") and host.endswith(_S3_HOST_SUFFIXES):
-        if host.startswith(("s3.", "s3-")):
-            bucket, _, key = parts.path.lstrip("/").partition("/")
-        else:
-            bucket, key = host.split(".s3", 1)[0], parts.path.lstrip("/")
-        if bucket and key:
-            return bucket, unquote(key)
-    raise JobFailed(REASON_MEDIA_MISSING)
+    try:
+        return parse_object_uri(uri)
+    except ObjectNotFound:
+        raise JobFailed(REASON_MEDIA_MISSING) from None
 
 
 def output_key(job_name: str, key: str | None) -> str:
@@ -150,8 +156,11 @@ def decode_media(data: bytes, *, declared_format: str | None = None, declared_ra
         JobFailed: With the ``FailureReason`` the service would give.
     """
     detected = _detect_format(data)
-    if declared_format and detected and declared_format != detected and not (
-        {declared_format, detected} <= {"mp4", "m4a"}
+    if (
+        declared_format
+        and detected
+        and declared_format != detected
+        and not ({declared_format, detected} <= {"mp4", "m4a"})
     ):
         raise JobFailed(REASON_FORMAT_MISMATCH)
     if detected == "wav":
@@ -159,11 +168,15 @@ def decode_media(data: bytes, *, declared_format: str | None = None, declared_ra
     elif detected in ("flac", "ogg"):
         audio = _decode_soundfile(data, detected)
     else:
-        raise JobFailed(f"{REASON_UNSUPPORTED}: the local emulator reads 16-bit PCM WAV, and FLAC/Ogg "
-                        "when the soundfile package is installed")
+        raise JobFailed(
+            f"{REASON_UNSUPPORTED}: the local emulator reads 16-bit PCM WAV, and FLAC/Ogg "
+            "when the soundfile package is installed"
+        )
     if not _limits.SAMPLE_RATE_MIN <= audio.sample_rate <= _limits.SAMPLE_RATE_MAX:
-        raise JobFailed(f"{REASON_RATE_INVALID}: {audio.sample_rate} Hz; medical jobs take "
-                        f"{_limits.SAMPLE_RATE_MIN}-{_limits.SAMPLE_RATE_MAX} Hz")
+        raise JobFailed(
+            f"{REASON_RATE_INVALID}: {audio.sample_rate} Hz; medical jobs take "
+            f"{_limits.SAMPLE_RATE_MIN}-{_limits.SAMPLE_RATE_MAX} Hz"
+        )
     if declared_rate is not None and declared_rate != audio.sample_rate:
         raise JobFailed(f"{REASON_RATE_MISMATCH} ({declared_rate} vs {audio.sample_rate} Hz)")
     if audio.channels > _limits.STREAM_CHANNELS:
@@ -188,8 +201,10 @@ def _decode_soundfile(data: bytes, media_format: str) -> DecodedAudio:
     try:
         soundfile = importlib.import_module("soundfile")
     except (ImportError, OSError):
-        raise JobFailed(f"{REASON_UNSUPPORTED}: the local emulator decodes {media_format} only when the "
-                        "soundfile package is installed (pip install soundfile)") from None
+        raise JobFailed(
+            f"{REASON_UNSUPPORTED}: the local emulator decodes {media_format} only when the "
+            "soundfile package is installed (pip install soundfile)"
+        ) from None
     try:
         samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
     except Exception:
@@ -228,12 +243,23 @@ def build_batch_output(
         result: list[dict[str, Any]] = []
         label = {"channel_label": f"ch_{utterance.channel}"} if channel_identification else {}
         for word in utterance.words:
-            result.append({"start_time": _number(word.start, 3), "end_time": _number(word.end, 3), **label,
-                           "alternatives": [{"confidence": _number(word.confidence, 4), "content": word.content}],
-                           "type": "pronunciation"})
+            result.append(
+                {
+                    "start_time": _number(word.start, 3),
+                    "end_time": _number(word.end, 3),
+                    **label,
+                    "alternatives": [{"confidence": _number(word.confidence, 4), "content": word.content}],
+                    "type": "pronunciation",
+                }
+            )
             if word.punctuation:
-                result.append({**label, "alternatives": [{"confidence": "0.0", "content": word.punctuation}],
-                               "type": "punctuation"})
+                result.append(
+                    {
+                        **label,
+                        "alternatives": [{"confidence": "0.0", "content": word.punctuation}],
+                        "type": "punctuation",
+                    }
+                )
         return result
 
     for utterance in ordered:
@@ -250,19 +276,24 @@ def build_batch_output(
         segments = []
         for utterance in ordered:
             label = f"spk_{utterance.speaker or 0}"
-            segments.append({
-                "start_time": _number(utterance.start, 3),
-                "speaker_label": label,
-                "end_time": _number(utterance.end, 3),
-                "items": [{"start_time": _number(w.start, 3), "speaker_label": label, "end_time": _number(w.end, 3)}
-                          for w in utterance.words],
-            })
+            segments.append(
+                {
+                    "start_time": _number(utterance.start, 3),
+                    "speaker_label": label,
+                    "end_time": _number(utterance.end, 3),
+                    "items": [
+                        {"start_time": _number(w.start, 3), "speaker_label": label, "end_time": _number(w.end, 3)}
+                        for w in utterance.words
+                    ],
+                }
+            )
         speakers = len({u.speaker or 0 for u in ordered}) or 1
         results["speaker_labels"] = {"speakers": speakers, "segments": segments}
     if channel_identification:
         results["channel_labels"] = {
-            "channels": [{"channel_label": f"ch_{index}", "items": per_channel[index]}
-                         for index in sorted(per_channel)],
+            "channels": [
+                {"channel_label": f"ch_{index}", "items": per_channel[index]} for index in sorted(per_channel)
+            ],
             "number_of_channels": channels,
         }
     if alternatives:
@@ -271,17 +302,26 @@ def build_batch_output(
             alt_items: list[dict[str, Any]] = []
             parts: list[tuple[str, bool]] = []
             for word in utterance.words:
-                alt_items.append({"start_time": _number(word.start, 3), "confidence": _number(word.confidence, 4),
-                                  "end_time": _number(word.end, 3), "type": "pronunciation", "content": word.content})
+                alt_items.append(
+                    {
+                        "start_time": _number(word.start, 3),
+                        "confidence": _number(word.confidence, 4),
+                        "end_time": _number(word.end, 3),
+                        "type": "pronunciation",
+                        "content": word.content,
+                    }
+                )
                 parts.append((word.content, False))
                 if word.punctuation:
                     alt_items.append({"confidence": "0.0", "type": "punctuation", "content": word.punctuation})
                     parts.append((word.punctuation, True))
-            alternative_segments.append({
-                "start_time": _number(utterance.start, 3),
-                "end_time": _number(utterance.end, 3),
-                "alternatives": [{"transcript": join_items(parts), "items": alt_items}],
-            })
+            alternative_segments.append(
+                {
+                    "start_time": _number(utterance.start, 3),
+                    "end_time": _number(utterance.end, 3),
+                    "alternatives": [{"transcript": join_items(parts), "items": alt_items}],
+                }
+            )
         results["segments"] = alternative_segments
     results["items"] = items
     if identify_phi:
@@ -290,13 +330,15 @@ def build_batch_output(
             words = utterance.words
             for span in find_phi([w.content for w in words]):
                 chosen = words[span.start : span.end]
-                entities.append({
-                    "startTime": chosen[0].start,
-                    "endTime": chosen[-1].end,
-                    "category": "PHI",
-                    "content": " ".join(w.content for w in chosen),
-                    "confidence": min(w.confidence for w in chosen),
-                })
+                entities.append(
+                    {
+                        "startTime": chosen[0].start,
+                        "endTime": chosen[-1].end,
+                        "category": "PHI",
+                        "content": " ".join(w.content for w in chosen),
+                        "confidence": min(w.confidence for w in chosen),
+                    }
+                )
         results["entities"] = entities
     return {"jobName": job_name, "accountId": account_id, "results": results, "status": "COMPLETED"}
 
@@ -325,8 +367,13 @@ def transcribe_audio(
     utterances: list[Utterance] = []
     for channel, track in enumerate(tracks):
         tracker = SpeakerTracker(max_speakers) if speaker_labels else None
-        transcriber = ChannelTranscriber(recognizer.new_session(audio.sample_rate), audio.sample_rate,
-                                         speakers=tracker, partials=False, vocabulary=vocabulary)
+        transcriber = ChannelTranscriber(
+            recognizer.new_session(audio.sample_rate),
+            audio.sample_rate,
+            speakers=tracker,
+            partials=False,
+            vocabulary=vocabulary,
+        )
         try:
             updates = []
             for start in range(0, len(track), chunk):
@@ -340,53 +387,102 @@ def transcribe_audio(
     return utterances
 
 
+REASON_VOCABULARY_MISSING: Final = (
+    "The vocabulary file can't be accessed. Make sure that the S3 object exists and that you have read "
+    "permission, then update the vocabulary."
+)
+
+VocabularyLookup = Callable[[str, str], Vocabulary | None]
+
+
 class BatchWorker:
-    """Runs emulated medical jobs in background threads (see the module notes).
+    """Runs emulated medical jobs and vocabularies in background threads (see the module notes).
 
     Example:
-        >>> worker = BatchWorker(lambda: ScriptedRecognizer("no acute distress"))  # doctest: +SKIP
+        >>> worker = BatchWorker(lambda: ScriptedRecognizer("no acute distress"), s3, lookup)  # doctest: +SKIP
         >>> worker.start()  # doctest: +SKIP
     """
 
-    def __init__(self, recognizer: Callable[[], Recognizer], *, port: int | None = None, max_workers: int = 2) -> None:
+    def __init__(
+        self,
+        recognizer: Callable[[], Recognizer],
+        s3: EmulatedS3,
+        vocabularies: VocabularyLookup,
+        *,
+        max_workers: int = 2,
+    ) -> None:
         """Create a worker.
 
         Args:
             recognizer: Returns the recognizer to use (called per job, so it can be made lazily).
-            port: Take the jobs started through the moto server on this port (``None``: any server).
+            s3: The emulated S3 (media in, transcripts out, vocabulary files in).
+            vocabularies: ``(region, name)`` → the READY vocabulary's phrases, or ``None``.
             max_workers: Jobs transcribed at once.
         """
         self._recognizer = recognizer
-        self._port = port
+        self._s3 = s3
+        self._vocabularies = vocabularies
         self._max_workers = max_workers
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._futures: set[concurrent.futures.Future[None]] = set()
+        self._lock = threading.Lock()
         self.jobs_run = 0
 
     def start(self) -> None:
-        """Start receiving jobs from the patched moto."""
+        """Start accepting work."""
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(self._max_workers, thread_name_prefix="emulator-batch")
-            register_listener(self._on_job, self._port)
 
     def stop(self) -> None:
-        """Stop receiving jobs; jobs in progress finish first."""
-        unregister_listener(self._on_job)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Stop accepting work; work in progress finishes first."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def drain(self, timeout: float | None = None) -> None:
-        """Wait until every job received so far has finished (for tests)."""
-        concurrent.futures.wait(list(self._futures), timeout=timeout)
+        """Wait until every job and vocabulary received so far has finished (for tests)."""
+        with self._lock:
+            pending = list(self._futures)
+        concurrent.futures.wait(pending, timeout=timeout)
 
-    def _on_job(self, handle: JobHandle) -> None:
-        if self._pool is None:
+    def _submit(self, work: Callable[[], None]) -> bool:
+        pool = self._pool
+        if pool is None:
+            return False
+        future = pool.submit(work)
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return True
+
+    def _forget(self, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def submit_job(self, handle: JobHandle) -> None:
+        """Run a job in the background (the Transcribe layer's ``on_job``)."""
+        if not self._submit(lambda: self.run_job(handle)):
             handle.fail("Internal failure: the emulator's batch worker is stopped.")
-            return
-        future = self._pool.submit(self.run_job, handle)
-        self._futures.add(future)
-        future.add_done_callback(self._futures.discard)
+
+    def submit_vocabulary(self, handle: VocabularyHandle) -> None:
+        """Process a vocabulary in the background (the Transcribe layer's ``on_vocabulary``)."""
+        if not self._submit(lambda: self.run_vocabulary(handle)):
+            handle.fail("Internal failure: the emulator's batch worker is stopped.")
+
+    def run_vocabulary(self, handle: VocabularyHandle) -> None:
+        """Read and parse a vocabulary's file; it becomes READY or FAILED (runs in a worker thread)."""
+        try:
+            data = self._s3.read_uri(handle.file_uri, limit=_limits.VOCABULARY_MAX_BYTES)
+            handle.ready(read_vocabulary_file(data))
+        except ObjectTooLarge:
+            handle.fail(f"The vocabulary file is larger than {_limits.VOCABULARY_MAX_BYTES} bytes (50 KB).")
+        except ObjectNotFound:
+            handle.fail(REASON_VOCABULARY_MISSING)
+        except VocabularyFileError as refused:
+            handle.fail(str(refused))
+        except Exception:
+            _log.exception("the emulator failed to process a vocabulary")
+            handle.fail("Internal failure: the emulator could not process the vocabulary.")
 
     def run_job(self, handle: JobHandle) -> None:
         """Transcribe one job and complete or fail it (runs in a worker thread)."""
@@ -395,8 +491,12 @@ class BatchWorker:
         try:
             bucket, key = parse_media_uri(request.media_uri)
             try:
-                data = handle.read_object(bucket, key)
-            except MediaNotFound:
+                data = self._s3.read(bucket, key)
+            except ObjectTooLarge:
+                raise JobFailed(
+                    f"{REASON_FILE_SIZE}: the local emulator reads media files up to {MAX_READ_BYTES // 2**20} MiB"
+                ) from None
+            except ObjectNotFound:
                 raise JobFailed(REASON_MEDIA_MISSING) from None
             audio = decode_media(data, declared_format=request.media_format, declared_rate=request.sample_rate)
             handle.set_detected_media(audio.media_format, audio.sample_rate)
@@ -404,13 +504,14 @@ class BatchWorker:
             channel_identification = bool(settings.get("ChannelIdentification")) and audio.channels > 1
             speaker_labels = bool(settings.get("ShowSpeakerLabels"))
             max_speakers = 1 if request.type == "DICTATION" else int(settings.get("MaxSpeakerLabels") or 2)
+            vocabulary_name = settings.get("VocabularyName")
             utterances = transcribe_audio(
                 audio,
                 self._recognizer(),
                 channel_identification=channel_identification,
                 speaker_labels=speaker_labels,
                 max_speakers=max_speakers,
-                vocabulary=load_vocabulary(settings.get("VocabularyName"), request.account_id, request.region),
+                vocabulary=self._vocabularies(request.region, vocabulary_name) if vocabulary_name else None,
             )
             output = build_batch_output(
                 request.job_name,
@@ -424,13 +525,20 @@ class BatchWorker:
             )
             target = output_key(request.job_name, request.output_key)
             try:
-                handle.complete(request.output_bucket, target, json.dumps(output, indent=2).encode())
-            except MediaNotFound:
+                uri = self._s3.write(
+                    request.output_bucket,
+                    target,
+                    json.dumps(output, indent=2).encode(),
+                    kms_key_id=request.kms_key_id,
+                )
+            except WriteRefused:
                 raise JobFailed(
                     f"The output bucket {request.output_bucket} can't be accessed. Make sure that it exists and "
                     "that you have write permission, then try your request again."
                 ) from None
-            self.jobs_run += 1
+            handle.complete(uri)
+            with self._lock:
+                self.jobs_run += 1
         except JobFailed as failed:
             _log.info("emulated job failed: %s", failed)
             handle.fail(str(failed))

@@ -20,7 +20,15 @@ from urllib.parse import unquote, urlsplit
 if TYPE_CHECKING:
     from transcribe_medical.local.sigv4_verifier import EmulatorCredentials
 
-__all__ = ["EmulatedS3", "ObjectNotFound", "WriteRefused", "https_object_url", "parse_object_uri"]
+__all__ = [
+    "MAX_READ_BYTES",
+    "EmulatedS3",
+    "ObjectNotFound",
+    "ObjectTooLarge",
+    "WriteRefused",
+    "https_object_url",
+    "parse_object_uri",
+]
 
 _S3_HOST_SUFFIXES: Final = (".amazonaws.com",)
 #: The largest object the emulator reads into memory (AWS's batch media limit is 2 GB; ours is lower).
@@ -29,6 +37,10 @@ MAX_READ_BYTES: Final = 512 * 1024 * 1024
 
 class ObjectNotFound(Exception):
     """The object (or its bucket) does not exist in the emulated S3, or the URI names no S3 object."""
+
+
+class ObjectTooLarge(ObjectNotFound):
+    """The object is larger than the reader's limit."""
 
 
 class WriteRefused(Exception):
@@ -102,7 +114,8 @@ class EmulatedS3:
         """The bytes of ``s3://bucket/key``.
 
         Raises:
-            ObjectNotFound: The bucket or the key does not exist (or the object exceeds ``limit``).
+            ObjectNotFound: The bucket or the key does not exist.
+            ObjectTooLarge: The object is larger than ``limit`` bytes.
         """
         from botocore.exceptions import ClientError
 
@@ -116,7 +129,7 @@ class EmulatedS3:
         finally:
             body.close()
         if len(data) > limit:
-            raise ObjectNotFound(f"s3://{bucket}/{key} is larger than {limit} bytes")
+            raise ObjectTooLarge(f"s3://{bucket}/{key} is larger than {limit} bytes")
         return data
 
     def read_uri(self, uri: str, *, limit: int = MAX_READ_BYTES) -> bytes:
@@ -124,6 +137,7 @@ class EmulatedS3:
 
         Raises:
             ObjectNotFound: The URI names no S3 object, or it does not exist.
+            ObjectTooLarge: The object is larger than ``limit`` bytes.
         """
         bucket, key = parse_object_uri(uri)
         return self.read(bucket, key, limit=limit)

@@ -6,11 +6,12 @@ Example:
     ...     client = emu.client()
     ...     transcript = client.streaming.transcribe_file("visit.wav", StreamConfig())
 
-The batch side is moto's server (S3 and Transcribe on one endpoint, ``emu.endpoint_url``), patched
-by :mod:`~transcribe_medical.local.moto_patches` so that jobs really run; the streaming side is
-:class:`~transcribe_medical.local.streaming_server.StreamingServer` (``emu.streaming_endpoint``).
-Both use one recognizer (pocketsphinx unless another is given) and accept only
-``emu.credentials``.
+The batch side (``emu.endpoint_url``) is moto's WSGI app (S3 and the rest of Transcribe) behind a
+list of WSGI layers (:meth:`LocalTranscribeMedical.batch_layers`) that answer what moto lacks: the
+medical jobs and vocabularies (:mod:`~transcribe_medical.local.medical_service`), run by the batch
+worker (:mod:`~transcribe_medical.local.batch_worker`). moto itself is never patched. The
+streaming side is :class:`~transcribe_medical.local.streaming_server.StreamingServer`
+(``emu.streaming_endpoint``). Both use one recognizer (pocketsphinx unless another is given).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import secrets
 import threading
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
@@ -28,12 +29,16 @@ from transcribe_medical._logging import get_logger
 from transcribe_medical.local.recognizers.interface import resolve_recognizer
 from transcribe_medical.local.sigv4_verifier import EmulatorCredentials
 from transcribe_medical.local.streaming_server import FaultPlan, StreamingServer
-from transcribe_medical.local.vocabulary import Vocabulary, load_vocabulary
 
 if TYPE_CHECKING:
     from transcribe_medical._client import AsyncTranscribeMedical, TranscribeMedical
+    from transcribe_medical.local.aws_json import Layer
     from transcribe_medical.local.batch_worker import BatchWorker
+    from transcribe_medical.local.emulated_s3 import EmulatedS3
+    from transcribe_medical.local.layered_server import LayeredMotoServer
+    from transcribe_medical.local.medical_service import MedicalTranscribeLayer
     from transcribe_medical.local.recognizers.interface import Recognizer
+    from transcribe_medical.local.vocabulary import Vocabulary
 
 __all__ = ["DEFAULT_CREDENTIALS", "LocalTranscribeMedical", "local_extra_missing"]
 
@@ -58,6 +63,11 @@ def local_extra_missing() -> str | None:
     return None
 
 
+def _loopback_opener() -> urllib.request.OpenerDirector:
+    # The endpoint is on this machine: never send its requests through a proxy from the environment.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def _quiet_moto_logging() -> None:
     # werkzeug logs every request at INFO and installs its own handler when none is configured.
     for name in ("werkzeug", "moto"):
@@ -72,9 +82,10 @@ class LocalTranscribeMedical:
     Use it as a context manager (or :meth:`start` / :meth:`stop`). Every server binds ``host``
     (loopback by default) on a free port unless ports are given.
 
-    Moto's state (buckets, objects, jobs, vocabularies) is process-wide: emulators in one process
-    share it (each runs the jobs started through its own endpoint), and :meth:`reset` clears it.
-    ``mock_aws()`` elsewhere in the process is not affected by the emulator's patches.
+    Medical jobs and vocabularies belong to each emulator; the emulated S3 is moto's, whose state
+    is process-wide (emulators in one process, and ``mock_aws()``, share buckets and objects).
+    :meth:`reset` clears both. ``mock_aws()`` elsewhere in the process behaves as released: moto
+    is never patched.
     """
 
     def __init__(
@@ -93,6 +104,7 @@ class LocalTranscribeMedical:
         faults: FaultPlan | None = None,
         batch: bool = True,
         batch_workers: int = 2,
+        layers: Sequence[Layer] = (),
     ) -> None:
         """Configure the emulator (nothing starts until :meth:`start`).
 
@@ -108,8 +120,10 @@ class LocalTranscribeMedical:
             max_stream_seconds: Longest stream (AWS: 4 hours).
             max_concurrent_streams: Streams at once before LimitExceededException (AWS default: 25).
             faults: A :class:`FaultPlan` for the streaming server.
-            batch: Also run moto's server and the batch worker.
+            batch: Also run the batch endpoint (moto + the emulator's layers) and the batch worker.
             batch_workers: Batch jobs transcribed at once.
+            layers: More WSGI layers in front of the batch endpoint, outermost first (e.g. a
+                :class:`~transcribe_medical.local.throttled_moto.ThrottlingMiddleware`).
         """
         self.host = host
         self.region = region
@@ -120,6 +134,7 @@ class LocalTranscribeMedical:
         self._batch_port = batch_port
         self._batch_enabled = batch
         self._batch_workers = batch_workers
+        self._extra_layers = list(layers)
         self.streaming = StreamingServer(
             credentials=self.credentials,
             region=region,
@@ -134,7 +149,9 @@ class LocalTranscribeMedical:
             vocabulary_loader=self._load_vocabulary if batch else None,
             faults=faults,
         )
-        self._moto: Any = None
+        self._medical: MedicalTranscribeLayer | None = None
+        self._server: LayeredMotoServer | None = None
+        self._s3: EmulatedS3 | None = None
         self._worker: BatchWorker | None = None
         self._batch_url: str | None = None
         self._started = False
@@ -162,38 +179,74 @@ class LocalTranscribeMedical:
         self._started = True
         _log.info("emulator ready: batch %s, streaming %s", self._batch_url, self.streaming.endpoint)
 
-    def _start_batch(self) -> None:
-        from moto.server import ThreadedMotoServer
+    @property
+    def medical(self) -> MedicalTranscribeLayer:
+        """The layer that answers the medical job and vocabulary operations (its stores hold them).
 
+        Raises:
+            RuntimeError: The emulator was made with ``batch=False``.
+        """
+        if self._medical is None:
+            if not self._batch_enabled:
+                raise RuntimeError("the batch endpoint is off (start the emulator with batch=True)")
+            from transcribe_medical.local.medical_service import MedicalTranscribeLayer
+
+            self._medical = MedicalTranscribeLayer(region=self.region)
+        return self._medical
+
+    def batch_layers(self) -> list[Layer]:
+        """The WSGI layers in front of moto, outermost first: the caller's, then each service's."""
+        return [*self._extra_layers, self.medical]
+
+    def _start_batch(self) -> None:
         from transcribe_medical.local.batch_worker import BatchWorker
+        from transcribe_medical.local.emulated_s3 import EmulatedS3
+        from transcribe_medical.local.layered_server import LayeredMotoServer
 
         _quiet_moto_logging()
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=self._batch_port, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        shown = f"[{host}]" if ":" in host else host
-        self._batch_url = f"http://{shown}:{port}"
-        self._worker = BatchWorker(self.recognizer, port=port, max_workers=self._batch_workers)
+        self._server = LayeredMotoServer(self.batch_layers(), host=self.host, port=self._batch_port)
+        self._server.start()
+        self._batch_url = self._server.endpoint_url
+        self._s3 = EmulatedS3(self._batch_url, self.credentials, self.region)
+        medical = self.medical
+        self._worker = BatchWorker(
+            self.recognizer, self._s3, medical.vocabularies.vocabulary, max_workers=self._batch_workers
+        )
         self._worker.start()
+        medical.on_job = self._worker.submit_job
+        medical.on_vocabulary = self._worker.submit_vocabulary
 
     def stop(self) -> None:
         """Stop every server; jobs in progress finish first."""
         self.streaming.stop()
+        if self._medical is not None:
+            self._medical.on_job = self._medical.on_vocabulary = None
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
-        if self._moto is not None:
+        if self._server is not None:
             try:
-                self._moto.stop()
+                self._server.stop()
             finally:
-                self._moto = None
+                self._server = None
+        if self._s3 is not None:
+            self._s3.close()
+            self._s3 = None
         self._started = False
 
     def reset(self) -> None:
-        """Forget every emulated bucket, object, job and vocabulary."""
-        from transcribe_medical.local.moto_patches import reset_state
+        """Forget every emulated bucket, object, job and vocabulary.
 
-        reset_state()
+        Sends moto's public ``POST /moto-api/reset`` through the batch endpoint, which also clears
+        every layer's state on its way; jobs in progress finish unseen.
+        """
+        if self._medical is not None:
+            self._medical.reset()
+        if self._batch_url is None:
+            return
+        reset = urllib.request.Request(f"{self._batch_url}/moto-api/reset", method="POST")  # noqa: S310  (http only)
+        with _loopback_opener().open(reset, timeout=10) as answer:
+            answer.read()
 
     def wait_for_jobs(self, timeout: float | None = None) -> None:
         """Block until every batch job started so far has finished."""
@@ -246,17 +299,11 @@ class LocalTranscribeMedical:
             return self._recognizer
 
     def _vocabulary_exists(self, name: str) -> bool:
-        from transcribe_medical.local.moto_patches import medical_vocabulary_exists
-
-        try:
-            return medical_vocabulary_exists(name, region=self.region)
-        except Exception:  # an account other than moto's default: do not refuse
-            return True
+        # A stream may use a vocabulary once it is READY, as a batch job may.
+        return self.medical.vocabularies.state(self.region, name) == "READY"
 
     def _load_vocabulary(self, name: str) -> Vocabulary | None:
-        from transcribe_medical.local.moto_patches import DEFAULT_ACCOUNT_ID
-
-        return load_vocabulary(name, DEFAULT_ACCOUNT_ID, self.region)
+        return self.medical.vocabularies.vocabulary(self.region, name)
 
     # ----------------------------------------------------------------- clients
 
@@ -313,7 +360,7 @@ class LocalTranscribeMedical:
         if self._batch_url is None:
             return False
         try:
-            with urllib.request.urlopen(f"{self._batch_url}/moto-api/data.json", timeout=2) as answer:  # noqa: S310
+            with _loopback_opener().open(f"{self._batch_url}/moto-api/data.json", timeout=2) as answer:
                 return bool(answer.status == 200)
         except OSError:
             return False

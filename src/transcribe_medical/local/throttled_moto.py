@@ -33,9 +33,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from moto.server import ThreadedMotoServer
-from werkzeug.serving import make_server
+from transcribe_medical.local.aws_json import WsgiApp
+from transcribe_medical.local.layered_server import LayeredMotoServer
 
 __all__ = ["ThrottledMotoServer", "ThrottlingMiddleware"]
 
@@ -46,15 +45,18 @@ StartResponse = Callable[..., Any]
 
 
 class ThrottlingMiddleware:
-    """WSGI middleware: a token bucket in front of StartMedicalTranscriptionJob, and counters.
+    """WSGI layer: a token bucket in front of StartMedicalTranscriptionJob, and counters.
+
+    A :class:`~transcribe_medical.local.aws_json.Layer`: ``wrap(app)`` puts it in front of an app
+    (moto's, or the emulator's other layers).
 
     Args:
-        app: The WSGI application to protect (moto's dispatcher).
         rate: Accepted starts per second, on average.
         burst: How many starts may be accepted back to back after a pause.
+        app: The WSGI application to protect (or give it later to :meth:`wrap`).
     """
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float, app: WsgiApp | None = None) -> None:
         self.app = app
         self.rate = rate
         self.burst = burst
@@ -66,6 +68,11 @@ class ThrottlingMiddleware:
         self.throttled = 0
         self.first: float | None = None
         self.last: float | None = None
+
+    def wrap(self, app: WsgiApp) -> WsgiApp:
+        """Put the throttle in front of ``app``."""
+        self.app = app
+        return self
 
     def _take_token(self) -> bool:
         now = time.monotonic()
@@ -84,6 +91,8 @@ class ThrottlingMiddleware:
         if path == "/_bench/reset":
             self.reset()
             return self._json(start_response, {"reset": True})
+        if self.app is None:
+            raise RuntimeError("ThrottlingMiddleware has no app to pass requests to; call wrap() first")
         if environ.get("HTTP_X_AMZ_TARGET") != _THROTTLED_TARGET:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -149,25 +158,18 @@ class ThrottlingMiddleware:
         return [data]
 
 
-class ThrottledMotoServer(ThreadedMotoServer):
-    """moto's threaded server with :class:`ThrottlingMiddleware` in front of its app.
+class ThrottledMotoServer(LayeredMotoServer):
+    """moto's app with :class:`ThrottlingMiddleware` in front, served on 127.0.0.1.
 
     Attributes:
-        middleware: The throttle and its counters (set once started).
+        middleware: The throttle and its counters.
     """
 
     def __init__(self, rate: float, burst: float, port: int = 0) -> None:
-        super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
         self.rate = rate
         self.burst = burst
-        self.middleware: ThrottlingMiddleware | None = None
-
-    def _server_entry(self) -> None:
-        app = ThrottlingMiddleware(DomainDispatcherApplication(create_backend_app), self.rate, self.burst)
-        self.middleware = app
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
+        self.middleware = ThrottlingMiddleware(rate, burst)
+        super().__init__([self.middleware], host="127.0.0.1", port=port)
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """How the emulator honours a medical custom vocabulary, as far as offline recognition allows.
 
 A vocabulary file (table format ``Phrase<TAB>SoundsLike<TAB>IPA<TAB>DisplayAs`` with a header, or
-a list of one phrase per line) is read from the emulated S3 object the vocabulary was created
-from. The emulator then applies it to the recognized words the way the service presents them:
+a list of one phrase per line) is read from the emulated S3 object the vocabulary was created (or
+last updated) from, once, while it is ``PENDING`` (:func:`read_vocabulary_file`); the ``READY``
+vocabulary keeps the parsed phrases, as the service keeps what it processed. The emulator then
+applies it to the recognized words the way the service presents them:
 
 * a run of recognized words that spells a multi-word phrase (``Phrase`` words are joined with
   hyphens in the file) becomes one item, written as the phrase with spaces, or as its
@@ -20,9 +22,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from transcribe_medical import _limits
 from transcribe_medical.local.recognizers.interface import RecognizedWord
 
-__all__ = ["Vocabulary", "VocabularyEntry", "load_vocabulary", "parse_vocabulary"]
+__all__ = ["Vocabulary", "VocabularyEntry", "VocabularyFileError", "parse_vocabulary", "read_vocabulary_file"]
 
 _SPLIT = re.compile(r"[\s-]+")
 
@@ -110,11 +113,33 @@ class Vocabulary:
         return None
 
 
-def load_vocabulary(name: str | None, account_id: str, region: str) -> Vocabulary | None:
-    """The emulated medical vocabulary called ``name``, parsed; ``None`` without one or a readable file."""
-    if not name:
-        return None
-    from transcribe_medical.local.moto_patches import medical_vocabulary_text
+class VocabularyFileError(Exception):
+    """A vocabulary file the service would refuse; ``str()`` is the vocabulary's ``FailureReason``."""
 
-    text = medical_vocabulary_text(name, account_id=account_id, region=region)
-    return Vocabulary(parse_vocabulary(text)) if text else None
+
+def read_vocabulary_file(data: bytes) -> Vocabulary:
+    """Parse the bytes of a vocabulary file as the emulator's vocabulary processing does.
+
+    Raises:
+        VocabularyFileError: Larger than 50 KB, not UTF-8 text, a phrase longer than 256
+            characters, or no phrase at all.
+    """
+    if len(data) > _limits.VOCABULARY_MAX_BYTES:
+        raise VocabularyFileError(
+            f"The vocabulary file is {len(data)} bytes; the limit is {_limits.VOCABULARY_MAX_BYTES} bytes (50 KB)."
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise VocabularyFileError("The vocabulary file isn't UTF-8 text. Save it as UTF-8 and try again.") from None
+    for line in text.splitlines():
+        phrase = line.split("\t", 1)[0].strip()
+        if len(phrase) > _limits.PHRASE_MAX_CHARS:
+            raise VocabularyFileError(
+                f"A phrase of the vocabulary file has {len(phrase)} characters; the limit is "
+                f"{_limits.PHRASE_MAX_CHARS}."
+            )
+    entries = parse_vocabulary(text)
+    if not entries:
+        raise VocabularyFileError("The vocabulary file holds no phrase.")
+    return Vocabulary(entries)
