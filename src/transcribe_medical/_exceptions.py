@@ -33,7 +33,14 @@ __all__ = [
 
 
 class TranscribeMedicalError(Exception):
-    """Base class of every error raised by transcribe-medical."""
+    """Base class of every error raised by transcribe-medical.
+
+    Attributes:
+        transcript: When a streaming session failed, the transcript of the final results received
+            before the failure, whatever the error's class (``None`` for every other error).
+    """
+
+    transcript: Any | None = None
 
 
 class ValidationError(TranscribeMedicalError, ValueError):

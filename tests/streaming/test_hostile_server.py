@@ -15,12 +15,15 @@ import pytest
 from streaming.hostile_server import HostileServer
 from transcribe_medical import (
     AsyncTranscribeMedical,
+    BadRequestError,
     ClientConfig,
     ConnectionError,
+    CredentialsError,
     ProtocolError,
     RetryPolicy,
     StreamConfig,
     TranscribeMedical,
+    TranscribeMedicalError,
     TranscriptEvent,
     _limits,
 )
@@ -198,3 +201,81 @@ def test_a_silent_peer_ends_an_async_reconnecting_stream_after_the_attempts() ->
         with pytest.raises(ConnectionError, match=r"after 2 reconnect attempt\(s\)"):
             asyncio.run(run(server.url))
         assert server.connections == 3
+
+
+# ---------------------------------------------------------------- on failure, the finals received are kept
+
+FINALS = "final 1 final 2 final 3"
+CHUNKS = [bytes(3200)] * 6  # one final per audio frame: three before the failure
+
+
+@pytest.mark.parametrize(
+    ("mode", "reconnect", "error_class"),
+    [
+        ("finals-then-drop", False, ConnectionError),
+        ("finals-then-drop", True, CredentialsError),  # the reconnect is refused with 403
+        ("finals-then-exception", False, BadRequestError),
+        ("finals-then-exception", True, BadRequestError),
+    ],
+)
+def test_a_failed_stream_keeps_its_finals_on_the_error(
+    mode: str, reconnect: bool, error_class: type[Exception]
+) -> None:
+    with HostileServer(mode) as server, client_for(server, ClientConfig()) as client:
+        events = client.streaming.transcribe(iter(CHUNKS), PCM, realtime=False, reconnect=reconnect)
+        with events, pytest.raises(error_class) as raised:
+            list(events)
+        assert events.transcript.text == FINALS
+    error = raised.value
+    assert isinstance(error, TranscribeMedicalError)
+    assert error.transcript is not None and error.transcript.text == FINALS
+
+
+@pytest.mark.parametrize(
+    ("mode", "reconnect", "error_class"),
+    [
+        ("finals-then-drop", False, ConnectionError),
+        ("finals-then-drop", True, CredentialsError),
+        ("finals-then-exception", True, BadRequestError),
+    ],
+)
+def test_a_failed_async_stream_keeps_its_finals_on_the_error(
+    mode: str, reconnect: bool, error_class: type[Exception]
+) -> None:
+    async def run(url: str) -> None:
+        client = AsyncTranscribeMedical(region_name="us-east-1", streaming_endpoint_url=url)
+        events = client.streaming.transcribe(iter(CHUNKS), PCM, realtime=False, reconnect=reconnect)
+        async with events:
+            async for _ in events:
+                pass
+
+    with HostileServer(mode) as server, pytest.raises(error_class) as raised:
+        asyncio.run(run(server.url))
+    error = raised.value
+    assert isinstance(error, TranscribeMedicalError)
+    assert error.transcript is not None and error.transcript.text == FINALS
+
+
+def test_a_failed_live_session_keeps_its_finals_on_the_error() -> None:
+    with HostileServer("finals-then-exception") as server, client_for(server) as client:
+        stream = client.streaming.connect(PCM)
+        with stream:
+            for chunk in CHUNKS[:3]:
+                stream.send_audio(chunk)
+            with pytest.raises(BadRequestError) as raised:
+                list(stream)
+    assert raised.value.transcript is not None and raised.value.transcript.text == FINALS
+
+
+def test_a_failed_async_live_session_keeps_its_finals_on_the_error() -> None:
+    async def run(url: str) -> None:
+        client = AsyncTranscribeMedical(region_name="us-east-1", streaming_endpoint_url=url, config=NO_RETRY)
+        async with client.streaming.connect(PCM) as stream:
+            for chunk in CHUNKS[:3]:
+                await stream.send_audio(chunk)
+            async for _ in stream:
+                pass
+
+    with HostileServer("finals-then-drop") as server, pytest.raises(ConnectionError) as raised:
+        asyncio.run(run(server.url))
+    assert raised.value.transcript is not None and raised.value.transcript.text == FINALS

@@ -3,7 +3,9 @@ reconnecting drivers (sync and asyncio).
 
 Both kinds read events from the service while a sender works through the audio source; when the
 events end, the sender is joined, and an error of the audio source (an unreadable file, a lost
-microphone) is raised in preference to the connection error it caused.
+microphone) is raised in preference to the connection error it caused. Whatever error ends the
+iteration carries the transcript of the finals received before it (``error.transcript``): across
+every session of a reconnecting stream, not only the last one's.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from collections.abc import AsyncIterator, Generator, Iterator
 from types import TracebackType
 from typing import Any, Self
 
+from transcribe_medical._exceptions import TranscribeMedicalError
 from transcribe_medical.models.events import TranscriptEvent
+from transcribe_medical.models.transcript import Transcript
 
 __all__ = ["AsyncEventIteration", "EventIteration", "SourceEnd", "SourceFailure", "SourceItem"]
 
@@ -32,11 +36,21 @@ class SourceFailure:
 SourceItem = bytes | SourceEnd | SourceFailure
 
 
+def _keep_transcript(error: BaseException, transcript: Transcript) -> None:
+    if isinstance(error, TranscribeMedicalError):
+        error.transcript = transcript
+
+
 class EventIteration:
     """``with``/``for`` over a sync transcription; subclasses provide the hooks below."""
 
     _events: Iterator[TranscriptEvent]
     _source_error: BaseException | None
+
+    @property
+    def transcript(self) -> Transcript:
+        """The transcript of the final results received so far."""
+        raise NotImplementedError
 
     def _join_sender(self) -> None:
         raise NotImplementedError
@@ -65,13 +79,17 @@ class EventIteration:
         except StopIteration:
             self._join_sender()
             if self._source_error is not None:
+                _keep_transcript(self._source_error, self.transcript)
                 raise self._source_error from None
             raise
         except BaseException as error:
             self._stop()
+            transcript = self.transcript
+            _keep_transcript(error, transcript)
             if self._source_error is not None and self._source_error is not error:
                 # The audio failed (unreadable file, lost microphone): that is the cause, not the
                 # connection we closed because of it.
+                _keep_transcript(self._source_error, transcript)
                 raise self._source_error from error
             raise
 
@@ -80,6 +98,11 @@ class AsyncEventIteration:
     """``async with``/``async for``/``await`` over an asyncio transcription; subclasses provide the hooks."""
 
     _source_error: BaseException | None
+
+    @property
+    def transcript(self) -> Transcript:
+        """The transcript of the final results received so far."""
+        raise NotImplementedError
 
     async def _start(self) -> AsyncIterator[TranscriptEvent]:
         raise NotImplementedError
@@ -116,11 +139,15 @@ class AsyncEventIteration:
         except StopAsyncIteration:
             await self._join_sender()
             if self._source_error is not None:
+                _keep_transcript(self._source_error, self.transcript)
                 raise self._source_error from None
             raise
         except BaseException as error:
             await self._stop()
+            transcript = self.transcript
+            _keep_transcript(error, transcript)
             if self._source_error is not None and self._source_error is not error:
                 # The audio failed: that is the cause, not the connection closed because of it.
+                _keep_transcript(self._source_error, transcript)
                 raise self._source_error from error
             raise

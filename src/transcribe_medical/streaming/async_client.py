@@ -150,7 +150,12 @@ class AsyncStreamConnection:
             ServiceError: The service had already refused the stream (found while sending).
             ConnectionError: The connection closed.
         """
-        for frame in self._session.send_audio(data):
+        try:
+            frames = self._session.send_audio(data)
+        except TranscribeMedicalError as refused:  # the stream had failed: say why, with its finals
+            refused.transcript = self._session.transcript
+            raise
+        for frame in frames:
             await self._send(frame)
 
     async def end(self) -> None:
@@ -161,7 +166,9 @@ class AsyncStreamConnection:
         try:
             await self._websocket.send(frame)
         except Exception as error:
-            raise await self._send_failure(error) from error
+            failure = await self._send_failure(error)
+            failure.transcript = self.transcript
+            raise failure from error
 
     async def _send_failure(self, error: Exception) -> TranscribeMedicalError:
         translated = _transport.translate_error(error, endpoint=self._endpoint, session=self._session, sending=True)
@@ -218,15 +225,18 @@ class AsyncStreamConnection:
                         )
                         return
                     await self._fail(translated)
+                    translated.transcript = self.transcript
                     raise translated from error
                 if isinstance(message, str):
                     text_error = ProtocolError("the service sent a text WebSocket message; expected binary frames")
                     await self._fail(text_error)
+                    text_error.transcript = self.transcript
                     raise text_error
                 try:
                     events = self._session.receive_frame(message)
-                except TranscribeMedicalError:
+                except TranscribeMedicalError as refused:
                     await self.close()
+                    refused.transcript = self.transcript
                     raise
                 for event in events:
                     yield event

@@ -162,7 +162,11 @@ class StreamConnection:
             ConnectionError: The connection closed.
         """
         with self._lock:
-            frames = self._session.send_audio(data)
+            try:
+                frames = self._session.send_audio(data)
+            except TranscribeMedicalError as refused:  # the stream had failed: say why, with its finals
+                refused.transcript = self._session.transcript
+                raise
         for frame in frames:
             self._send(frame)
 
@@ -176,7 +180,9 @@ class StreamConnection:
         try:
             self._websocket.send(frame)
         except Exception as error:
-            raise self._send_failure(error) from error
+            failure = self._send_failure(error)
+            failure.transcript = self.transcript
+            raise failure from error
 
     def _send_failure(self, error: Exception) -> TranscribeMedicalError:
         with self._lock:
@@ -236,16 +242,19 @@ class StreamConnection:
                         )
                         return
                     self._fail(translated)
+                    translated.transcript = self.transcript
                     raise translated from error
                 if isinstance(message, str):
                     text_error = ProtocolError("the service sent a text WebSocket message; expected binary frames")
                     self._fail(text_error)
+                    text_error.transcript = self.transcript
                     raise text_error
                 try:
                     with self._lock:
                         events = self._session.receive_frame(message)
-                except TranscribeMedicalError:
+                except TranscribeMedicalError as refused:
                     self.close()
+                    refused.transcript = self.transcript
                     raise
                 yield from events
         finally:
