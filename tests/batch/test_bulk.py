@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.moto_api import state_manager
 
-from transcribe_medical import LimitExceededError, StartJobRequest, TranscribeMedical, ValidationError
+from transcribe_medical import StartJobRequest, TranscribeMedical, ValidationError
+from transcribe_medical.batch import bulk
 from transcribe_medical.batch.bulk import submit_many
 from transcribe_medical.batch.bulk_state import StateStore
 from transcribe_medical.batch.manifest import job_fingerprint
@@ -46,6 +49,15 @@ def _service_jobs(client: TranscribeMedical) -> list[str]:
     return sorted(summary.name for summary in client.jobs.list())
 
 
+def _before_each_request(client: TranscribeMedical, operation: str, handler: Callable[..., None]) -> None:
+    """Call ``handler(params=...)`` before every ``operation`` request the facade's boto3 client makes.
+
+    The submitter sends each attempt itself, so the requests are watched where every attempt
+    passes: botocore's own event hooks (a public API), not a method of ours replaced.
+    """
+    client.boto3_client("transcribe").meta.events.register(f"before-parameter-build.transcribe.{operation}", handler)
+
+
 def test_submits_every_job_once(client: TranscribeMedical, tmp_path: Path) -> None:
     requests = _requests(30)
     result = submit_many(
@@ -62,13 +74,11 @@ def test_rerun_submits_nothing_twice(client: TranscribeMedical, tmp_path: Path) 
     state = tmp_path / "s.sqlite"
     submit_many(client.jobs, requests, rate=10_000, state_path=state, sleep=_no_sleep)
     calls: list[str] = []
-    original = client.jobs.start
 
-    def counting_start(request: StartJobRequest) -> object:
-        calls.append(request.job_name)
-        return original(request)
+    def count(params: dict[str, Any], **_: object) -> None:
+        calls.append(params["MedicalTranscriptionJobName"])
 
-    client.jobs.start = counting_start  # type: ignore[method-assign]
+    _before_each_request(client, "StartMedicalTranscriptionJob", count)
     again = submit_many(client.jobs, requests, rate=10_000, state_path=state, sleep=_no_sleep)
     assert calls == []
     assert sorted(again.skipped) == sorted(r.job_name for r in requests)
@@ -101,24 +111,104 @@ def test_conflict_with_same_media_counts_as_done_and_other_media_fails(client: T
     assert "other media" in result.failed[theirs.job_name]
 
 
-def test_throttling_is_retried_until_it_passes(client: TranscribeMedical) -> None:
-    original = client.jobs.start
-    throttled: dict[str, int] = {}
+def _throttle_twice_each(client: TranscribeMedical) -> dict[str, int]:
+    """Refuse the first two Start requests of every job as AWS throttling does; count every Start."""
+    attempts: dict[str, int] = {}
     lock = threading.Lock()
 
-    def flaky_start(request: StartJobRequest) -> object:
+    def throttle(params: dict[str, Any], **_: object) -> None:
+        name = params["MedicalTranscriptionJobName"]
         with lock:
-            throttled[request.job_name] = throttled.get(request.job_name, 0) + 1
-            if throttled[request.job_name] <= 2:
-                raise LimitExceededError("Rate exceeded", code="ThrottlingException")
-        return original(request)
+            attempts[name] = attempts.get(name, 0) + 1
+            if attempts[name] <= 2:
+                error = {"Code": "LimitExceededException", "Message": "Rate exceeded"}
+                raise ClientError({"Error": error}, "StartMedicalTranscriptionJob")
 
-    client.jobs.start = flaky_start  # type: ignore[method-assign]
+    _before_each_request(client, "StartMedicalTranscriptionJob", throttle)
+    return attempts
+
+
+def test_throttling_is_retried_until_it_passes(client: TranscribeMedical) -> None:
+    attempts = _throttle_twice_each(client)
     waits: list[float] = []
     result = submit_many(client.jobs, _requests(5), rate=10_000, sleep=waits.append)
-    assert len(result.submitted) == 5
-    assert all(count == 3 for count in throttled.values())
+    assert sorted(result.submitted) == sorted(r.job_name for r in _requests(5))
+    assert attempts == {r.job_name: 3 for r in _requests(5)}
     assert len([w for w in waits if w > 0]) >= 1  # backoff happened (jitter may draw 0)
+    assert _service_jobs(client) == sorted(r.job_name for r in _requests(5))
+
+
+def _count_requests(client: TranscribeMedical) -> list[str]:
+    """Record the operation of every Transcribe request the facade's boto3 client makes.
+
+    The count happens before any test hook that refuses a request (those run a step later, at
+    parameter build), so refused attempts are counted too.
+    """
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    def record(model: Any, **_: object) -> None:
+        with lock:
+            sent.append(model.name)
+
+    client.boto3_client("transcribe").meta.events.register("provide-client-params.transcribe", record)
+    return sent
+
+
+def _count_tokens(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count every token the submitter takes from its rate limiter."""
+    taken: list[int] = []
+
+    class CountingBucket(TokenBucket):
+        def acquire(self) -> None:
+            taken.append(1)
+            super().acquire()
+
+    monkeypatch.setattr(bulk, "TokenBucket", CountingBucket)
+    return taken
+
+
+def test_every_request_takes_a_token_retries_included(
+    client: TranscribeMedical, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = _count_tokens(monkeypatch)
+    sent = _count_requests(client)
+    _throttle_twice_each(client)
+    result = submit_many(client.jobs, _requests(5), rate=10_000, wait=True, poll_interval=0, sleep=_no_sleep)
+    assert sorted(result.completed) == sorted(r.job_name for r in _requests(5))
+    assert sent.count("StartMedicalTranscriptionJob") == 15  # 5 jobs, each refused twice
+    assert sent.count("GetMedicalTranscriptionJob") >= 5  # the waits
+    assert len(taken) == len(sent)
+
+
+def test_a_start_whose_answer_was_lost_is_looked_up_not_sent_again(
+    client: TranscribeMedical, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Start that reached the service but failed on the way back (here: a 500 after moto made
+    the job) is followed by a Get, which finds the job: no second Start, no ConflictException."""
+    taken = _count_tokens(monkeypatch)
+    sent = _count_requests(client)
+    lost = {"visit-0"}
+
+    def lose_the_answer(parsed: dict[str, Any], **_: object) -> None:
+        if parsed["MedicalTranscriptionJob"]["MedicalTranscriptionJobName"] in lost:
+            lost.clear()
+            error = {"Code": "InternalFailureException", "Message": "We encountered an internal error."}
+            raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 500}}, "Start")
+
+    client.boto3_client("transcribe").meta.events.register(
+        "after-call.transcribe.StartMedicalTranscriptionJob", lose_the_answer
+    )
+    result = submit_many(client.jobs, _requests(3), max_concurrency=1, rate=10_000, sleep=_no_sleep)
+    assert sorted(result.submitted) == ["visit-0", "visit-1", "visit-2"]
+    assert sent == [
+        "StartMedicalTranscriptionJob",  # visit-0: made, answer lost
+        "GetMedicalTranscriptionJob",  # visit-0: there it is
+        "StartMedicalTranscriptionJob",  # visit-1
+        "StartMedicalTranscriptionJob",  # visit-2
+    ]
+    assert len(taken) == len(sent)
+    assert _service_jobs(client) == ["visit-0", "visit-1", "visit-2"]
 
 
 def test_wait_reports_completion(client: TranscribeMedical) -> None:

@@ -2,7 +2,10 @@
 
 :func:`submit_many` (``client.jobs.submit_many``) starts a list of jobs with at most
 ``max_concurrency`` requests in flight and at most ``rate`` requests per second (a token bucket).
-Throttling and 5xx are retried with the shared backoff policy. With a state file it is resumable:
+Throttling and 5xx are retried with the shared backoff policy. Every request pays the bucket: first
+tries and retries, Start and Get alike, so retries under throttling never push the run above its
+rate (the submitter sends each attempt itself, rather than through ``Jobs.start``/``Jobs.get``,
+whose own retries would not pass the bucket). With a state file it is resumable:
 
 * before each StartMedicalTranscriptionJob the job is recorded as ``starting``, after it as
   ``submitted`` (or ``failed``), each durably;
@@ -21,28 +24,30 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from transcribe_medical._config import RetryPolicy
 from transcribe_medical._exceptions import (
     ConflictError,
     ConnectionError,
+    LimitExceededError,
     NotFoundError,
+    ServiceError,
     TimeoutError,
     TranscribeMedicalError,
     ValidationError,
 )
 from transcribe_medical._logging import get_logger
 from transcribe_medical._retry import call_with_retries
+from transcribe_medical.batch._errors import as_not_found
 from transcribe_medical.batch.bulk_state import StateStore
 from transcribe_medical.batch.manifest import job_fingerprint
 from transcribe_medical.batch.rate_limit import TokenBucket
-from transcribe_medical.models.batch import StartJobRequest
+from transcribe_medical.models.batch import MedicalTranscriptionJob, StartJobRequest
 from transcribe_medical.models.enums import JobStatus
 
 if TYPE_CHECKING:
     from transcribe_medical.batch.jobs import Jobs
-    from transcribe_medical.models.batch import MedicalTranscriptionJob
 
 __all__ = ["BULK_RETRY_POLICY", "BulkProgress", "BulkResult", "submit_many"]
 
@@ -113,14 +118,46 @@ class _Run:
         if self.progress is not None:
             self.progress(outcome, name)
 
-    def _get(self, name: str) -> MedicalTranscriptionJob | None:
+    def _request(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        # One HTTP request, no retries of its own: every attempt takes its token here.
         self.bucket.acquire()
+        return self.jobs._client._call_once("transcribe", operation, params)
+
+    def _get_once(self, name: str) -> MedicalTranscriptionJob | None:
         try:
-            return call_with_retries(
-                self.retry, "GetMedicalTranscriptionJob", lambda: self.jobs.get(name), sleep=self.sleep
-            )
-        except NotFoundError:
-            return None
+            response = self._request("get_medical_transcription_job", {"MedicalTranscriptionJobName": name})
+        except ServiceError as error:
+            if isinstance(as_not_found(error), NotFoundError):
+                return None
+            raise
+        return MedicalTranscriptionJob.from_api(response["MedicalTranscriptionJob"])
+
+    def _get(self, name: str) -> MedicalTranscriptionJob | None:
+        return call_with_retries(
+            self.retry, "GetMedicalTranscriptionJob", lambda: self._get_once(name), sleep=self.sleep
+        )
+
+    def _start(self, request: StartJobRequest) -> None:
+        params = request.to_api()
+        maybe_sent = False
+
+        def attempt() -> None:
+            nonlocal maybe_sent
+            if maybe_sent:
+                # StartMedicalTranscriptionJob is not idempotent: an attempt that failed after it may
+                # have reached the service (5xx, a lost connection) may have created the job.
+                existing = self._get_once(request.job_name)
+                if existing is not None and existing.media_uri in (None, request.media_uri):
+                    return
+            try:
+                self._request("start_medical_transcription_job", params)
+            except LimitExceededError:
+                raise  # refused at the door: nothing to look up before the next attempt
+            except TranscribeMedicalError:
+                maybe_sent = True
+                raise
+
+        call_with_retries(self.retry, "StartMedicalTranscriptionJob", attempt, sleep=self.sleep)
 
     def submit(self, request: StartJobRequest) -> None:
         name = request.job_name
@@ -140,10 +177,7 @@ class _Run:
                 return
         self.state.put(name, fingerprint, "starting")
         try:
-            self.bucket.acquire()
-            call_with_retries(
-                self.retry, "StartMedicalTranscriptionJob", lambda: self.jobs.start(request), sleep=self.sleep
-            )
+            self._start(request)
         except ConflictError:
             existing = self._get(name)
             if existing is None:
@@ -193,7 +227,9 @@ class _Run:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._report("failed", name, f"still {job.status.value if job.status else 'QUEUED'} at the deadline")
+                # A status AWS adds later arrives as a plain string.
+                status = job.status.value if isinstance(job.status, JobStatus) else job.status or "QUEUED"
+                self._report("failed", name, f"still {status} at the deadline")
                 return
             self.sleep(min(interval, remaining))
             interval = min(interval * 1.5, 30.0)
