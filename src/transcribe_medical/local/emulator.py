@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from transcribe_medical.local.layered_server import LayeredMotoServer
     from transcribe_medical.local.medical_service import MedicalTranscribeLayer
     from transcribe_medical.local.recognizers.interface import Recognizer
+    from transcribe_medical.local.scribe_service import ScribeServiceLayer
     from transcribe_medical.local.vocabulary import Vocabulary
 
 __all__ = ["DEFAULT_CREDENTIALS", "LocalTranscribeMedical", "local_extra_missing"]
@@ -150,6 +151,7 @@ class LocalTranscribeMedical:
             faults=faults,
         )
         self._medical: MedicalTranscribeLayer | None = None
+        self._scribe: ScribeServiceLayer | None = None
         self._server: LayeredMotoServer | None = None
         self._s3: EmulatedS3 | None = None
         self._worker: BatchWorker | None = None
@@ -194,9 +196,34 @@ class LocalTranscribeMedical:
             self._medical = MedicalTranscribeLayer(region=self.region)
         return self._medical
 
+    @property
+    def scribe(self) -> ScribeServiceLayer:
+        """The layer that answers the HealthScribe job and vocabulary-filter operations (its stores hold them).
+
+        Raises:
+            RuntimeError: The emulator was made with ``batch=False``.
+        """
+        if self._scribe is None:
+            medical = self.medical
+            from transcribe_medical.local.scribe_service import ScribeServiceLayer
+
+            self._scribe = ScribeServiceLayer(
+                region=self.region,
+                recognizer=self.recognizer,
+                s3=lambda: self._require_s3(),
+                vocabulary=lambda region, name: medical.vocabularies.vocabulary(region, name),
+                vocabulary_exists=lambda region, name: medical.vocabularies.state(region, name) == "READY",
+            )
+        return self._scribe
+
+    def _require_s3(self) -> EmulatedS3:
+        if self._s3 is None:
+            raise RuntimeError("the batch endpoint is not running")
+        return self._s3
+
     def batch_layers(self) -> list[Layer]:
         """The WSGI layers in front of moto, outermost first: the caller's, then each service's."""
-        return [*self._extra_layers, self.medical]
+        return [*self._extra_layers, self.medical, self.scribe]
 
     def _start_batch(self) -> None:
         from transcribe_medical.local.batch_worker import BatchWorker
@@ -224,6 +251,8 @@ class LocalTranscribeMedical:
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
+        if self._scribe is not None:
+            self._scribe.close()
         if self._server is not None:
             try:
                 self._server.stop()
@@ -242,6 +271,8 @@ class LocalTranscribeMedical:
         """
         if self._medical is not None:
             self._medical.reset()
+        if self._scribe is not None:
+            self._scribe.reset()
         if self._batch_url is None:
             return
         reset = urllib.request.Request(f"{self._batch_url}/moto-api/reset", method="POST")  # noqa: S310  (http only)
@@ -249,9 +280,11 @@ class LocalTranscribeMedical:
             answer.read()
 
     def wait_for_jobs(self, timeout: float | None = None) -> None:
-        """Block until every batch job started so far has finished."""
+        """Block until every batch job (medical and HealthScribe) started so far has finished."""
         if self._worker is not None:
             self._worker.drain(timeout)
+        if self._scribe is not None:
+            self._scribe.drain(timeout)
 
     # ----------------------------------------------------------------- endpoints
 
