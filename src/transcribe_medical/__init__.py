@@ -42,6 +42,14 @@ _EXPORTS: dict[str, str] = {
     "ReviewFlag": "transcribe_medical.models.transcript",
     "TranscriptAssembler": "transcribe_medical.models.transcript",
     "parse_batch_output": "transcribe_medical.models.batch_output",
+    "StartScribeJobRequest": "transcribe_medical.scribe.requests",
+    "ScribeSettings": "transcribe_medical.scribe.requests",
+    "ChannelDefinition": "transcribe_medical.scribe.requests",
+    "NoteTemplate": "transcribe_medical.scribe.enums",
+    "ParticipantRole": "transcribe_medical.scribe.enums",
+    "MedicalScribeJob": "transcribe_medical.scribe.responses",
+    "ClinicalNote": "transcribe_medical.scribe.note",
+    "NoteSection": "transcribe_medical.scribe.note",
     "TranscribeMedicalError": "transcribe_medical._exceptions",
     "ValidationError": "transcribe_medical._exceptions",
     "UnsupportedSpecialtyError": "transcribe_medical._exceptions",
@@ -65,7 +73,9 @@ __all__ = [
     "AsyncTranscribeMedical",
     "AudioFormatError",
     "BadRequestError",
+    "ChannelDefinition",
     "ClientConfig",
+    "ClinicalNote",
     "ConflictError",
     "ConnectionError",
     "ContentIdentificationType",
@@ -79,18 +89,24 @@ __all__ = [
     "LimitExceededError",
     "MediaEncoding",
     "MediaFormat",
+    "MedicalScribeJob",
     "MedicalTranscriptionJob",
     "MedicalVocabulary",
     "Mode",
     "NotFoundError",
+    "NoteSection",
+    "NoteTemplate",
+    "ParticipantRole",
     "ProtocolError",
     "RetryPolicy",
     "ReviewFlag",
+    "ScribeSettings",
     "Segment",
     "ServiceError",
     "ServiceUnavailableError",
     "Specialty",
     "StartJobRequest",
+    "StartScribeJobRequest",
     "StreamConfig",
     "TimeoutError",
     "TranscribeMedical",
@@ -157,6 +173,10 @@ if TYPE_CHECKING:
         Transcript,
         TranscriptAssembler,
     )
+    from transcribe_medical.scribe.enums import NoteTemplate, ParticipantRole
+    from transcribe_medical.scribe.note import ClinicalNote, NoteSection
+    from transcribe_medical.scribe.requests import ChannelDefinition, ScribeSettings, StartScribeJobRequest
+    from transcribe_medical.scribe.responses import MedicalScribeJob
     from transcribe_medical.specialties import SPECIALTY_TABLE, resolve_specialty, validate_specialty
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from transcribe_medical.batch.jobs import AsyncJobs, Jobs
     from transcribe_medical.batch.vocabularies import AsyncVocabularies, Vocabularies
+    from transcribe_medical.scribe.client import AsyncScribeClient, ScribeClient
+    from transcribe_medical.scribe.vocabulary_filters import AsyncVocabularyFilters, VocabularyFilters
     from transcribe_medical.streaming.client import AsyncStreamingClient, StreamingClient
 
 __all__ = ["AsyncTranscribeMedical", "TranscribeMedical"]
@@ -220,6 +222,20 @@ class TranscribeMedical(_ClientBase):
         return _cached(self, "_vocabularies", lambda: Vocabularies(self))
 
     @property
+    def scribe(self) -> ScribeClient:
+        """AWS HealthScribe: clinical notes from patient-clinician conversations."""
+        from transcribe_medical.scribe.client import ScribeClient
+
+        return _cached(self, "_scribe", lambda: ScribeClient(self))
+
+    @property
+    def vocabulary_filters(self) -> VocabularyFilters:
+        """Vocabulary filters (words to remove, mask or tag)."""
+        from transcribe_medical.scribe.vocabulary_filters import VocabularyFilters
+
+        return _cached(self, "_vocabulary_filters", lambda: VocabularyFilters(self))
+
+    @property
     def streaming(self) -> StreamingClient:
         """Real-time streaming over the WebSocket API."""
         from transcribe_medical.streaming.client import StreamingClient
@@ -265,6 +281,20 @@ class AsyncTranscribeMedical(_ClientBase):
         from transcribe_medical.batch.vocabularies import AsyncVocabularies
 
         return _cached(self, "_vocabularies", lambda: AsyncVocabularies(self))
+
+    @property
+    def scribe(self) -> AsyncScribeClient:
+        """AWS HealthScribe (asyncio)."""
+        from transcribe_medical.scribe.client import AsyncScribeClient
+
+        return _cached(self, "_scribe", lambda: AsyncScribeClient(self))
+
+    @property
+    def vocabulary_filters(self) -> AsyncVocabularyFilters:
+        """Vocabulary filters (asyncio)."""
+        from transcribe_medical.scribe.vocabulary_filters import AsyncVocabularyFilters
+
+        return _cached(self, "_vocabulary_filters", lambda: AsyncVocabularyFilters(self))
 
     @property
     def streaming(self) -> AsyncStreamingClient:

@@ -1,0 +1,44 @@
+"""``client.scribe``: the HealthScribe namespace of the facades (jobs now; streaming beside them)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transcribe_medical._client import AsyncTranscribeMedical, TranscribeMedical
+    from transcribe_medical.scribe.jobs import AsyncScribeJobs, ScribeJobs
+
+__all__ = ["AsyncScribeClient", "ScribeClient"]
+
+
+class ScribeClient:
+    """AWS HealthScribe: ``client.scribe``.
+
+    Attributes:
+        jobs: HealthScribe jobs (:class:`~transcribe_medical.scribe.jobs.ScribeJobs`).
+    """
+
+    def __init__(self, client: TranscribeMedical) -> None:
+        self._client = client
+
+    @cached_property
+    def jobs(self) -> ScribeJobs:
+        """HealthScribe jobs: start, get, list, wait, delete, note, transcript, transcribe_file."""
+        from transcribe_medical.scribe.jobs import ScribeJobs
+
+        return ScribeJobs(self._client)
+
+
+class AsyncScribeClient:
+    """AWS HealthScribe (asyncio): ``async_client.scribe``."""
+
+    def __init__(self, client: AsyncTranscribeMedical) -> None:
+        self._client = client
+
+    @cached_property
+    def jobs(self) -> AsyncScribeJobs:
+        """HealthScribe jobs (async); see :class:`~transcribe_medical.scribe.jobs.ScribeJobs`."""
+        from transcribe_medical.scribe.jobs import AsyncScribeJobs
+
+        return AsyncScribeJobs(self._client)
