@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from transcribe_medical.models.transcript import Alternative, Entity, Item, Segment, Transcript, join_items
+from transcribe_medical.models.transcript import (
+    Alternative,
+    AlternativeSegment,
+    Entity,
+    Item,
+    Segment,
+    Transcript,
+    join_items,
+)
 
 # Printable text without whitespace or surrogates, including markup characters SRT/VTT must cope with.
 _word_chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cn"))
@@ -84,6 +92,22 @@ def segments(draw: st.DrawFn, labelling: str = "any") -> Segment:
 
 
 @st.composite
+def alternative_segments(draw: st.DrawFn) -> AlternativeSegment:
+    """An AWS segment of a batch job with its hypotheses (each its own words, verbatim)."""
+    start = draw(st.none() | times)
+    end = None if start is None else draw(st.floats(min_value=start, max_value=start + 60))
+    hypotheses = draw(
+        st.lists(
+            items(start or 0.0, end or 0.0).map(lambda found: Alternative(text=join_items(found), items=found)),
+            max_size=3,
+        )
+    )
+    return AlternativeSegment(
+        start=start, end=end, speaker=draw(speakers), channel=draw(channels), alternatives=hypotheses
+    )
+
+
+@st.composite
 def transcripts(draw: st.DrawFn) -> Transcript:
     """A random transcript, labelled as a real one is (all segments by speaker, by channel, or
     neither); segments are sorted by start, as both producers sort them."""
@@ -94,4 +118,6 @@ def transcripts(draw: st.DrawFn) -> Transcript:
         source=draw(st.sampled_from([None, "streaming", "batch"])),
         job_name=draw(st.none() | st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True)),
         session_id=draw(st.none() | st.uuids().map(str)),
+        alternative_segments=draw(st.lists(alternative_segments(), max_size=3)),
+        service_text=draw(st.none() | st.lists(words, min_size=1, max_size=6).map(" ".join)),
     )

@@ -56,10 +56,14 @@ def test_repr_never_shows_text(transcript: Transcript) -> None:
     # The repr's own vocabulary (field and class names, None/True/False) is not transcript text.
     own_words = set(re.findall(r"[A-Za-z]+", repr(Transcript()) + repr(Segment(start=0, end=0, text=""))))
     own_words |= {"None", "True", "False", "source", "streaming", "batch"}
-    for segment in transcript.segments:
-        for item in segment.items:
-            if len(item.content) >= 4 and item.content.isalpha() and item.content not in own_words:
-                assert item.content not in shown
+    hypotheses = [
+        item for segment in transcript.alternative_segments for alt in segment.alternatives for item in alt.items
+    ]
+    words = [item.content for segment in transcript.segments for item in segment.items]
+    words += [item.content for item in hypotheses] + (transcript.service_text or "").split()
+    for word in words:
+        if len(word) >= 4 and word.isalpha() and word not in own_words:
+            assert word not in shown
 
 
 @given(transcripts(), st.none() | st.floats(min_value=0, max_value=1))

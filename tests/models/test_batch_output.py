@@ -113,35 +113,118 @@ def test_channel_lists_without_content_fall_back_to_results_items() -> None:
     assert transcript.text == data["results"]["transcripts"][0]["transcript"]
 
 
-def test_overlapping_channels_stay_separate_segments() -> None:
+def _merged_by_time(channels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The channels' items merged as AWS merges them into results.items: by start, marks after their word."""
+    timed = []
+    for number, channel in enumerate(channels):
+        start = 0.0
+        for position, item in enumerate(channel["items"]):
+            start = float(item.get("start_time", start))
+            timed.append((start, number, position, item))
+    return [copy.deepcopy(item) for *_, item in sorted(timed, key=lambda entry: entry[:3])]
+
+
+def test_overlapping_speech_interleaves_turns_in_time_order_each_word_keeping_its_channel() -> None:
     data = _load("channel_identification")
-    ch1 = data["results"]["channel_labels"]["channels"][1]["items"]
-    for item in ch1:  # move the patient's answer into the doctor's question
+    channels = data["results"]["channel_labels"]["channels"]
+    for item in channels[1]["items"]:  # the patient answers over the doctor's question
         if "start_time" in item:
-            item["start_time"] = f"{float(item['start_time']) - 2:.2f}"
-            item["end_time"] = f"{float(item['end_time']) - 2:.2f}"
+            item["start_time"] = f"{float(item['start_time']) - 1.5:.2f}"
+            item["end_time"] = f"{float(item['end_time']) - 1.5:.2f}"
+    data["results"]["items"] = _merged_by_time(channels)
+    for item in data["results"]["items"]:
+        item.pop("channel_label")
+    words = [(i["alternatives"][0]["content"], i["type"]) for i in data["results"]["items"]]
+    data["results"]["transcripts"][0]["transcript"] = "".join(
+        (" " if n and kind == "pronunciation" else "") + word for n, (word, kind) in enumerate(words)
+    )
     transcript = parse_batch_output(data)
+    assert transcript.text == data["results"]["transcripts"][0]["transcript"]
     assert [(s.channel, s.text) for s in transcript.segments] == [
-        ("ch_0", SENTENCES[0]),
-        ("ch_1", SENTENCES[2]),
-        ("ch_0", SENTENCES[1]),
-        ("ch_0", SENTENCES[3]),
+        ("ch_0", "Good morning, Mr. Alvarez."),
+        ("ch_0", "Any"),
+        ("ch_1", "Only"),
+        ("ch_0", "chest"),
+        ("ch_1", "when"),
+        ("ch_0", "pain?"),
+        ("ch_1", "I climb stairs."),
+        ("ch_0", "Start aspirin 81 mg daily."),
     ]
+    for number, channel in enumerate(channels):
+        label = f"ch_{number}"
+        mine = [item.content for s in transcript.segments for item in s.items if item.channel == label]
+        assert mine == [item["alternatives"][0]["content"] for item in channel["items"]]
 
 
-def test_alternatives_are_distributed_over_segments_best_first() -> None:
-    transcript = parse_batch_output(_load("alternatives"))
-    alternatives = [[alt.text for alt in segment.alternatives] for segment in transcript.segments]
-    assert alternatives == [
-        ["Good morning, Mr. Alvarez.", "Good morning, Mr. Alvarado.", "Good morning, Mr. Alvarez's."],
-        ["Any chest pain?", "Any chest pain?", "Any just pain?"],
+def test_a_word_said_on_both_channels_at_once_goes_to_each_once() -> None:
+    data = _load("channel_identification")
+    channels = data["results"]["channel_labels"]["channels"]
+    echo = copy.deepcopy(channels[0]["items"][0])  # "Good" heard on the patient's channel too
+    echo["channel_label"] = "ch_1"
+    channels[1]["items"].insert(0, echo)
+    data["results"]["items"] = _merged_by_time(channels)
+    for item in data["results"]["items"]:
+        item.pop("channel_label")
+    transcript = parse_batch_output(data)
+    firsts = [(item.content, item.channel) for item in transcript.segments[0].items[:1]]
+    firsts += [(item.content, item.channel) for item in transcript.segments[1].items[:1]]
+    assert firsts == [("Good", "ch_0"), ("Good", "ch_1")]
+
+
+def test_alternatives_are_kept_per_aws_segment_verbatim() -> None:
+    data = _load("alternatives")
+    transcript = parse_batch_output(data)
+    assert [[alt.text for alt in segment.alternatives] for segment in transcript.alternative_segments] == [
+        [
+            "Good morning, Mr. Alvarez. Any chest pain?",
+            "Good morning, Mr. Alvarado. Any chest pain?",
+            "Good morning, Mr. Alvarez's. Any just pain?",
+        ],
         ["Only when I climb stairs.", "Only when I climbed stairs."],
         ["Start aspirin 81 mg daily.", "Start aspirin eighty one milligrams daily."],
     ]
-    second = transcript.segments[0].alternatives[1]
+    assert [(s.start, s.end) for s in transcript.alternative_segments] == [(0.54, 3.2), (3.9, 5.4), (6.02, 8.15)]
+    assert all(not segment.alternatives for segment in transcript.segments)  # not regrouped into ours
+    second = transcript.alternative_segments[0].alternatives[1]
     assert [(i.content, i.confidence) for i in second.items[3:5]] == [("Mr.", 0.68), ("Alvarado", 0.64)]
     assert second.items[2].type == "punctuation"
     assert second.items[2].confidence is None
+    for wire, mine in zip(data["results"]["segments"], transcript.alternative_segments, strict=True):
+        for wire_alt, alt in zip(wire["alternatives"], mine.alternatives, strict=True):
+            assert [i.content for i in alt.items] == [i["content"] for i in wire_alt["items"]]
+
+
+def test_alternatives_with_channels_take_each_words_channel_from_channel_labels() -> None:
+    data = _load("channel_identification")
+    alternatives = _load("alternatives")["results"]["segments"]
+    data["results"]["segments"] = [
+        {"start_time": "0.54", "end_time": "3.2", "alternatives": alternatives[0]["alternatives"]},
+        {"start_time": "3.9", "end_time": "5.4", "alternatives": alternatives[1]["alternatives"]},
+    ]
+    transcript = parse_batch_output(data)
+    assert [s.channel for s in transcript.alternative_segments] == ["ch_0", "ch_1"]
+    for segment in transcript.alternative_segments:
+        for alternative in segment.alternatives:
+            assert {item.channel for item in alternative.items} == {segment.channel}
+
+
+def test_alternative_words_keep_their_speaker() -> None:
+    data = _load("speaker_labels")
+    data["results"]["segments"] = _load("alternatives")["results"]["segments"]
+    transcript = parse_batch_output(data)
+    first = transcript.alternative_segments[0]
+    assert first.speaker == "spk_0"
+    assert {item.speaker for alt in first.alternatives for item in alt.items} == {"spk_0"}
+    assert transcript.alternative_segments[1].speaker == "spk_1"
+
+
+def test_text_the_items_cannot_give_is_kept_as_the_services() -> None:
+    data = _load("plain")
+    data["results"]["transcripts"][0]["transcript"] = " Good morning..."
+    transcript = parse_batch_output(data)
+    assert transcript.service_text == " Good morning..."
+    assert transcript.text == " Good morning..."
+    assert parse_batch_output(_load("plain")).service_text is None
 
 
 def test_phi_entities_are_attached_to_their_segment() -> None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from exports.strategies import transcripts  # tests/exports, a package beside this one
 from exports.subtitle_validator import parse_srt, parse_vtt
 from transcribe_medical._exceptions import ValidationError
-from transcribe_medical.exports import EXPORT_FORMATS, export, from_json, to_json, to_text
+from transcribe_medical.exports import EXPORT_FORMATS, export, from_json, to_json, to_srt, to_text, to_vtt
 from transcribe_medical.models.batch_output import parse_batch_output
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.redaction import phi_item_indices, redact_phi
@@ -105,14 +105,14 @@ def test_original_is_unchanged_and_redaction_is_idempotent() -> None:
 def test_redacted_transcript_survives_our_json() -> None:
     redacted = _phi_channels().redact_phi()
     assert from_json(to_json(redacted)) == redacted
-    assert Transcript.from_json(redacted.to_json()).redact_phi() == redacted
+    assert from_json(to_json(redacted)).redact_phi() == redacted
 
 
 @pytest.mark.parametrize("source", sorted(SOURCES))
 def test_redacted_subtitles_are_valid(source: str) -> None:
     redacted = SOURCES[source]().redact_phi()
-    assert parse_srt(redacted.to_srt())
-    cues = parse_vtt(redacted.to_vtt())
+    assert parse_srt(to_srt(redacted))
+    cues = parse_vtt(to_vtt(redacted))
     assert any("[PHI]" in line for cue in cues for line in cue.lines)
 
 
@@ -202,6 +202,25 @@ def test_entity_in_another_segment_still_redacts_by_time() -> None:
     assert redacted.segments[1].text == "Doctor [PHI]"
 
 
+def test_aws_alternative_hypotheses_and_text_are_redacted_too() -> None:
+    data = json.loads((Path(__file__).parents[1] / "vectors" / "batch_outputs" / "phi.json").read_text())
+    alternatives = json.loads(
+        (Path(__file__).parents[1] / "vectors" / "batch_outputs" / "alternatives.json").read_text()
+    )
+    data["results"]["segments"] = alternatives["results"]["segments"]
+    data["results"]["transcripts"][0]["transcript"] += "..."  # only AWS's own text can hold it
+    transcript = parse_batch_output(data)
+    assert transcript.service_text is not None
+    redacted = transcript.redact_phi()
+    assert redacted.service_text is None
+    assert "Alvarez" not in redacted.text
+    for hypotheses in redacted.alternative_segments:
+        for alternative in hypotheses.alternatives:
+            assert "Alvar" not in alternative.text
+            assert all("Alvar" not in item.content for item in alternative.items)
+    assert "Alvarez" not in to_json(redacted)
+
+
 def _tokens(text: str) -> set[str]:
     return set(re.findall(r"\w+", text))
 
@@ -223,6 +242,11 @@ def test_random_transcripts_lose_their_phi_and_nothing_else(transcript: Transcri
         shown += [item.content for a in segment.alternatives for item in a.items]
         for text in shown:
             assert not (_tokens(text) & single)
+    for hypotheses in redacted.alternative_segments:  # AWS's own hypotheses too
+        for alternative in hypotheses.alternatives:
+            for text in [alternative.text, *(item.content for item in alternative.items)]:
+                assert not (_tokens(text) & single)
+    assert redacted.service_text is None  # AWS's text cannot be redacted word by word
     # Same segments, times and labels; the non-PHI words are all still there, in order.
     assert len(redacted.segments) == len(transcript.segments)
     for before, after in zip(transcript.segments, redacted.segments, strict=True):
@@ -245,6 +269,6 @@ def test_random_transcripts_lose_their_phi_and_nothing_else(transcript: Transcri
     # Every export renders, subtitles stay valid, and the JSON round trip holds.
     for fmt in EXPORT_FORMATS:
         export(redacted, fmt)
-    parse_srt(redacted.to_srt())
-    parse_vtt(redacted.to_vtt())
+    parse_srt(to_srt(redacted))
+    parse_vtt(to_vtt(redacted))
     assert from_json(to_json(redacted)) == redacted

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from transcribe_medical._exceptions import ProtocolError, ValidationError
-from transcribe_medical.exports import to_json, to_srt, to_text, to_vtt
+from transcribe_medical.models import transcript as transcript_module
 from transcribe_medical.models.events import Result, ResultAlternative, ResultItem, TranscriptEvent
 from transcribe_medical.models.transcript import (
     Alternative,
+    AlternativeSegment,
     Entity,
     Item,
     ReviewFlag,
@@ -20,6 +21,7 @@ from transcribe_medical.models.transcript import (
     Transcript,
     TranscriptAssembler,
     join_items,
+    joined_text,
     normalise_channel,
     normalise_speaker,
     segment_from_result,
@@ -293,6 +295,17 @@ def _sample() -> Transcript:
             ),
             Segment(start=3.0, end=4.0, text="Okay.", channel="ch_1", speaker="1"),
         ],
+        alternative_segments=[
+            AlternativeSegment(
+                start=0.5,
+                end=2.0,
+                speaker="0",
+                alternatives=[
+                    Alternative(text="Take metoprolol daily.", items=[Item(start=0.5, end=0.8, content="Take")]),
+                    Alternative(text="Take metoprolol Daley.", items=[Item(start=1.5, end=2.1, content="Daley")]),
+                ],
+            )
+        ],
         source="batch",
         job_name="job-1",
     )
@@ -300,6 +313,7 @@ def _sample() -> Transcript:
 
 def test_text_joins_segments() -> None:
     assert _sample().text == "Take metoprolol daily. Okay."
+    assert _sample().model_copy(update={"service_text": " As AWS wrote it"}).text == " As AWS wrote it"
     assert Transcript().text == ""
     assert Transcript().duration == 0.0
     assert _sample().duration == 4.0
@@ -332,6 +346,9 @@ def test_shift_moves_every_time_and_keeps_the_original() -> None:
     assert [i.start for i in segment.items] == [10.6, 10.9, 11.6, None]
     assert (segment.entities[0].start, segment.entities[0].end) == (10.9, 11.6)
     assert shifted.segments[1].start == 13.1
+    hypotheses = shifted.alternative_segments[0]
+    assert (hypotheses.start, hypotheses.end, hypotheses.speaker) == (10.6, 12.1, "spk_0")
+    assert [i.start for alt in hypotheses.alternatives for i in alt.items] == [10.6, 11.6]
     assert shifted.job_name == "job-1"
     assert shifted.shift(-10.1) == original
 
@@ -352,19 +369,42 @@ def test_join_items_follows_the_aws_rule() -> None:
     assert join_items([]) == ""
 
 
+def test_joined_text_puts_no_space_before_a_segment_that_starts_with_punctuation() -> None:
+    segments = [
+        Segment(start=0, end=1, text="It hurts", items=[Item(content="It"), Item(content="hurts")]),
+        Segment(start=1, end=2, text="Where", channel="ch_1", items=[Item(content="Where", channel="ch_1")]),
+        Segment(start=1, end=1, text=".", items=[Item(content=".", type="punctuation")]),
+        Segment(start=2, end=3, text=""),
+        Segment(start=3, end=4, text="Here."),
+    ]
+    assert joined_text(segments) == "It hurts Where. Here."
+    assert Transcript(segments=segments).text == "It hurts Where. Here."
+
+
 def test_repr_and_str_never_show_words() -> None:
     transcript = Transcript.from_events(_events("conversation_speakers_phi"))
     assembler = TranscriptAssembler()
     for event in _events("two_channels"):
         assembler.add(event)
-    models: list[object] = [transcript, _sample(), assembler, *_sample().review(1.0), *_sample().segments]
+    models: list[object] = [
+        transcript,
+        _sample(),
+        assembler,
+        *_sample().review(1.0),
+        *_sample().segments,
+        *_sample().alternative_segments,
+    ]
     for segment in [*transcript.segments, *_sample().segments]:
         models.extend([*segment.items, *segment.entities, *segment.alternatives])
     for model in models:
         for shown in (repr(model), str(model)):
             for word in (*WORDS, "metoprolol", "Take"):
                 assert word not in shown, shown
-    assert repr(_sample()) == "Transcript(source='batch', job_name='job-1', session_id=None, segments=2)"
+    assert repr(_sample()) == (
+        "Transcript(source='batch', job_name='job-1', session_id=None, segments=2, alternative_segments=1)"
+    )
+    with_text = _sample().model_copy(update={"service_text": "Take metoprolol daily... Okay"})
+    assert "metoprolol" not in repr(with_text)
 
 
 def test_review_flag_is_frozen() -> None:
@@ -373,14 +413,10 @@ def test_review_flag_is_frozen() -> None:
         flag.confidence = 0.2  # type: ignore[misc]
 
 
-def test_convenience_methods_delegate_to_exports(tmp_path: Path) -> None:
-    transcript = _sample()
-    assert transcript.to_text(min_confidence=0.5) == to_text(transcript, min_confidence=0.5)
-    assert transcript.to_json() == to_json(transcript)
-    assert Transcript.from_json(transcript.to_json()) == transcript
-    assert transcript.to_srt() == to_srt(transcript)
-    assert transcript.to_vtt() == to_vtt(transcript)
-    assert transcript.to_jsonl().count("\n") == 2
-    assert transcript.export("vtt") == to_vtt(transcript)
-    written = transcript.write(tmp_path / "t.json")
-    assert Transcript.from_json(written.read_text()) == transcript
+def test_the_model_holds_data_only() -> None:
+    # Rendering and files live in transcribe_medical.exports, above the models.
+    for name in ("to_text", "to_json", "from_json", "to_jsonl", "to_srt", "to_vtt", "export", "write"):
+        assert not hasattr(Transcript, name), name
+    source = Path(transcript_module.__file__).read_text()
+    assert "from transcribe_medical.exports" not in source
+    assert "import transcribe_medical.exports" not in source

@@ -12,6 +12,7 @@ audio, as AWS gives them::
       "speakers": ["spk_0", ...],          # derived, ignored on reading
       "channels": ["ch_0", ...],           # derived, ignored on reading
       "text": "the whole text",            # derived, ignored on reading
+      "service_text": str | null,          # AWS's own text, only when the segments cannot give it
       "segments": [
         {"start": 0.54, "end": 2.18, "text": "...", "speaker": "spk_0" | null,
          "channel": "ch_0" | null, "result_id": str | null,
@@ -20,6 +21,10 @@ audio, as AWS gives them::
                     "speaker": "spk_0" | null, "channel": "ch_0" | null}, ...],
          "entities": [{"start": 1.38, "end": 2.18, "category": "PHI", "content": "...",
                        "confidence": 0.97 | null}, ...],
+         "alternatives": [{"text": "...", "items": [...]}, ...]}
+      ],
+      "alternative_segments": [            # a batch job's hypotheses, per AWS segment, verbatim
+        {"start": 0.54 | null, "end": 3.2 | null, "speaker": "spk_0" | null, "channel": "ch_0" | null,
          "alternatives": [{"text": "...", "items": [...]}, ...]}
       ]
     }
@@ -34,7 +39,7 @@ import json
 from typing import Any, Final
 
 from transcribe_medical._exceptions import ValidationError
-from transcribe_medical.models.transcript import Segment, Transcript
+from transcribe_medical.models.transcript import AlternativeSegment, Segment, Transcript
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "from_json", "segment_to_dict", "to_json", "transcript_to_dict"]
 
@@ -77,8 +82,16 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
         "speakers": transcript.speakers,
         "channels": transcript.channels,
         "text": transcript.text,
+        "service_text": transcript.service_text,
         "segments": [segment_to_dict(segment) for segment in transcript.segments],
+        "alternative_segments": [_alternative_segment_to_dict(segment) for segment in transcript.alternative_segments],
     }
+
+
+def _alternative_segment_to_dict(segment: AlternativeSegment) -> dict[str, Any]:
+    data = segment.model_dump(mode="json")
+    order = ("start", "end", "speaker", "channel", "alternatives")
+    return {key: data[key] for key in order}
 
 
 def to_json(transcript: Transcript, *, indent: int | None = 2) -> str:
@@ -126,5 +139,6 @@ def from_json(data: str | bytes) -> Transcript:
             "upgrade transcribe-medical",
             field="version",
         )
-    body = {key: document[key] for key in ("segments", "source", "job_name", "session_id") if key in document}
+    fields = ("segments", "source", "job_name", "session_id", "alternative_segments", "service_text")
+    body = {key: document[key] for key in fields if key in document}
     return Transcript.model_validate(body)

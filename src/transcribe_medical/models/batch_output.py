@@ -1,24 +1,36 @@
 """Parser of the transcript file a medical batch job writes (reference §2).
 
-:func:`parse_batch_output` reads AWS's JSON into the one :class:`~.transcript.Transcript` model.
-It copes with what makes that file awkward:
+:func:`parse_batch_output` reads AWS's JSON into the one :class:`~.transcript.Transcript` model,
+keeping the transcript as AWS made it:
 
-* numbers are strings (``"0.54"``), except in PHI entities where they may be numbers or strings;
-* punctuation items have no times and a ``"0.0"`` confidence (kept as ``None``: not scored);
-* speakers come as ``speaker_labels.segments`` matched to the items by time, or as an item-level
-  ``speaker_label``; channels as ``channel_labels.channels`` or an item-level ``channel_label``;
-* alternatives come as ``results.segments`` whose stretches need not match ours;
-* PHI entities use camelCase keys (``startTime``), unlike the rest of the file.
+* ``Transcript.text`` equals the file's ``results.transcripts[0].transcript``: the words are
+  ``results.items`` in AWS's order (its turns, in time order, channels merged), joined as AWS joins
+  them; when that cannot give AWS's text (a shortened example), the text is kept as
+  :attr:`~.transcript.Transcript.service_text`;
+* segments follow the turns: a segment is a run of ``results.items`` of one speaker and one
+  channel, split after sentence-ending punctuation (``.``, ``?``, ``!``); it ends where another
+  speaker or channel starts;
+* every word keeps its own channel: ``channel_labels`` lists each channel's items in the channel's
+  order, and ``results.items`` is those lists merged, so each item is the next unused item of
+  exactly one channel (matched by type, content and times, never by overlapping time ranges);
+* every word keeps its own speaker: an item-level ``speaker_label``, else ``speaker_labels``
+  matched by the item's times;
+* alternatives (``results.segments``) are kept per AWS segment, verbatim, as
+  :class:`~.transcript.AlternativeSegment`; their words get their channel from their identity
+  (then their times) in ``channel_labels``, else the channel of the AWS segment they are in.
 
-A batch segment is one run of a speaker (or channel) split at sentence-ending punctuation
-(``.``, ``?``, ``!``). With channel identification each channel is split on its own and the
-segments are merged chronologically, each keeping its channel.
+It also copes with what makes the file awkward: numbers are strings (``"0.54"``), except in PHI
+entities where they may be numbers or strings; punctuation has no times and a ``"0.0"``
+confidence (kept as ``None``: not scored); PHI entities use camelCase keys (``startTime``);
+fields it does not know are ignored.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,11 +41,13 @@ from transcribe_medical._exceptions import ProtocolError
 from transcribe_medical.models._base import to_validation_error
 from transcribe_medical.models.transcript import (
     Alternative,
+    AlternativeSegment,
     Entity,
     Item,
     Segment,
     Transcript,
     join_items,
+    joined_text,
     normalise_channel,
     normalise_speaker,
 )
@@ -45,6 +59,12 @@ SENTENCE_END = frozenset({".", "?", "!"})
 
 # Times are matched between the item lists at millisecond precision.
 _KEY_DIGITS = 3
+# How far ahead in a channel's list to look for an item its head does not match (bounds the work
+# a file whose lists disagree can cause).
+_RESYNC_WINDOW = 64
+
+_TimeKey = tuple[float, float]
+_Identity = tuple[str | None, str | None, float | None, float | None]
 
 
 class _Wire(BaseModel):
@@ -79,6 +99,21 @@ class _WireItem(_Wire):
     @property
     def has_content(self) -> bool:
         return self.content is not None or bool(self.alternatives)
+
+    @property
+    def text(self) -> str | None:
+        """The word or mark: ``alternatives[0].content`` (``items``) or ``content`` (alternatives)."""
+        return self.alternatives[0].content if self.alternatives else self.content
+
+    @property
+    def time_key(self) -> _TimeKey | None:
+        return _key(self.start_time, self.end_time)
+
+    @property
+    def identity(self) -> _Identity:
+        """What makes two listings of one item equal: type, content and times."""
+        key = self.time_key
+        return (self.type, self.text, None if key is None else key[0], None if key is None else key[1])
 
     def to_item(self, speaker: str | None, channel: str | None) -> Item:
         if self.alternatives:
@@ -164,25 +199,10 @@ class _WireFile(_Wire):
     results: _WireResults
 
 
-def _key(start: float | None, end: float | None) -> tuple[float, float] | None:
+def _key(start: float | None, end: float | None) -> _TimeKey | None:
     if start is None or end is None:
         return None
     return (round(start, _KEY_DIGITS), round(end, _KEY_DIGITS))
-
-
-@dataclass
-class _Run:
-    """Items of one segment being built."""
-
-    items: list[Item] = field(default_factory=list)
-
-    @property
-    def start(self) -> float:
-        return min((i.start for i in self.items if i.start is not None), default=0.0)
-
-    @property
-    def end(self) -> float:
-        return max((i.end for i in self.items if i.end is not None), default=self.start)
 
 
 def parse_batch_output(data: bytes | str | Mapping[str, Any]) -> Transcript:
@@ -193,7 +213,8 @@ def parse_batch_output(data: bytes | str | Mapping[str, Any]) -> Transcript:
 
     Returns:
         The transcript (``source="batch"``, ``job_name`` from the file). Its ``text`` equals
-        ``results.transcripts[0].transcript`` for single-channel files.
+        ``results.transcripts[0].transcript``; its segments follow the turns in time order; its
+        ``alternative_segments`` hold AWS's alternative hypotheses, verbatim.
 
     Raises:
         ProtocolError: The data is not JSON or not a batch transcript; the message names the
@@ -218,47 +239,36 @@ def parse_batch_output(data: bytes | str | Mapping[str, Any]) -> Transcript:
         reason = to_validation_error(error, hide_input=True)
         raise ProtocolError(f"malformed batch transcript: {reason}") from error
     try:
-        segments = _build_segments(wire.results)
+        return _build_transcript(wire)
     except ValueError as error:
         raise ProtocolError(f"malformed batch transcript: {error}") from error
-    return Transcript(segments=segments, source="batch", job_name=wire.job_name)
 
 
-def _build_segments(results: _WireResults) -> list[Segment]:
+def _build_transcript(wire: _WireFile) -> Transcript:
+    results = wire.results
+    aws_text = results.transcripts[0].transcript if results.transcripts else None
     speaker_of = _SpeakerLookup(results.speaker_labels)
-    channels = results.channel_labels.channels if results.channel_labels else []
-    if channels and all(item.has_content for channel in channels for item in channel.items):
-        # Each channel lists its own items in full: the surest source of the channel.
-        streams = [
-            _label_items(channel.items, speaker_of, normalise_channel(channel.channel_label), {})
-            for channel in channels
-        ]
-    else:
-        channel_of = {
-            key: normalise_channel(channel.channel_label)
-            for channel in channels
-            for item in channel.items
-            if (key := _key(item.start_time, item.end_time)) is not None
-        }
-        items = _label_items(results.items, speaker_of, None, channel_of)
-        streams = _by_channel(items)
-
-    runs = [run for stream in streams for run in _split_runs(stream)]
-    runs.sort(key=lambda run: run.start)  # stable: a channel's own order is kept on ties
-    if not runs and results.transcripts and results.transcripts[0].transcript:
+    channels = _ChannelIndex(results.channel_labels)
+    items = _label_items(results, speaker_of, channels)
+    segments = [_segment(run) for run in _split_runs(items)]
+    if not segments and aws_text:
         # No items at all but a text: keep the text rather than lose it.
-        return [Segment(start=0.0, end=0.0, text=results.transcripts[0].transcript)]
-    segments = [_segment(run) for run in runs]
+        segments = [Segment(start=0.0, end=0.0, text=aws_text)]
     _attach_entities(segments, results.entities)
-    _attach_alternatives(segments, results.segments)
-    return segments
+    return Transcript(
+        segments=segments,
+        alternative_segments=_alternative_segments(results.segments, speaker_of, channels),
+        service_text=aws_text if aws_text is not None and aws_text != joined_text(segments) else None,
+        source="batch",
+        job_name=wire.job_name,
+    )
 
 
 class _SpeakerLookup:
     """Finds the speaker of a timed item from ``speaker_labels``."""
 
     def __init__(self, labels: _WireSpeakerLabels | None) -> None:
-        self._by_key: dict[tuple[float, float], str | None] = {}
+        self._by_key: dict[_TimeKey, str | None] = {}
         self._ranges: list[tuple[float, float, str | None]] = []
         if labels is None:
             return
@@ -283,63 +293,158 @@ class _SpeakerLookup:
         return None
 
 
-def _label_items(
-    wire_items: Iterable[_WireItem],
-    speaker_of: _SpeakerLookup,
-    channel: str | None,
-    channel_of: Mapping[tuple[float, float], str | None],
-) -> list[Item]:
-    """Convert wire items, giving each its speaker and channel (punctuation: the previous ones)."""
+class _ChannelIndex:
+    """Which channel each item belongs to, from ``channel_labels``.
+
+    ``results.items`` is the channels' own lists merged in time order, so walking it, each item is
+    the next unused item (the head) of exactly one channel's list. Taking heads reproduces AWS's
+    assignment exactly, punctuation included, and a word said at the same moment on both
+    channels still goes to one each.
+    """
+
+    def __init__(self, labels: _WireChannelLabels | None) -> None:
+        self.present = labels is not None and bool(labels.channels)
+        self._queues: list[tuple[str | None, deque[_WireItem]]] = []
+        self._by_identity: dict[_Identity, set[str | None]] = {}
+        self._by_time: dict[_TimeKey, set[str | None]] = {}
+        for channel in labels.channels if labels else []:
+            label = normalise_channel(channel.channel_label)
+            self._queues.append((label, deque(channel.items)))
+            for item in channel.items:
+                self._by_identity.setdefault(item.identity, set()).add(label)
+                if (key := item.time_key) is not None:
+                    self._by_time.setdefault(key, set()).add(label)
+        #: Every channel lists its items in full (with content), as AWS does.
+        self.complete = self.present and all(item.has_content for _, queue in self._queues for item in queue)
+
+    def take(self, wire: _WireItem, previous: str | None) -> str | None:
+        """The channel of the next item of ``results.items``, consumed from its channel's list.
+
+        Args:
+            wire: The item.
+            previous: The channel of the item before it (wins a tie, keeps punctuation with
+                its word).
+
+        Returns:
+            The channel, or ``None`` when no channel lists the item (then found by its times,
+            or, for punctuation, the previous item's channel).
+        """
+        if not self.complete:
+            return previous if wire.type == "punctuation" else self.lookup(wire)
+        identity = wire.identity
+        heads = [index for index, (_, queue) in enumerate(self._queues) if queue and queue[0].identity == identity]
+        if not heads and wire.type == "pronunciation":
+            heads = self._resync(identity)
+        if heads:
+            chosen = next((index for index in heads if self._queues[index][0] == previous), heads[0])
+            label, queue = self._queues[chosen]
+            queue.popleft()
+            return label
+        if wire.type == "punctuation":
+            return previous
+        return self.lookup(wire)
+
+    def _resync(self, identity: _Identity) -> list[int]:
+        """Skip items a channel lists but ``results.items`` does not, up to this word (if near)."""
+        for index, (_, queue) in enumerate(self._queues):
+            ahead = itertools.islice(queue, _RESYNC_WINDOW)
+            position = next((n for n, item in enumerate(ahead) if item.identity == identity), None)
+            if position is not None:
+                for _ in range(position):
+                    queue.popleft()
+                return [index]
+        return []
+
+    def lookup(self, wire: _WireItem) -> str | None:
+        """The one channel listing this word (by identity, then by times), without consuming it."""
+        for found in (self._by_identity.get(wire.identity), self._by_time.get(wire.time_key or (-1.0, -1.0))):
+            if found is not None and len(found) == 1:
+                return next(iter(found))
+        return None
+
+    def merged(self) -> Iterator[tuple[_WireItem, str | None]]:
+        """Every channel's items merged by time, for a file without ``results.items``."""
+        timed: list[tuple[float, int, int, _WireItem, str | None]] = []
+        for channel_index, (label, queue) in enumerate(self._queues):
+            start = 0.0
+            for position, item in enumerate(queue):
+                start = item.start_time if item.start_time is not None else start  # punctuation: its word's
+                timed.append((start, channel_index, position, item, label))
+        for _, _, _, item, label in sorted(timed, key=lambda entry: entry[:3]):
+            yield item, label
+
+
+def _label_items(results: _WireResults, speaker_of: _SpeakerLookup, channels: _ChannelIndex) -> list[Item]:
+    """``results.items`` in AWS's order, each with its own speaker and channel."""
+    if results.items or not channels.complete:
+        listed: Iterable[tuple[_WireItem, str | None]] = ((wire, None) for wire in results.items)
+    else:
+        listed = channels.merged()
     items: list[Item] = []
-    speaker: str | None = None
-    current_channel = channel
-    for index, wire in enumerate(wire_items):
+    channel: str | None = None
+    speakers: dict[str | None, str | None] = {}  # last speaker per channel, for punctuation
+    for index, (wire, given) in enumerate(listed):
         try:
-            if wire.speaker_label is not None:
-                speaker = normalise_speaker(wire.speaker_label)
-            elif wire.type == "pronunciation":
-                speaker = speaker_of(wire.start_time, wire.end_time)
             if wire.channel_label is not None:
-                current_channel = normalise_channel(wire.channel_label)
-            elif wire.type == "pronunciation" and channel is None:
-                current_channel = channel_of.get(_key(wire.start_time, wire.end_time) or (-1.0, -1.0))
-            items.append(wire.to_item(speaker, current_channel))
+                channel = normalise_channel(wire.channel_label)
+            elif given is not None:
+                channel = given
+            elif channels.present:
+                channel = channels.take(wire, channel)
+            if wire.speaker_label is not None:
+                speakers[channel] = normalise_speaker(wire.speaker_label)
+            elif wire.type == "pronunciation":
+                speakers[channel] = speaker_of(wire.start_time, wire.end_time)
+            items.append(wire.to_item(speakers.get(channel), channel))
         except ValueError as error:
             raise ValueError(f"items[{index}]: {error}") from error
     return items
 
 
-def _by_channel(items: list[Item]) -> list[list[Item]]:
-    streams: dict[str | None, list[Item]] = {}
-    for item in items:
-        streams.setdefault(item.channel, []).append(item)
-    return list(streams.values())
+@dataclass
+class _Run:
+    """Items of one segment being built."""
+
+    items: list[Item] = field(default_factory=list)
+
+    @property
+    def start(self) -> float:
+        return min((i.start for i in self.items if i.start is not None), default=0.0)
+
+    @property
+    def end(self) -> float:
+        return max((i.end for i in self.items if i.end is not None), default=self.start)
 
 
 def _split_runs(items: Iterable[Item]) -> list[_Run]:
-    """Split one channel's items at speaker changes and after sentence-ending punctuation."""
+    """Split items into turns: at a speaker or channel change, and after sentence-ending punctuation."""
     runs: list[_Run] = []
     current: _Run | None = None
-    pending: list[Item] = []  # punctuation before any word
     sentence_ended = False
     for item in items:
+        turn = (item.speaker, item.channel)
         if item.type == "punctuation":
-            if current is None:
-                pending.append(item)
-            else:
+            # A mark stays with the words before it unless another channel said it.
+            if current is not None and item.channel == current.items[0].channel:
                 current.items.append(item)
                 sentence_ended = sentence_ended or item.content.strip() in SENTENCE_END
-            continue
-        if current is None or sentence_ended or item.speaker != current.items[0].speaker:
-            current = _Run(items=[*pending, item])
-            pending = []
-            runs.append(current)
-            sentence_ended = False
-        else:
+                continue
+        elif current is not None and not sentence_ended and turn == _turn(current):
             current.items.append(item)
-    if pending:
-        runs.append(_Run(items=pending))
+            continue
+        if current is not None and _turn(current) is None and turn[1] == current.items[0].channel:
+            current.items.append(item)  # the first word after leading punctuation
+        else:
+            current = _Run(items=[item])
+            runs.append(current)
+        sentence_ended = item.type == "punctuation" and item.content.strip() in SENTENCE_END
     return runs
+
+
+def _turn(run: _Run) -> tuple[str | None, str | None] | None:
+    """The speaker and channel of a run's first word (``None`` while it holds only punctuation)."""
+    word = next((item for item in run.items if item.type == "pronunciation"), None)
+    return None if word is None else (word.speaker, word.channel)
 
 
 def _segment(run: _Run) -> Segment:
@@ -354,20 +459,20 @@ def _segment(run: _Run) -> Segment:
     )
 
 
-def _best_segment(segments: list[Segment], start: float, end: float, channel: str | None = None) -> int:
+def _best_segment(segments: Sequence[Segment], start: float, end: float) -> int:
     """Index of the segment overlapping ``start..end`` most (then containing, then nearest)."""
-    best, best_score = 0, (-1, -1.0, -float("inf"))
+    best, best_score = 0, (-1.0, -float("inf"))
     for index, segment in enumerate(segments):
         overlap = min(end, segment.end) - max(start, segment.start)
         contains = segment.start <= start <= segment.end
-        same_channel = channel is None or segment.channel == channel
-        score = (int(same_channel), max(overlap, 0.0) + (1e-9 if contains else 0.0), -abs(segment.start - start))
+        score = (max(overlap, 0.0) + (1e-9 if contains else 0.0), -abs(segment.start - start))
         if score > best_score:
             best, best_score = index, score
     return best
 
 
 def _attach_entities(segments: list[Segment], entities: Iterable[_WireEntity]) -> None:
+    # PHI entities carry no channel or speaker: their times are all AWS gives to place them.
     if not segments:
         return
     for wire in entities:
@@ -383,33 +488,62 @@ def _attach_entities(segments: list[Segment], entities: Iterable[_WireEntity]) -
         )
 
 
-def _attach_alternatives(segments: list[Segment], alt_segments: Iterable[_WireAltSegment]) -> None:
-    """Distribute ``results.segments`` alternatives over our segments, by the time of each word."""
-    if not segments:
-        return
-    # rank -> segment index -> items; AWS's stretches may cut one of our segments in two.
-    found: dict[int, dict[int, list[Item]]] = {}
-    for alt_index, alt_segment in enumerate(alt_segments):
-        for rank, alternative in enumerate(alt_segment.alternatives):
-            target: int | None = None
-            pending: list[Item] = []
-            per_segment = found.setdefault(rank, {})
-            for index, wire in enumerate(alternative.items):
-                try:
-                    channel = normalise_channel(wire.channel_label)
-                    item_speaker = normalise_speaker(wire.speaker_label)
-                    if wire.type == "pronunciation" and wire.start_time is not None:
-                        end = wire.end_time if wire.end_time is not None else wire.start_time
-                        target = _best_segment(segments, wire.start_time, end, channel)
-                    if target is None:
-                        pending.append(wire.to_item(item_speaker, channel))
-                        continue
-                    segment = segments[target]
-                    item = wire.to_item(item_speaker or segment.speaker, channel or segment.channel)
-                except ValueError as error:
-                    raise ValueError(f"segments[{alt_index}].alternatives[{rank}].items[{index}]: {error}") from error
-                per_segment.setdefault(target, []).extend([*pending, item])
-                pending = []
-    for rank in sorted(found):
-        for seg_index, items in found[rank].items():
-            segments[seg_index].alternatives.append(Alternative(text=join_items(items), items=items))
+def _alternative_segments(
+    wire_segments: Iterable[_WireAltSegment], speaker_of: _SpeakerLookup, channels: _ChannelIndex
+) -> list[AlternativeSegment]:
+    """AWS's ``results.segments``, one :class:`AlternativeSegment` each, hypotheses verbatim."""
+    found: list[AlternativeSegment] = []
+    for seg_index, wire_segment in enumerate(wire_segments):
+        best = wire_segment.alternatives[0].items if wire_segment.alternatives else []
+        # AWS cuts its segments within one channel: the channel of the best hypothesis' words.
+        votes = Counter(
+            label
+            for wire in best
+            if wire.type == "pronunciation" and (label := _given_channel(wire) or channels.lookup(wire))
+        )
+        segment_channel = votes.most_common(1)[0][0] if votes else None
+        alternatives: list[Alternative] = []
+        for rank, alternative in enumerate(wire_segment.alternatives):
+            try:
+                items = _alternative_items(alternative.items, segment_channel, speaker_of, channels)
+            except ValueError as error:
+                raise ValueError(f"segments[{seg_index}].alternatives[{rank}].{error}") from error
+            alternatives.append(Alternative(text=alternative.transcript, items=items))
+        words = alternatives[0].items if alternatives else []
+        speakers = Counter(item.speaker for item in words if item.speaker and item.type == "pronunciation")
+        found.append(
+            AlternativeSegment(
+                start=wire_segment.start_time,
+                end=wire_segment.end_time,
+                channel=segment_channel,
+                speaker=speakers.most_common(1)[0][0] if speakers else None,
+                alternatives=alternatives,
+            )
+        )
+    return found
+
+
+def _given_channel(wire: _WireItem) -> str | None:
+    return normalise_channel(wire.channel_label) if wire.channel_label is not None else None
+
+
+def _alternative_items(
+    wires: Iterable[_WireItem], segment_channel: str | None, speaker_of: _SpeakerLookup, channels: _ChannelIndex
+) -> list[Item]:
+    items: list[Item] = []
+    channel, speaker = segment_channel, None
+    for index, wire in enumerate(wires):
+        try:
+            if wire.type == "pronunciation":
+                channel = _given_channel(wire) or channels.lookup(wire) or segment_channel
+                speaker = (
+                    normalise_speaker(wire.speaker_label)
+                    if wire.speaker_label is not None
+                    else speaker_of(wire.start_time, wire.end_time)
+                )
+            elif wire.channel_label is not None:
+                channel = _given_channel(wire)
+            items.append(wire.to_item(speaker, channel))
+        except ValueError as error:
+            raise ValueError(f"items[{index}]: {error}") from error
+    return items

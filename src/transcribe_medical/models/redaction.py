@@ -163,11 +163,12 @@ class _Redactor:
                 "text": self._rebuilt_text(segment.text, segment.items, items),
                 "items": items,
                 "entities": [entity.model_copy(update={"content": self.placeholder}) for entity in segment.entities],
-                "alternatives": [self._alternative(alternative) for alternative in segment.alternatives],
+                "alternatives": [self.alternative(alternative) for alternative in segment.alternatives],
             }
         )
 
-    def _alternative(self, alternative: Alternative) -> Alternative:
+    def alternative(self, alternative: Alternative) -> Alternative:
+        """A redacted copy of one hypothesis."""
         items = self.items(alternative.items)
         return alternative.model_copy(
             update={"text": self._rebuilt_text(alternative.text, alternative.items, items), "items": items}
@@ -211,7 +212,7 @@ def redact_phi(transcript: Transcript, placeholder: str = DEFAULT_PLACEHOLDER) -
         ValidationError: ``placeholder`` is blank.
 
     Example:
-        >>> redact_phi(transcript).to_text()            # doctest: +SKIP
+        >>> to_text(redact_phi(transcript))            # doctest: +SKIP
         'Good morning, [PHI]. Any chest pain? ...'
     """
     if not placeholder.strip():
@@ -219,4 +220,14 @@ def redact_phi(transcript: Transcript, placeholder: str = DEFAULT_PLACEHOLDER) -
             f"placeholder: {placeholder!r} is invalid: use a non-blank text such as '[PHI]'", field="placeholder"
         )
     redactor = _Redactor(transcript.entities, placeholder)
-    return transcript.model_copy(update={"segments": [redactor.segment(segment) for segment in transcript.segments]})
+    return transcript.model_copy(
+        update={
+            "segments": [redactor.segment(segment) for segment in transcript.segments],
+            "alternative_segments": [
+                segment.model_copy(update={"alternatives": [redactor.alternative(alt) for alt in segment.alternatives]})
+                for segment in transcript.alternative_segments
+            ],
+            # AWS's own text cannot be redacted word by word: the text is then the redacted words'.
+            "service_text": None,
+        }
+    )

@@ -25,7 +25,7 @@ import bisect
 import re
 from collections import Counter, deque
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal, Self
+from typing import Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -34,11 +34,9 @@ from transcribe_medical._exceptions import ProtocolError, ValidationError
 from transcribe_medical.models._base import PhiSafeModel
 from transcribe_medical.models.events import Result, ResultItem, TranscriptEvent
 
-if TYPE_CHECKING:
-    from pathlib import Path
-
 __all__ = [
     "Alternative",
+    "AlternativeSegment",
     "Entity",
     "Item",
     "ItemType",
@@ -48,6 +46,7 @@ __all__ = [
     "TranscriptAssembler",
     "TranscriptSource",
     "join_items",
+    "joined_text",
     "normalise_channel",
     "normalise_speaker",
 ]
@@ -294,6 +293,64 @@ def _shift_item(item: Item, seconds: float) -> Item:
     )
 
 
+class AlternativeSegment(_TranscriptModel):
+    """One stretch of speech with the service's alternative hypotheses, as the batch file gives it.
+
+    A batch job run with ``ShowAlternatives`` lists its hypotheses per stretch of speech of its
+    own choosing (``results.segments``), which need not match the transcript's segments (those
+    split at sentence ends). They are kept here as AWS made them, one per AWS segment in the
+    file's order, so that every hypothesis can be read back word for word. Streaming keeps its
+    hypotheses on :attr:`Segment.alternatives` instead, since a streaming segment *is* AWS's
+    result.
+
+    Attributes:
+        start: Start in seconds, as AWS gives it (``None`` if it gave none).
+        end: End in seconds, or ``None``.
+        channel: ``"ch_N"`` with channel identification (found from the words' identity in
+            ``channel_labels``), else ``None``.
+        speaker: ``"spk_N"`` of most of the best hypothesis' words, with speaker labels, else
+            ``None``.
+        alternatives: The hypotheses, best first, verbatim: ``text`` is AWS's ``transcript`` and
+            ``items`` its words, each with its own channel and speaker.
+    """
+
+    start: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    end: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    channel: str | None = None
+    speaker: str | None = None
+    alternatives: list[Alternative] = Field(default_factory=list)
+
+    _repr_values = ("start", "end", "speaker", "channel")
+    _repr_counts = ("alternatives",)
+
+    @field_validator("speaker", mode="before")
+    @classmethod
+    def _normalise_speaker(cls, value: object) -> str | None:
+        return normalise_speaker(value)
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _normalise_channel(cls, value: object) -> str | None:
+        return normalise_channel(value)
+
+    def shift(self, seconds: float) -> AlternativeSegment:
+        """Return a copy with every time moved by ``seconds``.
+
+        Raises:
+            ValidationError: A time would become negative.
+        """
+        return self.model_copy(
+            update={
+                "start": None if self.start is None else _shifted(self.start, seconds),
+                "end": None if self.end is None else _shifted(self.end, seconds),
+                "alternatives": [
+                    Alternative(text=alt.text, items=[_shift_item(item, seconds) for item in alt.items])
+                    for alt in self.alternatives
+                ],
+            }
+        )
+
+
 def join_items(items: Iterable[Item]) -> str:
     """Join items into text the way AWS does: a space before each word, none before punctuation.
 
@@ -308,6 +365,29 @@ def join_items(items: Iterable[Item]) -> str:
         if parts and item.type == "pronunciation":
             parts.append(" ")
         parts.append(item.content)
+    return "".join(parts)
+
+
+def joined_text(segments: Iterable[Segment]) -> str:
+    """Join segments' texts the way AWS joins a transcript's words.
+
+    A space goes between two segments unless the second starts with punctuation (a segment cut
+    where another channel's word came between a word and its full stop), so a batch
+    transcript's segments join back into the file's ``transcript``.
+
+    Args:
+        segments: The segments in order.
+
+    Returns:
+        The text.
+    """
+    parts: list[str] = []
+    for segment in segments:
+        if not segment.text:
+            continue
+        if parts and not (segment.items and segment.items[0].type == "punctuation"):
+            parts.append(" ")
+        parts.append(segment.text)
     return "".join(parts)
 
 
@@ -342,32 +422,50 @@ class ReviewFlag(_TranscriptModel):
 class Transcript(_TranscriptModel):
     """A complete transcript, from a streaming session or a batch job.
 
+    A transcript holds data only. To render or write one, use :mod:`transcribe_medical.exports`
+    (``exports.to_text(t)``, ``exports.export(t, "srt")``, ``exports.write_transcript_file(...)``).
+
     Attributes:
-        segments: The segments in time order (channels merged chronologically).
+        segments: The segments in time order: the turns as they were spoken, with channel
+            identification too (a segment ends where another speaker or channel starts).
         source: ``"streaming"`` or ``"batch"`` (``None`` when built by hand).
         job_name: The batch job's name, if any.
         session_id: The streaming session id, if known.
+        alternative_segments: A batch job's alternative hypotheses, per stretch of speech as AWS
+            gave them (``results.segments``), verbatim; empty without ``ShowAlternatives`` and for
+            streaming (see :class:`AlternativeSegment`).
+        service_text: The service's whole text (a batch file's ``results.transcripts[0]``), kept
+            only when joining the segments cannot reproduce it; ``None`` otherwise.
 
     Example:
         >>> t = Transcript(segments=[Segment(start=0.5, end=1.2, text="Any chest pain?")])
         >>> t.text
         'Any chest pain?'
         >>> t
-        Transcript(source=None, job_name=None, session_id=None, segments=1)
+        Transcript(source=None, job_name=None, session_id=None, segments=1, alternative_segments=0)
     """
 
     segments: list[Segment] = Field(default_factory=list)
     source: TranscriptSource | None = None
     job_name: str | None = None
     session_id: str | None = None
+    alternative_segments: list[AlternativeSegment] = Field(default_factory=list)
+    service_text: str | None = None
 
     _repr_values = ("source", "job_name", "session_id")
-    _repr_counts = ("segments",)
+    _repr_counts = ("segments", "alternative_segments")
 
     @property
     def text(self) -> str:
-        """The whole text: the segments' texts joined with single spaces."""
-        return " ".join(segment.text for segment in self.segments if segment.text)
+        """The whole text, joined as AWS joins it.
+
+        :attr:`service_text` when set; otherwise the segments' texts, a space between two unless
+        the next one starts with punctuation. For a batch file this equals its
+        ``results.transcripts[0].transcript``.
+        """
+        if self.service_text is not None:
+            return self.service_text
+        return joined_text(self.segments)
 
     @property
     def speakers(self) -> list[str]:
@@ -444,7 +542,12 @@ class Transcript(_TranscriptModel):
         Raises:
             ValidationError: A time would become negative.
         """
-        return self.model_copy(update={"segments": [segment.shift(seconds) for segment in self.segments]})
+        return self.model_copy(
+            update={
+                "segments": [segment.shift(seconds) for segment in self.segments],
+                "alternative_segments": [segment.shift(seconds) for segment in self.alternative_segments],
+            }
+        )
 
     def redact_phi(self, placeholder: str = "[PHI]") -> Transcript:
         """Return a copy with every PHI entity replaced by ``placeholder``, for sharing.
@@ -463,7 +566,7 @@ class Transcript(_TranscriptModel):
             ValidationError: ``placeholder`` is blank.
 
         Example:
-            >>> transcript.redact_phi().to_text()      # doctest: +SKIP
+            >>> exports.to_text(transcript.redact_phi())      # doctest: +SKIP
             'Good morning, [PHI]. Any chest pain? ...'
         """
         from transcribe_medical.models.redaction import redact_phi
@@ -488,62 +591,6 @@ class Transcript(_TranscriptModel):
         for event in events:
             assembler.add(event)
         return assembler.transcript()
-
-    # Convenience exports; the exports package imports models, so import it lazily here.
-
-    def to_text(self, *, timestamps: bool = False, speakers: bool = True, min_confidence: float | None = None) -> str:
-        """Plain text; see :func:`transcribe_medical.exports.to_text`."""
-        from transcribe_medical.exports.text import to_text
-
-        return to_text(self, timestamps=timestamps, speakers=speakers, min_confidence=min_confidence)
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """Versioned JSON; see :func:`transcribe_medical.exports.to_json`."""
-        from transcribe_medical.exports.json_format import to_json
-
-        return to_json(self, indent=indent)
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> Transcript:
-        """Read the JSON written by :meth:`to_json`; see :func:`transcribe_medical.exports.from_json`."""
-        from transcribe_medical.exports.json_format import from_json
-
-        return from_json(data)
-
-    def to_jsonl(self) -> str:
-        """One JSON segment per line; see :func:`transcribe_medical.exports.to_jsonl`."""
-        from transcribe_medical.exports.jsonl import to_jsonl
-
-        return to_jsonl(self)
-
-    def to_srt(self) -> str:
-        """SubRip subtitles; see :func:`transcribe_medical.exports.to_srt`."""
-        from transcribe_medical.exports.subtitles import to_srt
-
-        return to_srt(self)
-
-    def to_vtt(self) -> str:
-        """WebVTT subtitles; see :func:`transcribe_medical.exports.to_vtt`."""
-        from transcribe_medical.exports.subtitles import to_vtt
-
-        return to_vtt(self)
-
-    def export(self, fmt: str) -> str:
-        """Render in a named format; see :func:`transcribe_medical.exports.export`."""
-        from transcribe_medical.exports import export
-
-        return export(self, fmt)
-
-    def write(self, path: str | Path, fmt: str = "json") -> Path:
-        """Write the transcript to ``path`` (mode 0600, atomically) in format ``fmt``.
-
-        Returns:
-            The path written.
-        """
-        from transcribe_medical.exports import export
-        from transcribe_medical.exports.files import write_transcript_file
-
-        return write_transcript_file(path, export(self, fmt))
 
 
 class TranscriptAssembler:
