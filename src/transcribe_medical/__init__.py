@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "Segment": "transcribe_medical.models.transcript",
     "Item": "transcribe_medical.models.transcript",
     "Alternative": "transcribe_medical.models.transcript",
+    "AlternativeSegment": "transcribe_medical.models.transcript",
     "Entity": "transcribe_medical.models.transcript",
     "TranscriptEvent": "transcribe_medical.models.events",
     "ReviewFlag": "transcribe_medical.models.transcript",
@@ -70,6 +71,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "SPECIALTY_TABLE",
     "Alternative",
+    "AlternativeSegment",
     "AsyncTranscribeMedical",
     "AudioFormatError",
     "BadRequestError",
@@ -166,6 +168,7 @@ if TYPE_CHECKING:
     from transcribe_medical.models.stream import StreamConfig
     from transcribe_medical.models.transcript import (
         Alternative,
+        AlternativeSegment,
         Entity,
         Item,
         ReviewFlag,
