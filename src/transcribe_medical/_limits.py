@@ -10,11 +10,13 @@ NAME_PATTERN: Final = r"^[0-9a-zA-Z._-]+$"
 NAME_MAX_LENGTH: Final = 200
 URI_MAX_LENGTH: Final = 2000
 BUCKET_PATTERN: Final = r"^[a-z0-9][\.\-a-z0-9]{1,61}[a-z0-9]$"
+BUCKET_MAX_LENGTH: Final = 63
 OUTPUT_KEY_PATTERN: Final = r"^[a-zA-Z0-9\-_.!*'()/]{1,1024}$"
 KMS_KEY_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$"
 KMS_KEY_MAX_LENGTH: Final = 2048
 KMS_CONTEXT_MIN: Final = 1
 KMS_CONTEXT_MAX: Final = 10
+KMS_CONTEXT_TEXT_MAX: Final = 2000
 TAGS_MIN: Final = 1
 TAGS_MAX: Final = 200
 TAG_KEY_MAX: Final = 128

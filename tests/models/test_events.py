@@ -83,6 +83,41 @@ def test_unknown_fields_are_tolerated() -> None:
     assert event.results[0].alternatives[0].items[0].content == "hi"
 
 
+def test_what_aws_may_add_is_read_leniently() -> None:
+    # DESIGN.md, Forward compatibility: a new item type is kept as sent, an item may have no
+    # Content, and an event without a Transcript carries no results.
+    payload = {
+        "Transcript": {
+            "Results": [
+                {
+                    "ResultId": "r1",
+                    "StartTime": 0.0,
+                    "EndTime": 2.0,
+                    "IsPartial": False,
+                    "Alternatives": [
+                        {
+                            "Transcript": "hi",
+                            "Items": [
+                                _item("hi"),
+                                {"StartTime": 1.0, "EndTime": 1.0, "Type": "speaker-change"},
+                                {"StartTime": 1.5, "EndTime": 2.0, "Type": "sound-event", "Content": "[cough]"},
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+    items = TranscriptEvent.from_payload(json.dumps(payload)).results[0].alternatives[0].items
+    assert [(item.type, item.content) for item in items] == [
+        ("pronunciation", "hi"),
+        ("speaker-change", None),
+        ("sound-event", "[cough]"),
+    ]
+    assert [item.is_speaker_change for item in items] == [False, True, False]
+    assert TranscriptEvent.from_payload(b"{}").results == []
+
+
 def _item(content: str, **extra: Any) -> dict[str, Any]:
     return {"StartTime": 0.0, "EndTime": 1.0, "Type": "pronunciation", "Content": content, **extra}
 
@@ -93,7 +128,7 @@ def _item(content: str, **extra: Any) -> dict[str, Any]:
         (b"not json", "Invalid JSON"),
         (b'{"Transcript": {"Results": []', "Invalid JSON"),
         (b"[]", "value"),
-        (b"{}", "Transcript"),
+        (b'{"Transcript": 3}', "Transcript"),
         (b'{"Transcript": {"Results": {}}}', "Transcript.Results"),
         (b'{"Transcript": {"Results": [{"ResultId": "r"}]}}', "Transcript.Results[0].StartTime"),
         (
@@ -106,13 +141,13 @@ def _item(content: str, **extra: Any) -> dict[str, Any]:
                                 "StartTime": 0,
                                 "EndTime": 1,
                                 "IsPartial": False,
-                                "Alternatives": [{"Items": [_item("SECRETWORD", Type="sound")]}],
+                                "Alternatives": [{"Items": [_item("x", StartTime="SECRETWORD")]}],
                             }
                         ]
                     }
                 }
             ).encode(),
-            "Transcript.Results[0].Alternatives[0].Items[0].Type",
+            "Transcript.Results[0].Alternatives[0].Items[0].StartTime",
         ),
     ],
 )
@@ -188,8 +223,8 @@ def test_from_results_builds_an_event() -> None:
 
 def test_building_with_bad_input_raises_validation_error_without_echo() -> None:
     with pytest.raises(ValidationError) as caught:
-        ResultItem.model_validate({"start_time": 0, "end_time": 1, "type": "SECRETWORD", "content": "x"})
-    assert "type" in str(caught.value)
+        ResultItem.model_validate({"start_time": "SECRETWORD", "end_time": 1, "type": "pronunciation"})
+    assert "start_time" in str(caught.value)
     assert "SECRETWORD" not in str(caught.value)
     assert isinstance(caught.value, ValueError)
 

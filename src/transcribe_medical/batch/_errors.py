@@ -86,7 +86,7 @@ class JobNotCompletedError(BadRequestError):
     """The transcript was asked for before the job COMPLETED."""
 
     def __init__(self, job: MedicalTranscriptionJob) -> None:
-        status = job.status.value if job.status else "not started"
+        status = str(job.status) if job.status else "not started"
         super().__init__(
             f"job {job.name} is {status}, not COMPLETED: wait for it first (jobs wait {job.name})",
             code="JobNotCompleted",

@@ -109,7 +109,7 @@ def _same_job(existing: MedicalTranscriptionJob, request: StartJobRequest) -> bo
 def _check_timeout(schedule: PollSchedule, job: MedicalTranscriptionJob, timeout: float) -> float:
     delay = schedule.next_delay()
     if delay is None:
-        status = job.status.value if job.status else "not started"
+        status = str(job.status) if job.status else "not started"
         raise TimeoutError(f"job {job.name} is still {status} after {timeout:g} s; wait longer or check later")
     return delay
 

@@ -87,7 +87,7 @@ def _done(vocabulary: MedicalVocabulary, schedule: PollSchedule, timeout: float)
         raise VocabularyFailedError(vocabulary)
     delay = schedule.next_delay()
     if delay is None:
-        state = vocabulary.state.value if vocabulary.state else "unknown"
+        state = str(vocabulary.state) if vocabulary.state else "unknown"
         raise TimeoutError(f"vocabulary {vocabulary.name} is still {state} after {timeout:g} s")
     return delay
 

@@ -135,7 +135,7 @@ def build_result(
                         confidence=min(word.confidence for word in chosen),
                     )
                 )
-    transcript = join_items([(item.content, item.type == "punctuation") for item in items])
+    transcript = join_items([(item.content or "", item.type == "punctuation") for item in items])
     if is_partial or not identify_phi:
         # Entities appear on final results only, and only with content identification.
         alternative = ResultAlternative(transcript=transcript, items=items)

@@ -2,36 +2,55 @@
 
 Request models (:class:`StartJobRequest`, :class:`JobSettings`, :class:`VocabularyRequest`) enforce
 every limit of the API and the cross-field rules botocore does not check (reference §1.3, §1.11),
-so a bad request is refused before anything is sent. They take snake_case names and AWS's
-PascalCase names alike. Response models (:class:`MedicalTranscriptionJob`, :class:`JobSummary`,
-:class:`MedicalVocabulary`, :class:`VocabularySummary`) are built from boto3's dicts and keep any
-field AWS adds later.
+so a bad request is refused before anything is sent. Each field's limits live in a constrained type
+named for what it holds (:mod:`transcribe_medical.models.constraints`); the rules between fields are
+the model validators below. They take snake_case names and AWS's PascalCase names alike.
+
+Response models (:class:`MedicalTranscriptionJob`, :class:`JobSummary`, :class:`MedicalVocabulary`,
+:class:`VocabularySummary`) are built from boto3's dicts and read them leniently: fields AWS adds
+later are kept, and a status or state AWS adds later is kept as a plain string.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 import pydantic
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import ValidationError
-from transcribe_medical.models._base import RequestModel, ResponseModel, to_validation_error
+from transcribe_medical.models._base import RequestModel, ResponseModel
+from transcribe_medical.models.constraints import (
+    AnyCaseContentIdentification,
+    AnyCaseLanguageCode,
+    AnyCaseMediaFormat,
+    AnyCaseTranscriptionType,
+    BatchSpecialty,
+    BucketName,
+    JobName,
+    KmsEncryptionContext,
+    KmsKeyId,
+    MaxAlternatives,
+    MaxSpeakers,
+    OutputKey,
+    Phrases,
+    S3Uri,
+    SampleRate,
+    Tags,
+    VocabularyName,
+)
 from transcribe_medical.models.enums import (
     ContentIdentificationType,
     JobStatus,
     LanguageCode,
     MediaFormat,
-    Mode,
     Specialty,
     TranscriptionType,
     VocabularyState,
 )
-from transcribe_medical.specialties import validate_specialty
 
 __all__ = [
     "JobSettings",
@@ -45,22 +64,16 @@ __all__ = [
     "check_s3_media_uri",
 ]
 
-_NAME_RE = re.compile(_limits.NAME_PATTERN)
-_BUCKET_RE = re.compile(_limits.BUCKET_PATTERN)
-_OUTPUT_KEY_RE = re.compile(_limits.OUTPUT_KEY_PATTERN)
-_KMS_KEY_RE = re.compile(_limits.KMS_KEY_PATTERN)
-_PRINTABLE_RE = re.compile(r"^[\x20-\x7E]+$")
-# S3 bucket naming rules (3-63 characters, lower case, digits, dots, hyphens) and a non-empty key.
-_S3_MEDIA_RE = re.compile(r"^s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(.+)$", re.S)
-
-_NAME_RULE = (
-    f"use 1-{_limits.NAME_MAX_LENGTH} characters from A-Z, a-z, 0-9, '.', '_' and '-' "
-    "('.' and '..' alone are not allowed)"
-)
+_JOB_NAME: TypeAdapter[str] = TypeAdapter(JobName)
+_S3_URI: TypeAdapter[str] = TypeAdapter(S3Uri)
 
 
-def _choices(values: Any) -> str:
-    return ", ".join(str(v.value if hasattr(v, "value") else v) for v in values)
+def _checked(adapter: TypeAdapter[str], value: object) -> str:
+    try:
+        return adapter.validate_python(value)
+    except pydantic.ValidationError as error:
+        # The type's own sentence of what is allowed (see constraints.allowed).
+        raise ValueError(error.errors(include_url=False)[0]["msg"]) from None
 
 
 def check_name(value: object) -> str:
@@ -72,14 +85,7 @@ def check_name(value: object) -> str:
     Raises:
         ValueError: the name is not a string of 1-200 characters from ``[0-9a-zA-Z._-]``.
     """
-    if (
-        not isinstance(value, str)
-        or not 1 <= len(value) <= _limits.NAME_MAX_LENGTH
-        or not _NAME_RE.match(value)
-        or value in (".", "..")
-    ):
-        raise ValueError(_NAME_RULE)
-    return value
+    return _checked(_JOB_NAME, value)
 
 
 def check_s3_media_uri(value: object) -> str:
@@ -88,81 +94,10 @@ def check_s3_media_uri(value: object) -> str:
     Raises:
         ValueError: not a string, not ``s3://``, a bad bucket name, no key, or too long.
     """
-    if not isinstance(value, str) or not _S3_MEDIA_RE.match(value) or len(value) > _limits.URI_MAX_LENGTH:
-        raise ValueError(
-            f"use an s3://bucket/key URI of at most {_limits.URI_MAX_LENGTH} characters, e.g. "
-            "s3://my-bucket/audio/visit.wav (Transcribe Medical reads batch media from S3 only; "
-            "bucket names are 3-63 characters of a-z, 0-9, '.' and '-')"
-        )
-    return value
+    return _checked(_S3_URI, value)
 
 
-def _check_enum(value: object, enum: Any, *, lower: bool) -> Any:
-    if isinstance(value, enum):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower() if lower else value.strip().upper()
-        for member in enum:
-            if member.value == text:
-                return member
-    raise ValueError(f"use one of {_choices(enum)}")
-
-
-def _check_int_range(value: object, low: int, high: int, unit: str = "") -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"use a whole number from {low} to {high}{unit}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"use a whole number from {low} to {high}{unit}") from None
-    if not low <= number <= high:
-        raise ValueError(f"use a whole number from {low} to {high}{unit}")
-    return number
-
-
-def _own_error(error: pydantic.ValidationError, model: type[BaseModel]) -> ValidationError:
-    """Prefer a library error raised inside a validator (it already reads well) over pydantic's."""
-    details = error.errors(include_url=False)
-    first = details[0]
-    by_alias = {info.alias: name for name, info in model.model_fields.items() if info.alias}
-    loc = [by_alias.get(str(part), part) if i == 0 else part for i, part in enumerate(first["loc"])]
-    location = ".".join(str(part) for part in loc)
-    own = first.get("ctx", {}).get("error")
-    if isinstance(own, ValidationError):
-        if type(own) is ValidationError and location and own.field and not own.field.startswith(location):
-            return ValidationError(f"{location}.{own}", field=f"{location}.{own.field}")
-        return own
-    if first["type"] == "extra_forbidden":
-        return ValidationError(f"{location}: unknown field {location!r}; check the spelling", field=location)
-    if first["type"] == "missing":
-        return ValidationError(f"{location}: missing; this field is required", field=location)
-    return to_validation_error(error)
-
-
-class _BatchRequestModel(RequestModel):
-    """A request model whose custom errors keep their class (e.g. UnsupportedSpecialtyError)."""
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as error:
-            raise _rephrased(error, type(self)) from error.__cause__
-
-    @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate ``obj`` (snake_case or PascalCase keys), raising :class:`ValidationError`."""
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as error:
-            raise _rephrased(error, cls) from error.__cause__
-
-
-def _rephrased(error: ValidationError, model: type[BaseModel]) -> ValidationError:
-    cause = error.__cause__
-    return _own_error(cause, model) if isinstance(cause, pydantic.ValidationError) else error
-
-
-class JobSettings(_BatchRequestModel):
+class JobSettings(RequestModel):
     """Optional settings of a batch job (AWS ``MedicalTranscriptionSetting``).
 
     Rules (checked here, since botocore does not): ``max_speakers`` (2-30) is required with
@@ -175,30 +110,11 @@ class JobSettings(_BatchRequestModel):
     """
 
     show_speaker_labels: bool = Field(False, alias="ShowSpeakerLabels")
-    max_speakers: int | None = Field(None, alias="MaxSpeakerLabels")
+    max_speakers: MaxSpeakers | None = Field(None, alias="MaxSpeakerLabels")
     channel_identification: bool = Field(False, alias="ChannelIdentification")
     show_alternatives: bool = Field(False, alias="ShowAlternatives")
-    max_alternatives: int | None = Field(None, alias="MaxAlternatives")
-    vocabulary_name: str | None = Field(None, alias="VocabularyName")
-
-    @field_validator("max_speakers", mode="before")
-    @classmethod
-    def _max_speakers(cls, value: object) -> int | None:
-        if value is None:
-            return None
-        return _check_int_range(value, _limits.SPEAKERS_MIN, _limits.SPEAKERS_MAX, " speakers")
-
-    @field_validator("max_alternatives", mode="before")
-    @classmethod
-    def _max_alternatives(cls, value: object) -> int | None:
-        if value is None:
-            return None
-        return _check_int_range(value, _limits.ALTERNATIVES_MIN, _limits.ALTERNATIVES_MAX, " alternatives")
-
-    @field_validator("vocabulary_name", mode="before")
-    @classmethod
-    def _vocabulary_name(cls, value: object) -> str | None:
-        return None if value is None else check_name(value)
+    max_alternatives: MaxAlternatives | None = Field(None, alias="MaxAlternatives")
+    vocabulary_name: VocabularyName | None = Field(None, alias="VocabularyName")
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Self:
@@ -250,42 +166,11 @@ class JobSettings(_BatchRequestModel):
         return api
 
 
-def _normalise_tags(value: object) -> dict[str, str]:
-    """Accept ``{"k": "v"}`` or ``[{"Key": "k", "Value": "v"}]`` and check the limits."""
-    pairs: list[tuple[object, object]] = []
-    if isinstance(value, Mapping):
-        pairs = list(value.items())
-    elif isinstance(value, list | tuple):
-        for entry in value:
-            if isinstance(entry, Mapping) and ("Key" in entry or "key" in entry):
-                pairs.append((entry.get("Key", entry.get("key")), entry.get("Value", entry.get("value", ""))))
-            elif isinstance(entry, list | tuple) and len(entry) == 2:
-                pairs.append((entry[0], entry[1]))
-            else:
-                raise ValueError('use a dict {"key": "value"} or a list of {"Key": ..., "Value": ...}')
-    else:
-        raise ValueError('use a dict {"key": "value"} or a list of {"Key": ..., "Value": ...}')
-    if not _limits.TAGS_MIN <= len(pairs) <= _limits.TAGS_MAX:
-        raise ValueError(f"use {_limits.TAGS_MIN} to {_limits.TAGS_MAX} tags (or leave tags out)")
-    tags: dict[str, str] = {}
-    for key, tag_value in pairs:
-        if not isinstance(key, str) or not 1 <= len(key) <= _limits.TAG_KEY_MAX:
-            raise ValueError(f"tag keys are strings of 1-{_limits.TAG_KEY_MAX} characters (got {key!r})")
-        if not isinstance(tag_value, str) or len(tag_value) > _limits.TAG_VALUE_MAX:
-            raise ValueError(
-                f"tag values are strings of 0-{_limits.TAG_VALUE_MAX} characters (key {key!r})"
-            )
-        if key in tags:
-            raise ValueError(f"tag keys must be unique ({key!r} is repeated)")
-        tags[key] = tag_value
-    return tags
-
-
 def _tags_to_api(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
-class StartJobRequest(_BatchRequestModel):
+class StartJobRequest(RequestModel):
     """A request to start a batch medical transcription job (StartMedicalTranscriptionJob).
 
     Batch supports the PRIMARYCARE specialty only (Primary Care sub-specialties such as
@@ -319,20 +204,20 @@ class StartJobRequest(_BatchRequestModel):
         tags: 1-200 tags as a dict (or AWS's list of ``{"Key", "Value"}``).
     """
 
-    job_name: str = Field(alias="MedicalTranscriptionJobName")
-    media_uri: str = Field(alias="MediaFileUri")
-    output_bucket: str = Field(alias="OutputBucketName")
-    output_key: str | None = Field(None, alias="OutputKey")
-    specialty: Specialty = Field(Specialty.PRIMARYCARE, alias="Specialty")
-    type: TranscriptionType = Field(TranscriptionType.DICTATION, alias="Type")
-    language_code: LanguageCode = Field(LanguageCode.EN_US, alias="LanguageCode")
-    media_format: MediaFormat | None = Field(None, alias="MediaFormat")
-    sample_rate: int | None = Field(None, alias="MediaSampleRateHertz")
+    job_name: JobName = Field(alias="MedicalTranscriptionJobName")
+    media_uri: S3Uri = Field(alias="MediaFileUri")
+    output_bucket: BucketName = Field(alias="OutputBucketName")
+    output_key: OutputKey | None = Field(None, alias="OutputKey")
+    specialty: BatchSpecialty = Field(Specialty.PRIMARYCARE, alias="Specialty")
+    type: AnyCaseTranscriptionType = Field(TranscriptionType.DICTATION, alias="Type")
+    language_code: AnyCaseLanguageCode = Field(LanguageCode.EN_US, alias="LanguageCode")
+    media_format: AnyCaseMediaFormat | None = Field(None, alias="MediaFormat")
+    sample_rate: SampleRate | None = Field(None, alias="MediaSampleRateHertz")
     settings: JobSettings | None = Field(None, alias="Settings")
-    content_identification: ContentIdentificationType | None = Field(None, alias="ContentIdentificationType")
-    kms_key_id: str | None = Field(None, alias="OutputEncryptionKMSKeyId")
-    kms_encryption_context: dict[str, str] | None = Field(None, alias="KMSEncryptionContext")
-    tags: dict[str, str] | None = Field(None, alias="Tags")
+    content_identification: AnyCaseContentIdentification | None = Field(None, alias="ContentIdentificationType")
+    kms_key_id: KmsKeyId | None = Field(None, alias="OutputEncryptionKMSKeyId")
+    kms_encryption_context: KmsEncryptionContext | None = Field(None, alias="KMSEncryptionContext")
+    tags: Tags | None = Field(None, alias="Tags")
 
     _media_alias: ClassVar[str] = "Media"
 
@@ -350,116 +235,6 @@ class StartJobRequest(_BatchRequestModel):
                     f"media: {media!r} is invalid: use {{'MediaFileUri': 's3://bucket/key'}}", field="media"
                 )
         return data
-
-    @field_validator("job_name", mode="before")
-    @classmethod
-    def _job_name(cls, value: object) -> str:
-        return check_name(value)
-
-    @field_validator("media_uri", mode="before")
-    @classmethod
-    def _media_uri(cls, value: object) -> str:
-        return check_s3_media_uri(value)
-
-    @field_validator("output_bucket", mode="before")
-    @classmethod
-    def _output_bucket(cls, value: object) -> str:
-        if not isinstance(value, str) or not _BUCKET_RE.match(value) or len(value) > 63:
-            hint = " (give the bucket name only, without s3://)" if isinstance(value, str) and "/" in value else ""
-            raise ValueError(
-                f"use a bucket name of 3-63 characters from a-z, 0-9, '.' and '-', starting and "
-                f"ending with a letter or digit{hint}"
-            )
-        return value
-
-    @field_validator("output_key", mode="before")
-    @classmethod
-    def _output_key(cls, value: object) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or not _OUTPUT_KEY_RE.match(value):
-            raise ValueError(
-                "use 1-1024 characters from A-Z, a-z, 0-9 and - _ . ! * ' ( ) / "
-                "(end in .json for a file name, or '/' for a folder)"
-            )
-        return value
-
-    @field_validator("specialty", mode="before")
-    @classmethod
-    def _specialty(cls, value: object) -> Specialty:
-        if not isinstance(value, Specialty | str):
-            raise ValueError("use PRIMARYCARE (the only specialty of batch jobs)")
-        return validate_specialty(value, Mode.BATCH)
-
-    @field_validator("type", mode="before")
-    @classmethod
-    def _type(cls, value: object) -> TranscriptionType:
-        result: TranscriptionType = _check_enum(value, TranscriptionType, lower=False)
-        return result
-
-    @field_validator("language_code", mode="before")
-    @classmethod
-    def _language_code(cls, value: object) -> LanguageCode:
-        if value == LanguageCode.EN_US or (isinstance(value, str) and value.strip().lower() == "en-us"):
-            return LanguageCode.EN_US
-        raise ValueError("Transcribe Medical supports en-US only")
-
-    @field_validator("media_format", mode="before")
-    @classmethod
-    def _media_format(cls, value: object) -> MediaFormat | None:
-        if value is None:
-            return None
-        result: MediaFormat = _check_enum(value, MediaFormat, lower=True)
-        return result
-
-    @field_validator("sample_rate", mode="before")
-    @classmethod
-    def _sample_rate(cls, value: object) -> int | None:
-        if value is None:
-            return None
-        return _check_int_range(value, _limits.SAMPLE_RATE_MIN, _limits.SAMPLE_RATE_MAX, " Hz (or leave it out)")
-
-    @field_validator("content_identification", mode="before")
-    @classmethod
-    def _content_identification(cls, value: object) -> ContentIdentificationType | None:
-        if value is None:
-            return None
-        result: ContentIdentificationType = _check_enum(value, ContentIdentificationType, lower=False)
-        return result
-
-    @field_validator("kms_key_id", mode="before")
-    @classmethod
-    def _kms_key_id(cls, value: object) -> str | None:
-        if value is None:
-            return None
-        if not isinstance(value, str) or len(value) > _limits.KMS_KEY_MAX_LENGTH or not _KMS_KEY_RE.match(value):
-            raise ValueError(
-                f"use a KMS key id, alias or ARN of 1-{_limits.KMS_KEY_MAX_LENGTH} characters from "
-                "A-Z, a-z, 0-9 and : _ / + = , @ . -"
-            )
-        return value
-
-    @field_validator("kms_encryption_context", mode="before")
-    @classmethod
-    def _kms_context(cls, value: object) -> dict[str, str] | None:
-        if value is None:
-            return None
-        rule = (
-            f"use {_limits.KMS_CONTEXT_MIN}-{_limits.KMS_CONTEXT_MAX} pairs of printable ASCII strings "
-            "(1-2000 characters each)"
-        )
-        if not isinstance(value, Mapping) or not _limits.KMS_CONTEXT_MIN <= len(value) <= _limits.KMS_CONTEXT_MAX:
-            raise ValueError(rule)
-        for key, item in value.items():
-            for text in (key, item):
-                if not isinstance(text, str) or len(text) > 2000 or not _PRINTABLE_RE.match(text):
-                    raise ValueError(rule)
-        return dict(value)
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tags(cls, value: object) -> dict[str, str] | None:
-        return None if value is None else _normalise_tags(value)
 
     def to_api(self) -> dict[str, Any]:
         """The keyword arguments of boto3's ``start_medical_transcription_job``."""
@@ -492,7 +267,7 @@ class StartJobRequest(_BatchRequestModel):
         return api
 
 
-class VocabularyRequest(_BatchRequestModel):
+class VocabularyRequest(RequestModel):
     """A request to create (or replace) a medical vocabulary, from phrases or an S3 file.
 
     CreateMedicalVocabulary reads only an S3 file: with ``phrases`` the facade renders them with
@@ -507,55 +282,11 @@ class VocabularyRequest(_BatchRequestModel):
         tags: 1-200 tags.
     """
 
-    name: str = Field(alias="VocabularyName")
-    phrases: tuple[str, ...] | None = None
-    file_uri: str | None = Field(None, alias="VocabularyFileUri")
-    language_code: LanguageCode = Field(LanguageCode.EN_US, alias="LanguageCode")
-    tags: dict[str, str] | None = Field(None, alias="Tags")
-
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: object) -> str:
-        return check_name(value)
-
-    @field_validator("phrases", mode="before")
-    @classmethod
-    def _phrases(cls, value: object) -> tuple[str, ...] | None:
-        if value is None:
-            return None
-        if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise ValueError("use a list of phrases (strings)")
-        phrases: list[str] = []
-        for index, phrase in enumerate(value):
-            if not isinstance(phrase, str) or not phrase.strip():
-                raise ValueError(f"phrase [{index}] is empty; use non-empty strings")
-            if len(phrase) > _limits.PHRASE_MAX_CHARS:
-                raise ValueError(
-                    f"phrase [{index}] has {len(phrase)} characters; use at most {_limits.PHRASE_MAX_CHARS}"
-                )
-            if any(ch in phrase for ch in "\t\r\n"):
-                raise ValueError(f"phrase [{index}] contains a tab or line break; use one line of text")
-            phrases.append(phrase.strip())
-        if not phrases:
-            raise ValueError("use at least one phrase")
-        return tuple(phrases)
-
-    @field_validator("file_uri", mode="before")
-    @classmethod
-    def _file_uri(cls, value: object) -> str | None:
-        return None if value is None else check_s3_media_uri(value)
-
-    @field_validator("language_code", mode="before")
-    @classmethod
-    def _language_code(cls, value: object) -> LanguageCode:
-        if value == LanguageCode.EN_US or (isinstance(value, str) and value.strip().lower() == "en-us"):
-            return LanguageCode.EN_US
-        raise ValueError("Transcribe Medical supports en-US only")
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tags(cls, value: object) -> dict[str, str] | None:
-        return None if value is None else _normalise_tags(value)
+    name: VocabularyName = Field(alias="VocabularyName")
+    phrases: Phrases | None = None
+    file_uri: S3Uri | None = Field(None, alias="VocabularyFileUri")
+    language_code: AnyCaseLanguageCode = Field(LanguageCode.EN_US, alias="LanguageCode")
+    tags: Tags | None = Field(None, alias="Tags")
 
     @model_validator(mode="after")
     def _source(self) -> Self:
@@ -614,6 +345,12 @@ class VocabularyRequest(_BatchRequestModel):
 # ---------------------------------------------------------------------------------------------
 
 
+# A value AWS adds later is kept as the plain string it sent (DESIGN.md, Forward compatibility); a
+# known one becomes its enum member. left_to_right: in pydantic's default "smart" mode the exact
+# match, str, would win and known values would never become members.
+_KEEP_UNKNOWN: Any = Field(union_mode="left_to_right")
+
+
 def _lenient_settings(value: object) -> JobSettings | None:
     if value is None or isinstance(value, JobSettings):
         return value
@@ -622,7 +359,8 @@ def _lenient_settings(value: object) -> JobSettings | None:
     try:
         return JobSettings.model_validate(value)
     except ValidationError:
-        # A response is what it is: keep what AWS said even when it breaks the request rules.
+        # A response is what it is: keep what AWS said even when it breaks the request rules (or
+        # carries a setting added later).
         fields = {
             name: value[info.alias]
             for name, info in JobSettings.model_fields.items()
@@ -631,8 +369,21 @@ def _lenient_settings(value: object) -> JobSettings | None:
         return JobSettings.model_construct(**fields)
 
 
+def _tags_from_list(tags: object) -> object:
+    if not isinstance(tags, list):
+        return tags
+    return {
+        str(tag["Key"]): str(tag.get("Value") or "")
+        for tag in tags
+        if isinstance(tag, Mapping) and tag.get("Key") is not None
+    }
+
+
 class MedicalTranscriptionJob(ResponseModel):
     """A batch job as the service describes it (Start, Get); keeps fields AWS adds later.
+
+    Enumerated fields hold their enum member (``JobStatus.COMPLETED``), or the plain string AWS
+    sent when it is a value added after this release.
 
     Attributes:
         name: The job name.
@@ -644,10 +395,10 @@ class MedicalTranscriptionJob(ResponseModel):
     """
 
     name: str = Field(alias="MedicalTranscriptionJobName")
-    status: JobStatus | None = Field(None, alias="TranscriptionJobStatus")
-    language_code: str | None = Field(None, alias="LanguageCode")
+    status: Annotated[JobStatus | str | None, _KEEP_UNKNOWN] = Field(None, alias="TranscriptionJobStatus")
+    language_code: Annotated[LanguageCode | str | None, _KEEP_UNKNOWN] = Field(None, alias="LanguageCode")
     sample_rate: int | None = Field(None, alias="MediaSampleRateHertz")
-    media_format: str | None = Field(None, alias="MediaFormat")
+    media_format: Annotated[MediaFormat | str | None, _KEEP_UNKNOWN] = Field(None, alias="MediaFormat")
     media_uri: str | None = None
     transcript_uri: str | None = None
     creation_time: datetime | None = Field(None, alias="CreationTime")
@@ -655,9 +406,11 @@ class MedicalTranscriptionJob(ResponseModel):
     completion_time: datetime | None = Field(None, alias="CompletionTime")
     failure_reason: str | None = Field(None, alias="FailureReason")
     settings: JobSettings | None = Field(None, alias="Settings")
-    content_identification: str | None = Field(None, alias="ContentIdentificationType")
-    specialty: str | None = Field(None, alias="Specialty")
-    type: str | None = Field(None, alias="Type")
+    content_identification: Annotated[ContentIdentificationType | str | None, _KEEP_UNKNOWN] = Field(
+        None, alias="ContentIdentificationType"
+    )
+    specialty: Annotated[Specialty | str | None, _KEEP_UNKNOWN] = Field(None, alias="Specialty")
+    type: Annotated[TranscriptionType | str | None, _KEEP_UNKNOWN] = Field(None, alias="Type")
     tags: dict[str, str] | None = Field(None, alias="Tags")
 
     @model_validator(mode="before")
@@ -671,8 +424,8 @@ class MedicalTranscriptionJob(ResponseModel):
             transcript = data.pop("Transcript", None)
             if isinstance(transcript, Mapping):
                 data.setdefault("transcript_uri", transcript.get("TranscriptFileUri"))
-            if isinstance(data.get("Tags"), list):
-                data["Tags"] = {t.get("Key"): t.get("Value", "") for t in data["Tags"] if isinstance(t, Mapping)}
+            if "Tags" in data:
+                data["Tags"] = _tags_from_list(data["Tags"])
         return data
 
     @field_validator("settings", mode="wrap")
@@ -684,7 +437,7 @@ class MedicalTranscriptionJob(ResponseModel):
     @property
     def is_done(self) -> bool:
         """True once the job is COMPLETED or FAILED."""
-        return self.status is not None and self.status.is_terminal
+        return isinstance(self.status, JobStatus) and self.status.is_terminal
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> MedicalTranscriptionJob:
@@ -693,19 +446,21 @@ class MedicalTranscriptionJob(ResponseModel):
 
 
 class JobSummary(ResponseModel):
-    """One entry of ListMedicalTranscriptionJobs."""
+    """One entry of ListMedicalTranscriptionJobs (enumerated fields as in :class:`MedicalTranscriptionJob`)."""
 
     name: str = Field(alias="MedicalTranscriptionJobName")
-    status: JobStatus | None = Field(None, alias="TranscriptionJobStatus")
+    status: Annotated[JobStatus | str | None, _KEEP_UNKNOWN] = Field(None, alias="TranscriptionJobStatus")
     creation_time: datetime | None = Field(None, alias="CreationTime")
     start_time: datetime | None = Field(None, alias="StartTime")
     completion_time: datetime | None = Field(None, alias="CompletionTime")
-    language_code: str | None = Field(None, alias="LanguageCode")
+    language_code: Annotated[LanguageCode | str | None, _KEEP_UNKNOWN] = Field(None, alias="LanguageCode")
     failure_reason: str | None = Field(None, alias="FailureReason")
     output_location_type: str | None = Field(None, alias="OutputLocationType")
-    specialty: str | None = Field(None, alias="Specialty")
-    content_identification: str | None = Field(None, alias="ContentIdentificationType")
-    type: str | None = Field(None, alias="Type")
+    specialty: Annotated[Specialty | str | None, _KEEP_UNKNOWN] = Field(None, alias="Specialty")
+    content_identification: Annotated[ContentIdentificationType | str | None, _KEEP_UNKNOWN] = Field(
+        None, alias="ContentIdentificationType"
+    )
+    type: Annotated[TranscriptionType | str | None, _KEEP_UNKNOWN] = Field(None, alias="Type")
 
 
 class MedicalVocabulary(ResponseModel):
@@ -713,14 +468,15 @@ class MedicalVocabulary(ResponseModel):
 
     Attributes:
         name: The vocabulary name.
-        state: PENDING, READY or FAILED (None when not reported, as moto's Create).
+        state: PENDING, READY or FAILED (None when not reported, as moto's Create); a state AWS
+            adds later is kept as the plain string it sent.
         failure_reason: Why it FAILED (free text).
         download_uri: A URL of the vocabulary file (Get only; presigned by AWS: never log it).
     """
 
     name: str = Field(alias="VocabularyName")
-    language_code: str | None = Field(None, alias="LanguageCode")
-    state: VocabularyState | None = Field(None, alias="VocabularyState")
+    language_code: Annotated[LanguageCode | str | None, _KEEP_UNKNOWN] = Field(None, alias="LanguageCode")
+    state: Annotated[VocabularyState | str | None, _KEEP_UNKNOWN] = Field(None, alias="VocabularyState")
     last_modified_time: datetime | None = Field(None, alias="LastModifiedTime")
     failure_reason: str | None = Field(None, alias="FailureReason")
     download_uri: str | None = Field(None, alias="DownloadUri")
@@ -732,9 +488,9 @@ class MedicalVocabulary(ResponseModel):
 
 
 class VocabularySummary(ResponseModel):
-    """One entry of ListMedicalVocabularies."""
+    """One entry of ListMedicalVocabularies (a state added later is kept as a plain string)."""
 
     name: str = Field(alias="VocabularyName")
-    language_code: str | None = Field(None, alias="LanguageCode")
-    state: VocabularyState | None = Field(None, alias="VocabularyState")
+    language_code: Annotated[LanguageCode | str | None, _KEEP_UNKNOWN] = Field(None, alias="LanguageCode")
+    state: Annotated[VocabularyState | str | None, _KEEP_UNKNOWN] = Field(None, alias="VocabularyState")
     last_modified_time: datetime | None = Field(None, alias="LastModifiedTime")

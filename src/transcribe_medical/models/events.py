@@ -1,7 +1,10 @@
 """Models of the streaming ``TranscriptEvent`` payload (service → client).
 
 They mirror the JSON the service sends (reference §3.6) one to one: PascalCase keys on the wire,
-snake_case attributes in Python, unknown fields kept so that new AWS fields do not break parsing::
+snake_case attributes in Python. They read what AWS sends leniently (DESIGN.md, Forward
+compatibility): fields AWS adds later are kept, an item ``Type`` they do not know is kept as a plain
+string, and an item without ``Content`` is accepted — AWS documents a ``speaker-change`` item that has
+none (:data:`SPEAKER_CHANGE`)::
 
     {"Transcript": {"Results": [{"ResultId": "...", "StartTime": 0.54, "EndTime": 2.18,
                                  "IsPartial": false, "ChannelId": "ch_0",
@@ -21,14 +24,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Self
 
-import pydantic
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
-from transcribe_medical._exceptions import ProtocolError
-from transcribe_medical.models._base import PhiSafeModel, to_validation_error
+from transcribe_medical._exceptions import ProtocolError, ValidationError
+from transcribe_medical.models._base import PhiSafeModel
 
 __all__ = [
+    "SPEAKER_CHANGE",
     "ItemType",
     "MedicalTranscript",
     "Result",
@@ -38,8 +41,10 @@ __all__ = [
     "TranscriptEvent",
 ]
 
-#: Wire values of ``Item.Type``.
+#: Wire values of ``Item.Type`` known today; others are kept as plain strings.
 ItemType = Literal["pronunciation", "punctuation"]
+#: The ``Type`` of an item that marks where one speaker stops and another starts (no ``Content``).
+SPEAKER_CHANGE = "speaker-change"
 
 
 class _EventModel(PhiSafeModel):
@@ -59,20 +64,27 @@ class ResultItem(_EventModel):
     Attributes:
         start_time: Start, in seconds from the start of the stream.
         end_time: End, in seconds from the start of the stream.
-        type: ``"pronunciation"`` (a word) or ``"punctuation"``.
-        content: The word or mark (transcript text: never logged).
+        type: ``"pronunciation"`` (a word), ``"punctuation"``, ``"speaker-change"``, or a type AWS
+            adds later, kept as sent.
+        content: The word or mark (transcript text: never logged); ``None`` for items that carry
+            none, such as ``speaker-change``.
         confidence: 0..1; absent on punctuation and sometimes on partial results.
         speaker: The speaker as sent by the service (e.g. ``"0"``), with speaker labels only.
     """
 
     start_time: float
     end_time: float
-    type: ItemType
-    content: str
+    type: ItemType | str
+    content: str | None = None
     confidence: float | None = None
     speaker: str | None = None
 
     _repr_values = ("start_time", "end_time", "type", "confidence", "speaker")
+
+    @property
+    def is_speaker_change(self) -> bool:
+        """True for the item that marks a change of speaker (AWS's ``speaker-change``)."""
+        return self.type == SPEAKER_CHANGE
 
 
 class ResultEntity(_EventModel):
@@ -160,7 +172,7 @@ class TranscriptEvent(_EventModel):
         []
     """
 
-    transcript: MedicalTranscript
+    transcript: MedicalTranscript = Field(default_factory=MedicalTranscript)
 
     _repr_counts = ("results",)
 
@@ -180,14 +192,15 @@ class TranscriptEvent(_EventModel):
             The parsed event.
 
         Raises:
-            ProtocolError: The payload is not JSON or does not have the TranscriptEvent shape. The
-                message names the offending field, never its value.
+            ProtocolError: The payload is not JSON or does not have the TranscriptEvent shape (a
+                field of the wrong type, a result without its id or times). The message names the
+                offending field, never its value. New fields, new item types and items without
+                ``Content`` are not errors.
         """
         try:
             return cls.model_validate_json(payload)
-        except pydantic.ValidationError as error:
-            reason = to_validation_error(error, hide_input=True)
-            raise ProtocolError(f"malformed TranscriptEvent payload: {reason}") from error
+        except ValidationError as error:
+            raise ProtocolError(f"malformed TranscriptEvent payload: {error}") from error
 
     @classmethod
     def from_results(cls, results: Sequence[Result]) -> Self:

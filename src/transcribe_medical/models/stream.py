@@ -13,7 +13,6 @@ the file) before anything is sent.
 from __future__ import annotations
 
 import uuid
-from enum import Enum
 from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -22,15 +21,17 @@ from pydantic_core import PydanticCustomError
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import AudioFormatError, ValidationError
 from transcribe_medical.models._base import RequestModel
-from transcribe_medical.models.enums import (
-    ContentIdentificationType,
-    LanguageCode,
-    MediaEncoding,
-    Mode,
-    Specialty,
-    TranscriptionType,
+from transcribe_medical.models.constraints import (
+    AnyCaseContentIdentification,
+    AnyCaseLanguageCode,
+    AnyCaseMediaEncoding,
+    AnyCaseTranscriptionType,
+    SampleRate,
+    SessionId,
+    StreamingSpecialty,
+    VocabularyName,
 )
-from transcribe_medical.specialties import validate_specialty
+from transcribe_medical.models.enums import LanguageCode, MediaEncoding, Specialty, TranscriptionType
 
 __all__ = ["StreamConfig"]
 
@@ -62,44 +63,17 @@ class StreamConfig(RequestModel):
             clients call before connecting) generate one, so the id of every stream is known.
     """
 
-    specialty: Specialty = Specialty.PRIMARYCARE
-    type: TranscriptionType = TranscriptionType.DICTATION
-    language_code: LanguageCode = LanguageCode.EN_US
-    media_encoding: MediaEncoding | None = None
-    sample_rate: int | None = Field(default=None, ge=_limits.SAMPLE_RATE_MIN, le=_limits.SAMPLE_RATE_MAX)
+    specialty: StreamingSpecialty = Specialty.PRIMARYCARE
+    type: AnyCaseTranscriptionType = TranscriptionType.DICTATION
+    language_code: AnyCaseLanguageCode = LanguageCode.EN_US
+    media_encoding: AnyCaseMediaEncoding | None = None
+    sample_rate: SampleRate | None = None
     show_speaker_labels: bool = False
     channel_identification: bool = False
     number_of_channels: int | None = Field(default=None, validate_default=True)
-    content_identification: ContentIdentificationType | None = None
-    vocabulary_name: str | None = Field(
-        default=None, min_length=1, max_length=_limits.NAME_MAX_LENGTH, pattern=_limits.NAME_PATTERN
-    )
-    session_id: str | None = Field(default=None, pattern=_limits.SESSION_ID_PATTERN)
-
-    @field_validator("specialty", mode="before")
-    @classmethod
-    def _check_specialty(cls, value: Any) -> Specialty:
-        try:
-            return validate_specialty(value, Mode.STREAMING)
-        except ValidationError as error:
-            # Re-raised as pydantic's error so the one-line summary names field and value once.
-            reason = str(error).removeprefix("specialty: ")
-            reason = reason.removeprefix(f"{value!r} is ").removeprefix(f"{value} is ")
-            raise PydanticCustomError("specialty", reason) from None
-
-    @field_validator("type", "media_encoding", "content_identification", "language_code", mode="before")
-    @classmethod
-    def _wire_value_any_case(cls, value: Any) -> Any:
-        # Accept "dictation" / "PCM" / "phi" as well as the enums; the enum check then says
-        # which values are allowed.
-        if isinstance(value, str) and not isinstance(value, Enum):
-            stripped = value.strip()
-            for enum in (TranscriptionType, MediaEncoding, ContentIdentificationType, LanguageCode):
-                for member in enum:
-                    if stripped.lower() == member.value.lower():
-                        return member.value
-            return stripped
-        return value
+    content_identification: AnyCaseContentIdentification | None = None
+    vocabulary_name: VocabularyName | None = None
+    session_id: SessionId | None = None
 
     # Cross-field rules are checked on the later field (fields validate in declaration order), so
     # the error names a field and its value rather than the whole input.

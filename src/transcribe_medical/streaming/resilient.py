@@ -545,6 +545,8 @@ def shift_result(result: Result, seconds: float) -> Result:
 def _join(items: list[ResultItem]) -> str:
     parts: list[str] = []
     for item in items:
+        if item.content is None:  # e.g. a speaker-change item: it marks a change, it holds no text
+            continue
         if parts and item.type == "pronunciation":
             parts.append(" ")
         parts.append(item.content)

@@ -171,7 +171,7 @@ def _wait(client: TranscribeMedical, name: str, timeout: float, poll_interval: f
             name,
             timeout=timeout,
             poll_interval=poll_interval,
-            progress=lambda j: spinner.update(f"job {j.name}: {j.status.value if j.status else 'starting'}"),
+            progress=lambda j: spinner.update(f"job {j.name}: {str(j.status) if j.status else 'starting'}"),
         )
     if job.status is JobStatus.FAILED:
         raise JobFailedError(job)

@@ -77,6 +77,6 @@ def transcribe(
             output_key=output_key,
             content_identification=content_identification,
             poll_interval=poll_interval,
-            progress=lambda j: spinner.update(f"job {j.name}: {j.status.value if j.status else 'starting'}"),
+            progress=lambda j: spinner.update(f"job {j.name}: {str(j.status) if j.status else 'starting'}"),
         )
     present_transcript(result, transcript_format, output)

@@ -57,7 +57,7 @@ def create(
                     name,
                     timeout=timeout,
                     poll_interval=poll_interval,
-                    progress=lambda v: spinner.update(f"vocabulary {v.name}: {v.state.value if v.state else '...'}"),
+                    progress=lambda v: spinner.update(f"vocabulary {v.name}: {str(v.state) if v.state else '...'}"),
                 )
     show_vocabularies([vocabulary], output_format, single=True)
 
