@@ -200,6 +200,10 @@ def _segments_by_id(segments: Iterable[Segment]) -> dict[str, Segment]:
     return {segment.segment_id: segment for segment in segments if segment.segment_id}
 
 
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def parse_clinical_document(
     data: bytes | str | Mapping[str, Any], *, job_name: str | None = None, template: str | None = None
 ) -> ClinicalNote:
@@ -230,6 +234,11 @@ def parse_clinical_document(
         note = ClinicalNote.model_validate(dict(body))
     except ValidationError as error:
         raise ProtocolError(f"malformed clinical document: {error}") from error
+    # Our own JSON export records where the note came from beside AWS's object.
+    about = document.get("transcribe_medical") if isinstance(document, Mapping) else None
+    if isinstance(about, Mapping):
+        job_name = job_name if job_name is not None else _text_or_none(about.get("job_name"))
+        template = template if template is not None else _text_or_none(about.get("template"))
     if job_name is not None or template is not None:
         note = note.model_copy(update={"job_name": job_name, "template": template})
     return note
