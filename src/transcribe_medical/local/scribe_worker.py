@@ -116,7 +116,8 @@ def _islands(track: bytes, rate: int) -> list[tuple[int, int]]:
         start = max(start, end)
     if start < len(track):
         ranges.append((start, len(track)))
-    return ranges
+    # The margins at the very start and end of the track hold nothing to recognise.
+    return [(begin, end) for begin, end in ranges if track[begin:end].strip(b"\x00")]
 
 
 def _recognize_track(
