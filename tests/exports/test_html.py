@@ -17,7 +17,7 @@ from transcribe_medical.exports import export, to_html
 from transcribe_medical.exports.html import DEFAULT_MIN_CONFIDENCE, ConfidenceHistogram
 from transcribe_medical.models.batch_output import parse_batch_output
 from transcribe_medical.models.events import TranscriptEvent
-from transcribe_medical.models.transcript import Entity, Item, Segment, Transcript
+from transcribe_medical.models.transcript import Alternative, Entity, Item, Segment, Transcript
 
 from .strategies import transcripts
 
@@ -370,3 +370,24 @@ def test_random_transcripts(transcript: Transcript, threshold: float) -> None:
     assert not {"script", "img", "link"} & {tag for tag, _ in parsed.tags}
     body = page.split("</style>", 1)[1]
     assert set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", body)) <= ALLOWED_TAGS
+
+
+def test_aws_hypotheses_are_listed_per_aws_segment_escaped() -> None:
+    transcript = ALL["alternatives"]
+    assert transcript.alternative_segments
+    parsed = Page.of(to_html(transcript))
+    assert "Alternative hypotheses" in parsed.text
+    for segment in transcript.alternative_segments:
+        for alternative in segment.alternatives:
+            assert alternative.text in parsed.text
+    hostile = transcript.model_copy(
+        update={
+            "alternative_segments": [
+                segment.model_copy(update={"alternatives": [Alternative(text="<script>x</script>")]})
+                for segment in transcript.alternative_segments
+            ]
+        }
+    )
+    page = to_html(hostile)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "Alternative hypotheses" not in Page.of(to_html(ALL["plain"])).text
