@@ -48,6 +48,7 @@ __all__ = [
     "StreamingServer",
     "local_extra_missing",
     "sample_dictation",
+    "sample_visit",
 ]
 
 
@@ -59,3 +60,21 @@ def sample_dictation() -> tuple[str, str]:
     wav = data / "sample_dictation.wav"
     text = (data / "sample_dictation.txt").read_text(encoding="utf-8").strip()
     return str(wav), text
+
+
+def sample_visit() -> tuple[str, list[tuple[str, str]]]:
+    """The bundled two-person visit: the path of ``sample_visit.wav`` and its turns.
+
+    The WAV is 16 kHz, 2 channels: the clinician (flite's ``rms`` voice) on channel 0, the patient
+    (``slt``) on channel 1, about 42 s of an invented primary-care visit. The turns are
+    ``(role, text)`` pairs in order, role ``"CLINICIAN"`` or ``"PATIENT"``.
+    """
+    from importlib.resources import files
+
+    data = files("transcribe_medical.local") / "data"
+    turns = []
+    for line in (data / "sample_visit.txt").read_text(encoding="utf-8").splitlines():
+        role, _, text = line.partition(":")
+        if text.strip():
+            turns.append((role.strip(), text.strip()))
+    return str(data / "sample_visit.wav"), turns

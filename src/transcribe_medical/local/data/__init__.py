@@ -1,7 +1,10 @@
-"""Data bundled with the local emulator: a synthetic medical dictation for the demo.
+"""Data bundled with the local emulator: a synthetic medical dictation and a two-person visit for the demo.
 
-The sample was synthesised with flite (voice ``slt``) from an invented text - no patient data -
-and converted to 16 kHz mono PCM16 with sox; ``scripts/make_sample_audio.sh`` regenerates it.
+The dictation was synthesised with flite (voice ``slt``) from an invented text - no patient data -
+and converted to 16 kHz mono PCM16 with sox; ``scripts/make_sample_audio.sh`` regenerates it. The
+visit (``sample_visit.wav``, 2 channels: clinician ``rms`` on channel 0, patient ``slt`` on
+channel 1) and its turns (``sample_visit.txt``, ``ROLE: text`` per line) come from
+``scripts/make_sample_visit.py``.
 """
 
 from __future__ import annotations
