@@ -37,6 +37,8 @@ def note_to_dict(note: ClinicalNote) -> dict[str, Any]:
     }
     if note.session_id is not None:
         documentation["SessionId"] = note.session_id
+    if note.metadata:
+        documentation["Metadata"] = dict(note.metadata)
     about = {"schema_version": NOTE_SCHEMA_VERSION, "job_name": note.job_name, "template": note.template}
     return {"ClinicalDocumentation": documentation, "transcribe_medical": about}
 

@@ -35,6 +35,8 @@ def note_heading(note: ClinicalNote) -> str:
         parts.append(f"session {note.session_id}")
     if note.template:
         parts.append(f"template {note.template}")
+    if note.is_emulated:
+        parts.append("emulated locally, not by AWS HealthScribe")
     return ", ".join(parts)
 
 

@@ -136,14 +136,27 @@ class ClinicalNote(_NoteModel):
         session_id: The streaming session id (streaming notes only).
         job_name: The job's name, when the note came from a job.
         template: The note template the job asked for, when known.
+        metadata: ``ClinicalDocumentation.Metadata`` when present (the local emulator marks its
+            notes there; AWS's published files have none).
     """
 
     sections: list[NoteSection] = Field(default_factory=list, alias="Sections")
     session_id: str | None = Field(None, alias="SessionId")
     job_name: str | None = None
     template: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict, alias="Metadata")
 
     _repr_values = ("job_name", "session_id", "template")
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _metadata(cls, value: object) -> dict[str, Any]:
+        return dict(value) if isinstance(value, Mapping) else {}
+
+    @property
+    def is_emulated(self) -> bool:
+        """True for a note the local emulator made (its ``Metadata`` says so; AWS's notes have none)."""
+        return self.metadata.get("Emulated") is True
     _repr_counts = ("sections",)
 
     @field_validator("sections", mode="before")
@@ -239,6 +252,8 @@ def parse_clinical_document(
     if isinstance(about, Mapping):
         job_name = job_name if job_name is not None else _text_or_none(about.get("job_name"))
         template = template if template is not None else _text_or_none(about.get("template"))
+    if template is None and isinstance(note.metadata.get("NoteTemplate"), str):
+        template = note.metadata["NoteTemplate"]
     if job_name is not None or template is not None:
         note = note.model_copy(update={"job_name": job_name, "template": template})
     return note

@@ -18,6 +18,8 @@ _COMMAND_MODULES = (
     "demo",
     "convert",
     "review",
+    "scribe",
+    "vocab_filter",
 )
 
 for _name in _COMMAND_MODULES:
