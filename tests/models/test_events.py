@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from streaming.aws_examples import speaker_change_payload
 from transcribe_medical._exceptions import ProtocolError, ValidationError
 from transcribe_medical.models.events import (
     MedicalTranscript,
@@ -231,3 +232,17 @@ def test_building_with_bad_input_raises_validation_error_without_echo() -> None:
 
 def test_result_without_alternatives_has_empty_transcript() -> None:
     assert Result(result_id="r", start_time=0, end_time=0, is_partial=True).transcript == ""
+
+
+def test_aws_speaker_change_example_parses() -> None:
+    # AWS developer guide (tests/fixtures/aws/SOURCES.md): a medical streaming result with speaker
+    # labels whose items include {"Type": "speaker-change"} without Content.
+    event = TranscriptEvent.from_payload(json.dumps(speaker_change_payload()))
+    result = event.results[0]
+    assert not result.is_partial and result.start_time == 18.74 and result.end_time == 25.63
+    items = result.alternatives[0].items
+    change = [item for item in items if item.is_speaker_change]
+    assert len(change) == 1 and change[0].content is None and change[0].start_time == 25.22
+    assert [item.speaker for item in items if item.type == "pronunciation"] == ["0"] * 5 + ["1"]
+    assert items[0].model_extra == {"VocabularyFilterMatch": False}  # a field medical items lack in the reference
+    assert TranscriptEvent.from_payload(event.to_payload()) == event

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
+from streaming.aws_examples import speaker_change_payload
 from streaming.fake_service import encode_frame, exception_frame, load_sequence, transcript_event_frame
 from transcribe_medical import (
     BadRequestError,
@@ -179,9 +180,45 @@ def test_unknown_event_types_are_ignored() -> None:
 
 
 @pytest.mark.parametrize(
+    "headers",
+    [
+        {":message-type": "event", ":event-type": "FutureEvent", ":content-type": "application/json"},
+        {":message-type": "event", ":event-type": "SECRETWORD said \x1b[2J", ":content-type": "application/json"},
+        {":message-type": "event"},
+        {":message-type": "future-kind", ":event-type": "SECRETWORD"},
+    ],
+)
+def test_what_aws_may_add_is_skipped_with_a_debug_line_without_text(
+    headers: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = json.dumps({"Text": "SECRETWORD Mr. Alvarez"}).encode()
+    final = load_sequence("conversation_speakers_phi")["events"][-1]["payload"]
+    session = StreamSession(CONFIG)
+    with caplog.at_level("DEBUG", logger="transcribe_medical"):
+        assert session.receive_frame(encode_frame(headers, payload)) == []
+        # The session is still up: what follows is read as usual.
+        assert len(session.receive_frame(transcript_event_frame(final))) == 1
+    assert session.state is StreamState.STREAMING and session.transcript.segments
+    skipped = [record for record in caplog.records if "skipping" in record.getMessage()]
+    assert len(skipped) == 1 and skipped[0].levelname == "DEBUG"
+    line = skipped[0].getMessage()
+    assert "SECRETWORD" not in line and "Alvarez" not in line and "\x1b" not in line
+    if headers.get(":event-type") == "FutureEvent":
+        assert "FutureEvent" in line
+
+
+def test_the_aws_speaker_change_example_keeps_the_session_up() -> None:
+    session = StreamSession(CONFIG)
+    (event,) = session.receive_frame(transcript_event_frame(speaker_change_payload()))
+    assert session.state is StreamState.STREAMING
+    assert [item.type for item in event.results[0].alternatives[0].items].count("speaker-change") == 1
+    assert [segment.speaker for segment in session.transcript.segments] == ["spk_0", "spk_1"]
+
+
+@pytest.mark.parametrize(
     "frame",
     [
-        encode_frame({":message-type": "surprise"}),
+        encode_frame({":content-type": "application/json"}),
         transcript_event_frame(b"not json"),
         transcript_event_frame(b'{"Transcript": {"Results": [{"ResultId": 5}]}}'),
         b"\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",

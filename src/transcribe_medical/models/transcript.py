@@ -32,7 +32,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import ProtocolError, ValidationError
 from transcribe_medical.models._base import PhiSafeModel
-from transcribe_medical.models.events import Result, ResultItem, TranscriptEvent
+from transcribe_medical.models.events import Result, ResultAlternative, ResultItem, TranscriptEvent
 
 __all__ = [
     "Alternative",
@@ -658,7 +658,8 @@ class TranscriptAssembler:
             self._partials.pop(result_id, None)
             finals.append(result)
             if result.alternatives and result.alternatives[0].transcript:
-                bisect.insort(self._segments, segment_from_result(result), key=_segment_start)
+                for segment in segments_from_result(result):  # one per speaker turn in the result
+                    bisect.insort(self._segments, segment, key=_segment_start)
         return finals
 
     def _keep_partial(self, result_id: str, result: Result) -> None:
@@ -691,22 +692,157 @@ def _segment_start(segment: Segment) -> float:
     return segment.start
 
 
-def _item_from_result_item(item: ResultItem, channel: str | None) -> Item:
+def _item_from_result_item(item: ResultItem, channel: str | None, speaker: str | None = None) -> Item | None:
+    """The transcript item of a stream item; ``None`` for an item that is no word or mark.
+
+    A ``speaker-change`` item (and any item type AWS adds later, or an item without ``Content``)
+    holds no text: it is not kept as an item. ``speaker`` is used for a word that has no label of
+    its own (the speaker a ``speaker-change`` item announced).
+    """
+    if item.content is None or item.type not in ("pronunciation", "punctuation"):
+        return None
     return Item(
         start=item.start_time,
         end=item.end_time,
         content=item.content,
-        type=item.type,
+        type="punctuation" if item.type == "punctuation" else "pronunciation",
         confidence=None if item.type == "punctuation" else item.confidence,
-        speaker=item.speaker,
+        speaker=item.speaker if item.speaker is not None else speaker,
         channel=channel,
     )
 
 
-def segment_from_result(result: Result) -> Segment:
-    """Turn one (final) streaming result into a :class:`Segment`.
+def _items_of(alternative: ResultAlternative, channel: str | None) -> list[Item]:
+    items = (_item_from_result_item(item, channel) for item in alternative.items)
+    return [item for item in items if item is not None]
 
-    The segment's speaker is the speaker of most of its words (the first of them on a tie).
+
+def _turns(alternative: ResultAlternative, channel: str | None) -> list[list[Item]]:
+    """The items of an alternative, cut where a ``speaker-change`` item says the speaker changes."""
+    turns: list[list[Item]] = [[]]
+    announced: str | None = None
+    for wire in alternative.items:
+        if wire.is_speaker_change:
+            if turns[-1]:
+                turns.append([])
+            # AWS's example gives the change no Speaker; if one is given, it is the new speaker's.
+            announced = wire.speaker
+            continue
+        item = _item_from_result_item(wire, channel, announced)
+        if item is not None:
+            turns[-1].append(item)
+    return [turn for turn in turns if turn] or [[]]
+
+
+def _speaker_of(items: list[Item]) -> str | None:
+    # The speaker of most of the words (the first of them on a tie).
+    votes = Counter(item.speaker for item in items if item.speaker and item.type == "pronunciation")
+    return votes.most_common(1)[0][0] if votes else None
+
+
+def _entities_of(alternative: ResultAlternative) -> list[Entity]:
+    return [
+        Entity(
+            start=entity.start_time,
+            end=entity.end_time,
+            category=entity.category,
+            content=entity.content,
+            confidence=entity.confidence,
+        )
+        for entity in alternative.entities
+    ]
+
+
+def segments_from_result(result: Result) -> list[Segment]:
+    """Turn one (final) streaming result into segments: one, or one per speaker turn in it.
+
+    With speaker labels, AWS may carry a change of speaker inside one result as a
+    ``speaker-change`` item (AWS developer guide, "Enabling speaker partitioning in real-time
+    streams"). The result is then cut there, so that the change shows in the transcript: each
+    segment holds one turn, with its own speaker, text and times; the words after the change keep
+    (or, unlabelled, take) the new speaker. Without such an item, the result is one segment whose
+    text is the result's own, verbatim.
+
+    Each segment's speaker is the speaker of most of its words (the first of them on a tie).
+    Entities go to the turn in which they start; the result's alternative hypotheses, if the service
+    sent more than one, stay with its first segment (they are whole-result hypotheses).
+
+    Args:
+        result: A result with at least one alternative.
+
+    Returns:
+        The segments, in time order.
+
+    Raises:
+        ProtocolError: The result has labels or times the model cannot hold.
+    """
+    try:
+        channel = normalise_channel(result.channel_id)
+        best = result.alternatives[0]
+        turns = _turns(best, channel)
+        entities = _entities_of(best)
+        alternatives = (
+            [Alternative(text=alt.transcript, items=_items_of(alt, channel)) for alt in result.alternatives]
+            if len(result.alternatives) > 1
+            else []
+        )
+        if len(turns) == 1:
+            return [
+                Segment(
+                    start=result.start_time,
+                    end=result.end_time,
+                    text=best.transcript,
+                    speaker=_speaker_of(turns[0]),
+                    channel=channel,
+                    items=turns[0],
+                    entities=entities,
+                    alternatives=alternatives,
+                    result_id=result.result_id,
+                )
+            ]
+        last = len(turns) - 1
+        spans: list[tuple[float, float]] = []
+        for index, turn in enumerate(turns):
+            start = result.start_time if index == 0 else _time_of(turn[0].start, result.start_time)
+            end = result.end_time if index == last else _time_of(turn[-1].end, start)
+            spans.append((start, max(start, end)))
+        return [
+            Segment(
+                start=start,
+                end=end,
+                text=join_items(turn),
+                speaker=_speaker_of(turn),
+                channel=channel,
+                items=turn,
+                entities=[entity for entity in entities if _turn_index(spans, entity.start) == index],
+                alternatives=alternatives if index == 0 else [],
+                result_id=result.result_id,
+            )
+            for index, (turn, (start, end)) in enumerate(zip(turns, spans, strict=True))
+        ]
+    except (ValueError, IndexError) as error:
+        raise ProtocolError(f"TranscriptEvent result {result.result_id!r} is malformed: {error}") from error
+
+
+def _time_of(time: float | None, default: float) -> float:
+    return default if time is None else time
+
+
+def _turn_index(spans: list[tuple[float, float]], time: float) -> int:
+    """The last turn that starts at or before ``time`` (the first turn for an earlier time)."""
+    found = 0
+    for index, (start, _end) in enumerate(spans):
+        if start <= time:
+            found = index
+    return found
+
+
+def segment_from_result(result: Result) -> Segment:
+    """Turn one (final) streaming result into one :class:`Segment`, whatever its speaker turns.
+
+    Prefer :func:`segments_from_result`, which cuts a result at its ``speaker-change`` items; here
+    they are only dropped (each word still keeps its own speaker). The segment's speaker is the
+    speaker of most of its words (the first of them on a tie).
 
     Args:
         result: A result with at least one alternative.
@@ -717,39 +853,16 @@ def segment_from_result(result: Result) -> Segment:
     Raises:
         ProtocolError: The result has labels or times the model cannot hold.
     """
-    try:
-        channel = normalise_channel(result.channel_id)
-        best = result.alternatives[0]
-        items = [_item_from_result_item(item, channel) for item in best.items]
-        votes = Counter(item.speaker for item in items if item.speaker and item.type == "pronunciation")
-        speaker = votes.most_common(1)[0][0] if votes else None
-        alternatives = (
-            [
-                Alternative(text=alt.transcript, items=[_item_from_result_item(item, channel) for item in alt.items])
-                for alt in result.alternatives
-            ]
-            if len(result.alternatives) > 1
-            else []
-        )
-        return Segment(
-            start=result.start_time,
-            end=result.end_time,
-            text=best.transcript,
-            speaker=speaker,
-            channel=channel,
-            items=items,
-            entities=[
-                Entity(
-                    start=entity.start_time,
-                    end=entity.end_time,
-                    category=entity.category,
-                    content=entity.content,
-                    confidence=entity.confidence,
-                )
-                for entity in best.entities
-            ],
-            alternatives=alternatives,
-            result_id=result.result_id,
-        )
-    except (ValueError, IndexError) as error:
-        raise ProtocolError(f"TranscriptEvent result {result.result_id!r} is malformed: {error}") from error
+    segments = segments_from_result(result)
+    if len(segments) == 1:
+        return segments[0]
+    items = [item for segment in segments for item in segment.items]
+    return segments[0].model_copy(
+        update={
+            "end": segments[-1].end,
+            "text": result.alternatives[0].transcript,
+            "speaker": _speaker_of(items),
+            "items": items,
+            "entities": [entity for segment in segments for entity in segment.entities],
+        }
+    )

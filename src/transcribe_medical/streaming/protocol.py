@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from enum import Enum
 from typing import Final
 
@@ -45,6 +46,8 @@ __all__ = ["StreamSession", "StreamState"]
 
 _log = get_logger("streaming.protocol")
 
+#: What an event or message type that may be logged looks like.
+_IDENTIFIER: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 #: WebSocket close codes that end a stream normally (1000 normal, 1005 "no status").
 _NORMAL_CLOSE_CODES: Final = frozenset({1000, 1005})
 
@@ -187,7 +190,9 @@ class StreamSession:
             ServiceError: The service sent an exception (the matching subclass, e.g.
                 :class:`~transcribe_medical.BadRequestError`); the session is then failed.
             CredentialsError: The exception says the credentials were refused.
-            ProtocolError: The bytes are not a valid event stream, or not a known message.
+            ProtocolError: The bytes are not a valid event stream, a message has no type, or a
+                TranscriptEvent payload is not of the TranscriptEvent shape. Event and message types
+                added after this version are skipped (logged at DEBUG, without their content).
         """
         if self.state is StreamState.FAILED:
             raise self._error or ProtocolError("data received on a failed stream")
@@ -208,8 +213,13 @@ class StreamSession:
         if message_type == "event":
             event_type = message.headers.get(":event-type")
             if event_type != "TranscriptEvent":
-                # Forward compatibility: an event type added later is not an error.
-                _log.debug("ignoring a %r event", event_type)
+                # Forward compatibility (DESIGN.md): an event type added later is skipped, not an
+                # error. The line names the type only when it looks like one, never the payload.
+                _log.debug(
+                    "skipping a %s event (%d bytes): not a type this version reads",
+                    _loggable_name(event_type),
+                    len(message.payload),
+                )
                 return None
             event = TranscriptEvent.from_payload(message.payload)
             self.events_received += 1
@@ -221,7 +231,11 @@ class StreamSession:
         if message_type == "error":
             code = _header_text(message, ":error-code") or "UnknownError"
             raise service_error_from_code(code, _header_text(message, ":error-message") or "")
-        raise ProtocolError(f"unexpected event-stream message type {message_type!r}")
+        if isinstance(message_type, str):
+            # A message type added later, in a well-formed frame, does not end the session either.
+            _log.debug("skipping a %s message: not a type this version reads", _loggable_name(message_type))
+            return None
+        raise ProtocolError("event-stream message without a :message-type header")
 
     def connection_closed(self, code: int | None = None) -> None:
         """Record that the connection closed, and judge whether that was the normal end.
@@ -262,6 +276,17 @@ class StreamSession:
         if self.state is not StreamState.FAILED:
             self.state = StreamState.FAILED
             self._error = error
+
+
+def _loggable_name(value: object) -> str:
+    """``value`` if it is a plain identifier such as ``TranscriptEvent``, else a placeholder.
+
+    Header values come from the peer: only a short identifier is written to the log, so no text
+    (nor a terminal escape) can reach it through a header.
+    """
+    if isinstance(value, str) and _IDENTIFIER.fullmatch(value):
+        return value
+    return "<unnamed>" if value is None else "<not an identifier>"
 
 
 def _header_text(message: Message, name: str) -> str | None:
