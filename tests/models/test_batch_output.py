@@ -349,3 +349,54 @@ def test_bad_labels_and_values_are_protocol_errors() -> None:
     with pytest.raises(ProtocolError, match=r"results\.items\[0\]\.alternatives\[0\]\.confidence") as caught:
         parse_batch_output(data)
     assert "SECRETWORD" not in str(caught.value)
+
+
+def test_channel_lists_alone_are_merged_by_time() -> None:
+    data = _load("channel_identification")
+    expected = parse_batch_output(data)
+    data["results"]["items"] = []  # only channel_labels lists the words
+    transcript = parse_batch_output(data)
+    assert [(s.channel, s.text) for s in transcript.segments] == [(s.channel, s.text) for s in expected.segments]
+    assert transcript.text == data["results"]["transcripts"][0]["transcript"]
+
+
+def test_an_item_a_channel_lists_but_results_items_lacks_is_skipped() -> None:
+    data = _load("channel_identification")
+    for item in data["results"]["items"]:
+        item.pop("channel_label")
+    extra = {"start_time": "1.30", "end_time": "1.37", "alternatives": [{"confidence": "0.2", "content": "uh"}]}
+    data["results"]["channel_labels"]["channels"][1]["items"].insert(0, {**extra, "type": "pronunciation"})
+    transcript = parse_batch_output(data)
+    assert [s.channel for s in transcript.segments] == ["ch_0", "ch_0", "ch_1", "ch_0"]
+    assert transcript.text == data["results"]["transcripts"][0]["transcript"]
+
+
+def test_a_mark_after_the_other_channels_word_stays_with_its_own_channel() -> None:
+    def word(content: str, start: float, channel: str) -> dict[str, Any]:
+        return {
+            "start_time": str(start),
+            "end_time": str(start + 0.2),
+            "alternatives": [{"confidence": "0.9", "content": content}],
+            "type": "pronunciation",
+            "channel_label": channel,
+        }
+
+    stop = {"alternatives": [{"confidence": "0.0", "content": "."}], "type": "punctuation", "channel_label": "ch_0"}
+    items = [word("Breathe", 1.0, "ch_0"), word("Okay", 1.1, "ch_1"), stop]
+    data = {
+        "results": {
+            "transcripts": [{"transcript": "Breathe Okay."}],
+            "items": [{k: v for k, v in item.items() if k != "channel_label"} for item in items],
+            "channel_labels": {
+                "channels": [
+                    {"channel_label": "ch_0", "items": [items[0], stop]},
+                    {"channel_label": "ch_1", "items": [items[1]]},
+                ],
+                "number_of_channels": 2,
+            },
+        }
+    }
+    transcript = parse_batch_output(data)
+    assert [(s.channel, s.text) for s in transcript.segments] == [("ch_0", "Breathe"), ("ch_1", "Okay"), ("ch_0", ".")]
+    assert transcript.text == "Breathe Okay."
+    assert transcript.service_text is None
