@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "Transcription": "transcribe_medical.streaming.sync_client",
     "AsyncStreamConnection": "transcribe_medical.streaming.async_client",
     "AsyncTranscription": "transcribe_medical.streaming.async_client",
+    "LiveSession": "transcribe_medical.streaming.live_sync",
+    "AsyncLiveSession": "transcribe_medical.streaming.live_async",
     "StreamingClient": "transcribe_medical.streaming.client",
     "AsyncStreamingClient": "transcribe_medical.streaming.client",
     "AudioFormat": "transcribe_medical.streaming.audio",
@@ -36,11 +38,13 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AsyncLiveSession",
     "AsyncStreamConnection",
     "AsyncStreamingClient",
     "AsyncTranscription",
     "AudioFormat",
     "AudioSource",
+    "LiveSession",
     "MicrophoneSource",
     "Pacer",
     "StreamConnection",
@@ -56,6 +60,8 @@ if TYPE_CHECKING:
     from transcribe_medical.streaming.async_client import AsyncStreamConnection, AsyncTranscription
     from transcribe_medical.streaming.audio import AudioFormat, AudioSource, MicrophoneSource, Pacer, open_audio
     from transcribe_medical.streaming.client import AsyncStreamingClient, StreamingClient
+    from transcribe_medical.streaming.live_async import AsyncLiveSession
+    from transcribe_medical.streaming.live_sync import LiveSession
     from transcribe_medical.streaming.presign import presign_url
     from transcribe_medical.streaming.protocol import StreamSession, StreamState
     from transcribe_medical.streaming.sync_client import StreamConnection, Transcription

@@ -9,7 +9,8 @@ Opening a stream is retried under the facade's retry policy (connection errors, 
 5xx), each attempt with a freshly signed URL. ``transcribe()`` and ``transcribe_file()`` also
 survive a stream that fails once started (on by default, ``reconnect=False`` to disable): they
 reconnect with a fresh presign and replay the audio not yet final (:mod:`.resilient`).
-``connect()`` gives one plain session, without reconnection.
+``connect()`` gives a live session fed by the caller, kept alive across pauses and reconnected
+the same way (:mod:`.live_sync`, :mod:`.live_async`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _transport, async_client, resilient_async, resilient_sync, sync_client
 from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio
+from transcribe_medical.streaming.live_async import AsyncLiveSession
+from transcribe_medical.streaming.live_sync import LiveSession
 from transcribe_medical.streaming.presign import presign_url
 from transcribe_medical.streaming.resilient import ReconnectEvent, ReconnectPolicy, ResilientSession
 
@@ -106,14 +109,30 @@ class StreamingClient(_StreamingBase):
         >>> transcript = client.streaming.transcribe_file("visit.wav", config)  # doctest: +SKIP
     """
 
-    def connect(self, config: StreamConfig) -> sync_client.StreamConnection:
+    def connect(
+        self,
+        config: StreamConfig,
+        *,
+        reconnect: bool | ReconnectPolicy = True,
+        on_reconnect: Callable[[ReconnectEvent], object] | None = None,
+    ) -> LiveSession:
         """Open a live session; send audio yourself, then iterate the events.
+
+        The session is kept alive while you pause (silence for PCM; a compressed stream is
+        closed and transparently reopened when audio resumes), as ``transcribe()`` keeps a paused
+        source alive: the service's 15 s idle timeout never ends it.
 
         Args:
             config: The stream's parameters, with ``media_encoding`` and ``sample_rate`` set.
+            reconnect: As for :meth:`transcribe`: survive dropped connections and retryable
+                service errors while you iterate (``True``, the default); ``False`` raises the
+                first failure; a :class:`~.resilient.ReconnectPolicy` tunes it (its
+                ``keepalive_interval`` applies either way).
+            on_reconnect: Called (in the iterating thread) with each
+                :class:`~.resilient.ReconnectEvent`.
 
         Returns:
-            The connected session (a context manager).
+            The connected :class:`~.live_sync.LiveSession` (a context manager).
 
         Raises:
             ValidationError: The config is incomplete or the endpoint is refused.
@@ -122,7 +141,11 @@ class StreamingClient(_StreamingBase):
             ConnectionError: The endpoint could not be reached (after retries).
             TimeoutError: The handshake took too long (after retries).
         """
-        return self._open(self._ready(config))
+        ready = self._ready(config)
+        policy = ReconnectPolicy.from_option(reconnect)
+        connection = self._open(ready)
+        resilient = ResilientSession(ready, retry=self._facade.config.retry, policy=policy)
+        return LiveSession(connection, resilient, open_session=self._open_once, on_reconnect=on_reconnect)
 
     def _open(self, config: StreamConfig) -> sync_client.StreamConnection:
         settings = self._facade.config
@@ -238,15 +261,15 @@ class StreamingClient(_StreamingBase):
 class _AsyncConnecting:
     """``connect()``'s result: await it, or use it with ``async with``."""
 
-    def __init__(self, opener: Callable[[], Awaitable[async_client.AsyncStreamConnection]]) -> None:
-        self._opener = opener
-        self._connection: async_client.AsyncStreamConnection | None = None
+    def __init__(self, session: AsyncLiveSession) -> None:
+        self._session = session
+        self._connection: AsyncLiveSession | None = None
 
-    def __await__(self) -> Generator[Any, None, async_client.AsyncStreamConnection]:
-        return self._opener().__await__()
+    def __await__(self) -> Generator[Any, None, AsyncLiveSession]:
+        return self._session.open().__await__()
 
-    async def __aenter__(self) -> async_client.AsyncStreamConnection:
-        self._connection = await self._opener()
+    async def __aenter__(self) -> AsyncLiveSession:
+        self._connection = await self._session.open()
         return self._connection
 
     async def __aexit__(
@@ -265,22 +288,37 @@ class AsyncStreamingClient(_StreamingBase):
         ...         ...
     """
 
-    def connect(self, config: StreamConfig) -> _AsyncConnecting:
+    def connect(
+        self,
+        config: StreamConfig,
+        *,
+        reconnect: bool | ReconnectPolicy = True,
+        on_reconnect: Callable[[ReconnectEvent], object] | None = None,
+    ) -> _AsyncConnecting:
         """Open a live session: ``async with client.streaming.connect(config) as stream``.
+
+        Kept alive while you pause, and reconnected while you iterate, as for
+        :meth:`StreamingClient.connect`.
 
         Args:
             config: The stream's parameters, with ``media_encoding`` and ``sample_rate`` set.
+            reconnect: As for :meth:`StreamingClient.connect`.
+            on_reconnect: Called with each :class:`~.resilient.ReconnectEvent`.
 
         Returns:
             An awaitable async context manager giving the connected
-            :class:`~transcribe_medical.streaming.async_client.AsyncStreamConnection`.
+            :class:`~.live_async.AsyncLiveSession`.
 
         Raises:
             ValidationError: The config is incomplete (raised here, before connecting).
             CredentialsError, ServiceError, ConnectionError, TimeoutError: When connecting.
         """
         ready = self._ready(config)
-        return _AsyncConnecting(lambda: self._open(ready))
+        policy = ReconnectPolicy.from_option(reconnect)
+        resilient = ResilientSession(ready, retry=self._facade.config.retry, policy=policy)
+        return _AsyncConnecting(
+            AsyncLiveSession(resilient, open_first=self._open, open_session=self._open_once, on_reconnect=on_reconnect)
+        )
 
     async def _open(self, config: StreamConfig) -> async_client.AsyncStreamConnection:
         settings = self._facade.config

@@ -133,8 +133,12 @@ class AsyncResilientTranscription(AsyncEventIteration):
             self._connection = await self._open_first(config)
             self._resilient.begin_session(self._connection.session_id, self._now())
             self._events = self._receive()
-            self._tasks = [asyncio.create_task(self._read_source()), asyncio.create_task(self._send_all())]
+            self._tasks = self._start_tasks()
         return self._events
+
+    def _start_tasks(self) -> list[asyncio.Task[None]]:
+        """Start the tasks that feed the stream: the source reader, then the sender."""
+        return [asyncio.create_task(self._read_source()), asyncio.create_task(self._send_all())]
 
     async def _stop(self) -> None:
         self._stopping = True
@@ -200,17 +204,20 @@ class AsyncResilientTranscription(AsyncEventIteration):
         except Exception as error:
             _log.debug("the sender stopped: %s", type(error).__name__)
 
-    async def _send_chunk(self, chunk: bytes) -> None:
+    async def _send_chunk(self, chunk: bytes) -> TranscribeMedicalError | None:
+        """Send (or buffer) a chunk; return the error if the send failed (the receiver judges it)."""
         async with self._send_lock:
             self._resilient.accept_audio(chunk)
             if self._suspended:
                 self._wakeup.set()  # audio resumed: the receiver reopens the stream
-                return
+                return None
             if self._sendable and self._connection is not None:
                 try:
                     await self._connection.send_audio(chunk)
                 except TranscribeMedicalError as error:
                     _log.debug("a send failed: %s", type(error).__name__)
+                    return error
+        return None
 
     async def _keep_alive(self, idle: float) -> None:
         if self._resilient.compressed:

@@ -114,10 +114,15 @@ class ResilientTranscription(EventIteration):
         assert not replay.audio  # nothing was accepted before the first session
         self._queue: queue.Queue[SourceItem] = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._events = self._receive()
-        self._reader = threading.Thread(target=self._read_source, name="transcribe-medical-reader", daemon=True)
-        self._sender = threading.Thread(target=self._send_all, name="transcribe-medical-sender", daemon=True)
-        self._reader.start()
-        self._sender.start()
+        self._reader, self._sender = self._start_workers()
+
+    def _start_workers(self) -> tuple[threading.Thread, threading.Thread]:
+        """Start the threads that feed the stream: the source reader and the sender."""
+        reader = threading.Thread(target=self._read_source, name="transcribe-medical-reader", daemon=True)
+        sender = threading.Thread(target=self._send_all, name="transcribe-medical-sender", daemon=True)
+        reader.start()
+        sender.start()
+        return reader, sender
 
     def __repr__(self) -> str:
         return f"ResilientTranscription(session_id={self.session_id!r}, reconnects={len(self.reconnects)})"
@@ -224,13 +229,14 @@ class ResilientTranscription(EventIteration):
         except BaseException as error:
             _log.debug("the sender stopped: %s", type(error).__name__)
 
-    def _send_chunk(self, chunk: bytes) -> None:
+    def _send_chunk(self, chunk: bytes) -> TranscribeMedicalError | None:
+        """Send (or buffer) a chunk; return the error if the send failed (the receiver judges it)."""
         with self._send_lock:
             with self._state:
                 self._resilient.accept_audio(chunk)
                 if self._suspended:
                     self._state.notify_all()  # audio resumed: the receiver reopens the stream
-                    return
+                    return None
                 connection = self._connection if self._sendable else None
             if connection is not None:
                 try:
@@ -238,6 +244,8 @@ class ResilientTranscription(EventIteration):
                 except TranscribeMedicalError as error:
                     # The receiving side reconnects; the chunk is in the replay buffer.
                     _log.debug("a send failed: %s", type(error).__name__)
+                    return error
+        return None
 
     def _keep_alive(self, idle: float) -> None:
         if self._resilient.compressed:
