@@ -2,15 +2,18 @@
 
 A :class:`Transcript` is a list of :class:`Segment`\\ s in time order. A segment is one final
 streaming result, or one batch run of a speaker/channel split at sentence-ending punctuation. Each
-segment keeps its words (:class:`Item`), PHI entities (:class:`Entity`) and alternative hypotheses
-(:class:`Alternative`). Everything is normalised the same way whatever the source:
+segment keeps its words (:class:`Item`), PHI entities (:class:`Entity`) and, from streaming, its
+alternative hypotheses (:class:`Alternative`); a batch job's hypotheses are kept as AWS grouped
+them, per :class:`AlternativeSegment`. Everything is normalised the same way whatever the source:
 
 * speakers are ``"spk_N"`` (streaming's ``"0"`` becomes ``"spk_0"``), channels ``"ch_N"``;
 * times are float seconds from the start of the audio;
 * punctuation items have ``confidence=None`` and are never flagged for review.
 
-These models hold transcript text, which is PHI: their ``repr()``/``str()`` show times, labels and
-counts only, and validation errors never echo the input.
+These models hold data only: rendering a transcript (text, JSON, subtitles, HTML) and writing it
+to a file are :mod:`transcribe_medical.exports`' job, a layer above. They hold transcript text,
+which is PHI: their ``repr()``/``str()`` show times, labels and counts only, and validation errors
+never echo the input.
 
 Example:
     >>> transcript = Transcript.from_events(events)          # doctest: +SKIP
@@ -215,7 +218,8 @@ class Segment(_TranscriptModel):
         items: Its words and punctuation, in time order.
         entities: PHI entities inside it (content identification).
         alternatives: Every hypothesis the service offered for it, best first; empty unless the
-            service returned more than one.
+            service returned more than one. Streaming only: a batch job's hypotheses are not cut
+            at our segments' bounds, they are in :attr:`Transcript.alternative_segments`.
         result_id: The streaming ``ResultId`` it came from (``None`` for batch).
         segment_id: The HealthScribe ``SegmentId`` (clinical-note evidence links name it).
     """
