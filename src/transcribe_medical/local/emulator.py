@@ -221,6 +221,16 @@ class LocalTranscribeMedical:
             raise RuntimeError("the batch endpoint is not running")
         return self._s3
 
+    def emulated_s3(self) -> EmulatedS3:
+        """The emulator's client of its own S3, over the public S3 API (for the workers of its layers).
+
+        Raises:
+            RuntimeError: The batch endpoint is not running.
+        """
+        if self._s3 is None:
+            raise RuntimeError("the batch endpoint is not running (start the emulator with batch=True)")
+        return self._s3
+
     def batch_layers(self) -> list[Layer]:
         """The WSGI layers in front of moto, outermost first: the caller's, then each service's."""
         return [*self._extra_layers, self.medical, self.scribe]
