@@ -18,6 +18,7 @@ So a crash at any point, followed by a re-run, submits nothing twice.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -42,7 +43,7 @@ from transcribe_medical._retry import call_with_retries
 from transcribe_medical.batch._errors import as_not_found
 from transcribe_medical.batch.bulk_state import StateStore
 from transcribe_medical.batch.manifest import job_fingerprint
-from transcribe_medical.batch.rate_limit import TokenBucket
+from transcribe_medical.batch.rate_limit import RequestWindow, TokenBucket
 from transcribe_medical.models.batch import MedicalTranscriptionJob, StartJobRequest
 from transcribe_medical.models.enums import JobStatus
 
@@ -96,6 +97,7 @@ class _Run:
         *,
         state: StateStore,
         bucket: TokenBucket,
+        window: RequestWindow,
         retry: RetryPolicy,
         progress: BulkProgress | None,
         sleep: Callable[[float], None],
@@ -103,6 +105,7 @@ class _Run:
         self.jobs = jobs
         self.state = state
         self.bucket = bucket
+        self.window = window
         self.retry = retry
         self.progress = progress
         self.sleep = sleep
@@ -119,9 +122,11 @@ class _Run:
             self.progress(outcome, name)
 
     def _request(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        # One HTTP request, no retries of its own: every attempt takes its token here.
+        # One HTTP request, no retries of its own: every attempt takes its token here, and counts
+        # in the window from before it is sent until its answer is back.
         self.bucket.acquire()
-        return self.jobs._client._call_once("transcribe", operation, params)
+        with self.window.admit():
+            return self.jobs._client._call_once("transcribe", operation, params)
 
     def _get_once(self, name: str) -> MedicalTranscriptionJob | None:
         try:
@@ -306,7 +311,9 @@ def submit_many(
             )
     callback = progress if callable(progress) else None
     with StateStore(state_path if state_path is not None else ":memory:") as state:
-        run = _Run(jobs, state=state, bucket=bucket, retry=retry, progress=callback, sleep=sleep)
+        # The bucket spaces requests; the window keeps late ones from crowding a second at the service.
+        window = RequestWindow(max(1, math.floor(rate)))
+        run = _Run(jobs, state=state, bucket=bucket, window=window, retry=retry, progress=callback, sleep=sleep)
         with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="tm-bulk") as pool:
             list(pool.map(run.submit, batch))
         _log.info("bulk submission: %s", run.result.summary())

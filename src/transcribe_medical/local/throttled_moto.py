@@ -15,8 +15,9 @@ starts that reached moto per name (a second one for the same name is a resubmiss
 ``ConflictException``):
 
 * ``GET /_bench/stats`` → ``{"accepted": {name: count}, "reached": {name: count}, "throttled": n,
-  "first": t, "last": t}`` (``first``/``last``: ``time.monotonic()`` of the first and last
-  accepted start);
+  "first": t, "last": t, "requests": [[t, operation], ...]}`` (``first``/``last``:
+  ``time.monotonic()`` of the first and last accepted start; ``requests``: the arrival time and
+  operation of every Transcribe request, throttled or not, so a test can count any window);
 * ``POST /_bench/reset`` → clears the counters (moto's own ``POST /moto-api/reset`` clears its state).
 """
 
@@ -68,6 +69,7 @@ class ThrottlingMiddleware:
         self.throttled = 0
         self.first: float | None = None
         self.last: float | None = None
+        self.requests: list[tuple[float, str]] = []
 
     def wrap(self, app: WsgiApp) -> WsgiApp:
         """Put the throttle in front of ``app``."""
@@ -93,7 +95,11 @@ class ThrottlingMiddleware:
             return self._json(start_response, {"reset": True})
         if self.app is None:
             raise RuntimeError("ThrottlingMiddleware has no app to pass requests to; call wrap() first")
-        if environ.get("HTTP_X_AMZ_TARGET") != _THROTTLED_TARGET:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith("Transcribe."):
+            with self._lock:
+                self.requests.append((time.monotonic(), target.removeprefix("Transcribe.")))
+        if target != _THROTTLED_TARGET:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length)
@@ -139,6 +145,7 @@ class ThrottlingMiddleware:
                 "throttled": self.throttled,
                 "first": self.first,
                 "last": self.last,
+                "requests": list(self.requests),
             }
 
     def reset(self) -> None:
@@ -148,6 +155,7 @@ class ThrottlingMiddleware:
             self.reached.clear()
             self.throttled = 0
             self.first = self.last = None
+            self.requests.clear()
             self._tokens = self.burst
             self._updated = time.monotonic()
 
