@@ -3,7 +3,8 @@
 The note is on the left, section by section; the transcript on the right, one row per segment with
 its time and speaker (participant role). Hovering or focusing a note sentence highlights the
 transcript segments that are its evidence; clicking it pins the highlight and scrolls to the first
-of them. Hovering a segment highlights the sentences that cite it. A sentence whose evidence is
+of them (``note.html#pin-N`` opens the page with the note's N-th sentence pinned). Hovering a segment
+highlights the sentences that cite it. A sentence whose evidence is
 not in the transcript says so. The seeds' review notice comes first.
 
 The page loads nothing: CSS and the small script are inline, and a Content-Security-Policy allows
@@ -25,7 +26,7 @@ from typing import Final
 
 from transcribe_medical import __version__
 from transcribe_medical._notice import IMPORTANT_NOTICE
-from transcribe_medical.exports.note_markdown import NOTE_REVIEW_LINE, note_heading
+from transcribe_medical.exports.note_markdown import note_heading, note_review_line
 from transcribe_medical.exports.subtitles import format_timestamp
 from transcribe_medical.models.transcript import Segment, Transcript
 from transcribe_medical.scribe.note import ClinicalNote
@@ -107,12 +108,15 @@ _SCRIPT = """
       pinned = pinned === sentence ? null : sentence;
       if (pinned) { pinned.classList.add("pinned"); }
       var found = show(pinned);
-      if (found.length) { found[0].scrollIntoView({block: "center", behavior: "smooth"}); }
+      // The least scrolling that shows the first evidence segment ("nearest": no jump if visible).
+      if (found.length) { found[0].scrollIntoView({block: "nearest"}); }
     });
     sentence.addEventListener("keydown", function (e) {
       if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sentence.click(); }
     });
   });
+  var linked = /^#pin-([0-9]+)$/.exec(window.location.hash);
+  if (linked && sentences[+linked[1] - 1]) { sentences[+linked[1] - 1].click(); }
   segments.forEach(function (segment) {
     var id = segment.getAttribute("data-segment-id");
     segment.addEventListener("mouseenter", function () {
@@ -143,7 +147,7 @@ def _colours(transcript: Transcript | None) -> dict[str, str]:
     return {label: _PALETTE[index % len(_PALETTE)] for index, label in enumerate(transcript.speakers)}
 
 
-def _sentence_html(text: str, evidence: tuple[str, ...], known: set[str] | None) -> str:
+def _sentence_html(number: int, text: str, evidence: tuple[str, ...], known: set[str] | None) -> str:
     missing = [i for i in evidence if known is not None and i not in known]
     links = ""
     if evidence:
@@ -154,17 +158,23 @@ def _sentence_html(text: str, evidence: tuple[str, ...], known: set[str] | None)
         links = f'<span class="links" title="{_e(", ".join(evidence))}">[{label}]</span>'
     else:
         links = '<span class="links missing">[no evidence]</span>'
-    return f'<li class="sentence" tabindex="0" data-evidence="{_e(" ".join(evidence))}">{_e(text)} {links}</li>'
+    return (
+        f'<li class="sentence" id="sentence-{number}" tabindex="0" data-evidence="{_e(" ".join(evidence))}">'
+        f"{_e(text)} {links}</li>"
+    )
 
 
 def _note_html(note: ClinicalNote, known: set[str] | None) -> str:
     parts: list[str] = []
+    number = 0
     for section in note.sections:
         parts.append(f'<section class="note-section" data-section="{_e(section.name)}"><h3>{_e(section.title)}</h3>')
         if section.sentences:
-            parts.append('<ol class="sentences">')
-            parts += [_sentence_html(s.text, s.evidence, known) for s in section.sentences]
-            parts.append("</ol>")
+            parts.append('<ul class="sentences">')
+            for sentence in section.sentences:
+                number += 1  # numbered through the note: "note.html#pin-N" opens with sentence N pinned
+                parts.append(_sentence_html(number, sentence.text, sentence.evidence, known))
+            parts.append("</ul>")
         else:
             parts.append('<p class="empty">Nothing was summarized for this section.</p>')
         parts.append("</section>")
@@ -214,7 +224,7 @@ def note_to_html(note: ClinicalNote, transcript: Transcript | None = None, *, ti
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>"
         f'<h1>{_e(title)}</h1><p class="meta">{meta}</p>'
         '<section class="card notice" role="note" aria-label="Review notice">'
-        f"<p><strong>Review before use.</strong> {_e(IMPORTANT_NOTICE)}</p><p>{_e(NOTE_REVIEW_LINE)}</p>"
+        f"<p><strong>Review before use.</strong> {_e(IMPORTANT_NOTICE)}</p><p>{_e(note_review_line(note))}</p>"
         "<p>Point at or click a sentence of the note to highlight the conversation it was drawn from.</p>"
         "</section>"
         f'<div class="columns"><section class="card note" aria-label="Clinical note"><h2>Note</h2>'

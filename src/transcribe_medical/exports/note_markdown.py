@@ -10,13 +10,23 @@ from __future__ import annotations
 from transcribe_medical._notice import IMPORTANT_NOTICE
 from transcribe_medical.scribe.note import ClinicalNote
 
-__all__ = ["NOTE_REVIEW_LINE", "note_heading", "note_to_markdown"]
+__all__ = ["NOTE_REVIEW_LINE", "note_heading", "note_review_line", "note_to_markdown"]
 
 #: What the note exports add to the seeds' notice: the note is a draft made by a model.
 NOTE_REVIEW_LINE = (
     "This clinical note was generated from the recorded conversation by AWS HealthScribe. It is a "
     "draft: check each sentence against the conversation it cites before it enters the record."
 )
+_EMULATED_REVIEW_LINE = (
+    "This clinical note was made by the transcribe-medical local emulator, by rules, for testing; "
+    "AWS HealthScribe did not write it. Check each sentence against the conversation it cites."
+)
+
+
+def note_review_line(note: ClinicalNote) -> str:
+    """The line the exports add to the seeds' notice (it says so when the emulator made the note)."""
+    return _EMULATED_REVIEW_LINE if note.is_emulated else NOTE_REVIEW_LINE
+
 
 _MARKDOWN_SPECIALS = "\\`*_{}[]<>#|"
 
@@ -56,7 +66,7 @@ def note_to_markdown(note: ClinicalNote, *, evidence: bool = True, notice: bool 
     if source:
         lines += [f"*{_escape(source)}*", ""]
     if notice:
-        lines += [f"> **Review before use.** {IMPORTANT_NOTICE}", ">", f"> {NOTE_REVIEW_LINE}", ""]
+        lines += [f"> **Review before use.** {IMPORTANT_NOTICE}", ">", f"> {note_review_line(note)}", ""]
     for section in note.sections:
         lines += [f"## {_escape(section.title)}", ""]
         if not section.sentences:

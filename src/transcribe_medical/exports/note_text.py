@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from transcribe_medical._notice import IMPORTANT_NOTICE
-from transcribe_medical.exports.note_markdown import NOTE_REVIEW_LINE, note_heading
+from transcribe_medical.exports.note_markdown import note_heading, note_review_line
 from transcribe_medical.scribe.note import ClinicalNote
 
 __all__ = ["note_to_text"]
@@ -28,7 +28,7 @@ def note_to_text(note: ClinicalNote, *, width: int = 100, notice: bool = True, e
     if source:
         lines.append(source)
     if notice:
-        lines += ["", *textwrap.wrap(f"REVIEW BEFORE USE. {IMPORTANT_NOTICE} {NOTE_REVIEW_LINE}", width)]
+        lines += ["", *textwrap.wrap(f"REVIEW BEFORE USE. {IMPORTANT_NOTICE} {note_review_line(note)}", width)]
     for section in note.sections:
         lines += ["", section.title.upper()]
         if not section.sentences:
