@@ -3,34 +3,92 @@ with SIGKILL midway, then re-run: exactly 1,000 jobs exist and none was submitte
 
 The submitter runs as a real process (the CLI), so the kill interrupts it wherever it is,
 including between sending a StartMedicalTranscriptionJob and recording the answer.
+
+Throttling is in play by construction, whatever the machine's speed: the first Start of every
+20th job is refused with ``LimitExceededException`` (so those jobs are certainly retried), and
+behind that the server's token bucket refuses whatever comes faster than its quota.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
-from transcribe_medical.local.throttled_moto import ThrottledMotoServer
+from transcribe_medical.local.layered_server import LayeredMotoServer
+from transcribe_medical.local.throttled_moto import ThrottlingMiddleware
 
 JOBS = 1000
 RATE = 200.0  # the server's quota, requests per second
-CLIENT_RATE = 300.0  # above the quota on purpose: throttling and its retries are in play
+CLIENT_RATE = 300.0  # above the quota: the bucket throttles whenever the client keeps up
+REFUSE_EVERY = 20  # the first Start of every 20th job is refused, whatever the timing
 BUCKET = "bulk-crash-output"
+_LIMIT_EXCEEDED = json.dumps({"__type": "LimitExceededException", "Message": "Rate exceeded"}).encode()
+
+
+class RefuseFirstStart:
+    """A WSGI layer that throttles the first StartMedicalTranscriptionJob of every ``every``-th job.
+
+    Jobs are told apart by their media (``visit-NNNN.wav``); the refused ones are in :attr:`refused`.
+    """
+
+    def __init__(self, every: int) -> None:
+        self.every = every
+        self.refused: set[str] = set()
+        self._lock = threading.Lock()
+        self._app: Callable[..., Iterable[bytes]] | None = None
+
+    def wrap(self, app: Callable[..., Iterable[bytes]]) -> RefuseFirstStart:
+        self._app = app
+        return self
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        assert self._app is not None
+        if environ.get("HTTP_X_AMZ_TARGET") == "Transcribe.StartMedicalTranscriptionJob":
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(body)
+            media = json.loads(body)["Media"]["MediaFileUri"]
+            index = int(media.rsplit("-", 1)[1].removesuffix(".wav"))
+            with self._lock:
+                refuse = index % self.every == 0 and media not in self.refused
+                if refuse:
+                    self.refused.add(media)
+            if refuse:
+                headers = [
+                    ("Content-Type", "application/x-amz-json-1.1"),
+                    ("Content-Length", str(len(_LIMIT_EXCEEDED))),
+                ]
+                start_response("400 Bad Request", headers)
+                return [_LIMIT_EXCEEDED]
+        return self._app(environ, start_response)
 
 
 @pytest.fixture
-def server() -> Iterator[ThrottledMotoServer]:
-    running = ThrottledMotoServer(rate=RATE, burst=10)
+def refuser() -> RefuseFirstStart:
+    return RefuseFirstStart(REFUSE_EVERY)
+
+
+@pytest.fixture
+def quota() -> ThrottlingMiddleware:
+    return ThrottlingMiddleware(rate=RATE, burst=10)
+
+
+@pytest.fixture
+def server(refuser: RefuseFirstStart, quota: ThrottlingMiddleware) -> Iterator[LayeredMotoServer]:
+    # The refusals come first, so the quota's counters see only what passed them.
+    running = LayeredMotoServer([refuser, quota])
     running.start()
     yield running
     running.stop()
@@ -52,7 +110,9 @@ def _submitted(state: Path) -> int:
             return 0
 
 
-def test_kill_9_midway_and_rerun_submits_each_job_exactly_once(server: ThrottledMotoServer, tmp_path: Path) -> None:
+def test_kill_9_midway_and_rerun_submits_each_job_exactly_once(
+    server: LayeredMotoServer, refuser: RefuseFirstStart, quota: ThrottlingMiddleware, tmp_path: Path
+) -> None:
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
@@ -98,11 +158,12 @@ def test_kill_9_midway_and_rerun_submits_each_job_exactly_once(server: Throttled
     assert len(result["submitted"]) + len(result["skipped"]) == JOBS
     assert len(result["skipped"]) >= done_before
 
-    stats = server.middleware.stats() if server.middleware else {}
+    stats = quota.stats()
     assert len(stats["accepted"]) == JOBS and set(stats["accepted"].values()) == {1}
     # No StartMedicalTranscriptionJob for a name ever reached the service twice (no Conflict).
     assert set(stats["reached"].values()) == {1}
-    assert stats["throttled"] > 0  # the quota was really in play
+    # The refused first tries of every 20th job were retried until accepted (above).
+    assert len(refuser.refused) == JOBS // REFUSE_EVERY
     listed = boto3.client("transcribe", region_name="us-east-1", endpoint_url=endpoint)
     names: list[str] = []
     token = None
