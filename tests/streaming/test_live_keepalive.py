@@ -1,4 +1,5 @@
-"""Live sessions (``client.streaming.connect()``) outlive a pause in the caller's audio (issue 16, part 8).
+"""Live sessions (``client.streaming.connect()``) outlive a pause in the caller's audio (issue 16, part 8)
+and a dropped connection.
 
 Against the emulator with its idle timeout scaled down (0.6 s for the service's 15 s) and the
 keep-alive scaled with it. The caller sends some words, pauses for longer than twice the idle
@@ -24,7 +25,7 @@ from streaming.resilient_support import (
     words_of,
 )
 from transcribe_medical import BadRequestError, ClientConfig, RetryPolicy, StreamConfig
-from transcribe_medical.local import LocalTranscribeMedical, streaming_server
+from transcribe_medical.local import FaultPlan, LocalTranscribeMedical, streaming_server
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import StreamState
 from transcribe_medical.streaming.resilient import ReconnectEvent, ReconnectPolicy
@@ -165,3 +166,35 @@ def test_a_compressed_live_session_is_reopened_when_audio_resumes(
     assert recognizer.sessions[-1].received == BEFORE + AFTER  # replayed whole, header first
     assert state is StreamState.DONE
     assert [word for word, _, _ in words_of(transcript)] == expected_words(BEFORE + AFTER)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_live_session_dropped_mid_stream_reconnects_and_replays(mode: str, emu: LocalTranscribeMedical) -> None:
+    audio = spoken(12)
+    emu.faults = FaultPlan(drop_after_audio_seconds=2.0, streams=1)
+    seen: list[ReconnectEvent] = []
+
+    def sync_run() -> Transcript:
+        with emu.client(config=FAST) as client, client.streaming.connect(PCM, on_reconnect=seen.append) as stream:
+            for start in range(0, len(audio), 3200):
+                stream.send_audio(audio[start : start + 3200])  # sends to a dropped stream are replayed
+            stream.end()
+            for _ in stream:
+                pass
+            return stream.transcript
+
+    async def async_run() -> Transcript:
+        async with (
+            emu.async_client(config=FAST) as client,
+            client.streaming.connect(PCM, on_reconnect=seen.append) as stream,
+        ):
+            for start in range(0, len(audio), 3200):
+                await stream.send_audio(audio[start : start + 3200])
+            await stream.end()
+            async for _ in stream:
+                pass
+            return stream.transcript
+
+    transcript = sync_run() if mode == "sync" else asyncio.run(async_run())
+    assert [event.reason for event in seen] == ["connection lost"]
+    assert [word for word, _, _ in words_of(transcript)] == expected_words(audio)
