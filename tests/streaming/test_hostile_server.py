@@ -279,3 +279,23 @@ def test_a_failed_async_live_session_keeps_its_finals_on_the_error() -> None:
     with HostileServer("finals-then-drop") as server, pytest.raises(ConnectionError) as raised:
         asyncio.run(run(server.url))
     assert raised.value.transcript is not None and raised.value.transcript.text == FINALS
+
+
+def test_a_silent_peer_ends_the_cli_stream_with_exit_5(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from transcribe_medical.cli import main
+    from transcribe_medical.cli.commands import stream as stream_command
+
+    def scaled_client(region: str | None, profile: str | None, endpoint_url: str | None) -> TranscribeMedical:
+        # The CLI's own client, with the read timeout and the backoff scaled down.
+        return TranscribeMedical(region_name=region, streaming_endpoint_url=endpoint_url, config=SILENT_CONFIG)
+
+    monkeypatch.setattr(stream_command, "_client", scaled_client)
+    with HostileServer("silent") as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", server.url)
+        code = main(["stream", str(_wav_path()), "--no-realtime", "-o", str(tmp_path / "out.txt")])
+        assert server.connections == 3
+    assert code == 5
+    err = capsys.readouterr().err
+    assert "after 2 reconnect attempt(s)" in err
