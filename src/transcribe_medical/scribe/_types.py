@@ -105,10 +105,10 @@ KmsKeyId = Annotated[
 #: An IAM role ARN, e.g. ``arn:aws:iam::111122223333:role/HealthScribeAccess``.
 RoleArn = Annotated[
     str,
-    StringConstraints(min_length=ROLE_ARN_MIN_LENGTH, max_length=2048),
+    StringConstraints(max_length=2048),
     AfterValidator(
         _matching(
-            ROLE_ARN_PATTERN,
+            ROLE_ARN_PATTERN.replace("^", f"^(?=.{{{ROLE_ARN_MIN_LENGTH},}})", 1),
             "use an IAM role ARN such as arn:aws:iam::111122223333:role/HealthScribeAccess "
             "(partition aws, aws-cn, aws-us-gov or aws-iso*; the role HealthScribe assumes)",
         )

@@ -30,6 +30,11 @@ def _filter(response: Mapping[str, Any]) -> VocabularyFilter:
     return VocabularyFilter.from_api(response)
 
 
+def _word_list(words: Sequence[str] | None) -> object:
+    # A single string is refused by the model ("a list of words"), not split into letters.
+    return words if words is None or isinstance(words, str) else list(words)
+
+
 def _create_request(
     name: str,
     words: Sequence[str] | None,
@@ -42,7 +47,7 @@ def _create_request(
 ) -> dict[str, Any]:
     return VocabularyFilterRequest(
         name=name,
-        words=list(words) if words is not None else None,
+        words=_word_list(words),
         file_uri=file_uri,
         language_code=language_code,
         role_arn=role_arn,
@@ -62,7 +67,7 @@ def _update_request(
 ) -> dict[str, Any]:
     return VocabularyFilterUpdate(
         name=name,
-        words=list(words) if words is not None else None,
+        words=_word_list(words),
         file_uri=file_uri,
         role_arn=role_arn,
         kms_key_id=kms_key_id,
