@@ -72,6 +72,9 @@ class AsyncLiveSession(AsyncResilientTranscription):
         self._failed = False
         self._fatal: TranscribeMedicalError | None = None
         self._last_audio = 0.0
+        # Held by whoever feeds the stream (the caller, or the keep-alive for it), so that
+        # keep-alive silence never lands between two chunks of a caller that just resumed.
+        self._feed_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"AsyncLiveSession(session_id={self.session_id!r}, state={self.state.value})"
@@ -112,8 +115,9 @@ class AsyncLiveSession(AsyncResilientTranscription):
         if not chunk:
             return  # an empty AudioEvent would end the stream
         await self._start()
-        error = await self._send_chunk(chunk)
-        self._last_audio = self._now()
+        async with self._feed_lock:
+            error = await self._send_chunk(chunk)
+            self._last_audio = self._now()
         if error is not None and is_fatal(error, self._resilient):
             self._fatal = error
             error.transcript = self.transcript
@@ -128,8 +132,9 @@ class AsyncLiveSession(AsyncResilientTranscription):
         """
         self._check_can_send("end()")
         await self._start()
-        self._ended = True
-        await self._end_audio()
+        async with self._feed_lock:
+            self._ended = True
+            await self._end_audio()
 
     def _check_can_send(self, what: str) -> None:
         if self._fatal is not None:
@@ -165,5 +170,9 @@ class AsyncLiveSession(AsyncResilientTranscription):
             if idle < interval:
                 await asyncio.sleep(interval - idle)
                 continue
-            await self._keep_alive(idle)  # a failed send is judged by the receiving side
-            self._last_audio = self._now()
+            async with self._feed_lock:
+                idle = self._now() - self._last_audio
+                if self._stopping or self._audio_done or idle < interval:
+                    continue  # the caller sent or ended meanwhile
+                await self._keep_alive(idle)  # a failed send is judged by the receiving side
+                self._last_audio = self._now()

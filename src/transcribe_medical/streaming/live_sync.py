@@ -91,6 +91,9 @@ class LiveSession(ResilientTranscription):
         self._failed = False
         self._fatal: TranscribeMedicalError | None = None
         self._last_audio = 0.0
+        # Held by whoever feeds the stream (the caller, or the keep-alive for it), outermost, so
+        # that keep-alive silence never lands between two chunks of a caller that just resumed.
+        self._feed_lock = threading.Lock()
         super().__init__(
             connection,
             resilient,
@@ -140,8 +143,9 @@ class LiveSession(ResilientTranscription):
         chunk = bytes(data)
         if not chunk:
             return  # an empty AudioEvent would end the stream
-        error = self._send_chunk(chunk)
-        self._last_audio = self._clock()
+        with self._feed_lock:
+            error = self._send_chunk(chunk)
+            self._last_audio = self._clock()
         if error is not None and is_fatal(error, self._resilient):
             self._fatal = error
             error.transcript = self.transcript
@@ -155,14 +159,16 @@ class LiveSession(ResilientTranscription):
             TranscribeMedicalError: The stream was already ended, or had failed (its error).
         """
         self._check_can_send("end()")
-        self._ended = True
-        self._end_audio()
+        with self._feed_lock:
+            self._ended = True
+            self._end_audio()
 
     def finish_audio(self) -> None:
         """The same as :meth:`end`, but safe to call more than once."""
-        if not self._ended:
-            self._ended = True
-            self._end_audio()
+        with self._feed_lock:
+            if not self._ended:
+                self._ended = True
+                self._end_audio()
 
     def _check_can_send(self, what: str) -> None:
         if self._fatal is not None:
@@ -205,5 +211,9 @@ class LiveSession(ResilientTranscription):
                 if idle < interval:
                     self._state.wait(interval - idle)  # woken early by end() and close()
                     continue
-            self._keep_alive(idle)  # a failed send is judged by the receiving side
-            self._last_audio = self._clock()
+            with self._feed_lock:
+                idle = self._clock() - self._last_audio
+                if self._stopping or self._audio_done or idle < interval:
+                    continue  # the caller sent or ended meanwhile
+                self._keep_alive(idle)  # a failed send is judged by the receiving side
+                self._last_audio = self._clock()
