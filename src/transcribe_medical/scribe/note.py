@@ -80,7 +80,7 @@ class NoteSection(_NoteModel):
         sentences: Its summarized sentences, in order.
     """
 
-    name: str = Field(alias="SectionName")
+    name: str = Field("UNNAMED", alias="SectionName")
     sentences: list[NoteSentence] = Field(default_factory=list, alias="Summary")
 
     _repr_values = ("name",)
