@@ -256,7 +256,6 @@ _QUESTION_STARTS: Final = (
     "could ",
     "tell me",
 )
-_GREETINGS: Final = ("good morning", "good afternoon", "good evening", "hello", "hi ", "thank you", "thanks", "bye")
 
 
 @dataclass(frozen=True)
@@ -332,11 +331,8 @@ def _facet_of(clause: str, turn: ConversationTurn, complaint_found: bool, after_
         return COMPLAINT
     if symptoms or _TIMING.search(clause):
         return HISTORY
-    if after_clinical_talk and clause and not clause.startswith(_GREETINGS):
-        return RESPONSE
-    if after_clinical_talk and clause.startswith(("thank", "okay", "ok ", "sounds good", "i will", "i'll")):
-        return RESPONSE
-    return None
+    # Whatever the patient says once the clinician has examined, assessed or advised is a response.
+    return RESPONSE if after_clinical_talk and clause else None
 
 
 def _classify(turns: Sequence[ConversationTurn]) -> list[_Clause]:
