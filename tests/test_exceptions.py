@@ -309,8 +309,18 @@ def test_handshake_403_without_words_still_explains() -> None:
 
     error = handshake_error(403, {}, b"<AccessDeniedException/>")
     assert isinstance(error, CredentialsError)
-    assert error.message == "" and error.status_code == 403
-    assert "HTTP 403" in str(error) and "clock" in str(error)
+    assert error.code is None and error.message == "" and error.status_code == 403
+    assert str(error).startswith("the service refused the streaming handshake (HTTP 403")
+    assert "clock" in str(error)
+
+
+@pytest.mark.parametrize("status", [400, 403, 429, 500])
+def test_a_handshake_body_nested_thousands_deep_is_still_the_refusal(status: int) -> None:
+    from transcribe_medical.streaming._transport import handshake_error
+
+    error = handshake_error(status, {}, b'{"message": ' + b"[" * 4000)
+    assert isinstance(error, CredentialsError if status == 403 else ServiceError)
+    assert error.status_code == status
 
 
 def test_a_403_from_a_live_handshake_reaches_the_caller_with_the_service_words() -> None:

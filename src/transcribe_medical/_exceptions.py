@@ -105,7 +105,7 @@ class CredentialsError(TranscribeMedicalError):
     @classmethod
     def refused(
         cls,
-        code: str,
+        code: str | None,
         message: str,
         *,
         request_id: str | None = None,
@@ -116,16 +116,16 @@ class CredentialsError(TranscribeMedicalError):
         """The error for credentials the service refused, keeping the service's words.
 
         Args:
-            code: The service's error code.
+            code: The service's error code (``None`` when it sent none, e.g. a bare HTTP 403).
             message: The service's message, kept word for word in ``str()`` and ``.message``.
             request_id: The AWS request id, if any.
             status_code: The HTTP status, if known.
             hint: What to check, said after the service's words (default :attr:`HINT`).
             refusal: What was refused, said between the service's words and the hint.
         """
-        said = f"{code}: {message}" if message else code
+        said = ": ".join(part for part in (code, message) if part)
         error = cls(
-            f"{said} — {refusal}: {hint or cls.HINT}",
+            f"{said} — {refusal}: {hint or cls.HINT}" if said else f"{refusal}: {hint or cls.HINT}",
             code=code,
             request_id=request_id,
             status_code=status_code,

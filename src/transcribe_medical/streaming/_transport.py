@@ -114,7 +114,7 @@ def handshake_error(status: int, headers: Any, body: bytes) -> TranscribeMedical
         # The service's own words (when it sent some) come first: they tell an expired token from
         # a bad signature, which the status alone cannot.
         return CredentialsError.refused(
-            code or "HTTP403",
+            code,
             message or "",
             request_id=request_id,
             status_code=status,
@@ -146,7 +146,7 @@ def _error_details(headers: Any, body: bytes) -> tuple[str | None, str | None]:
     if text.startswith("{"):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: a body nested thousands deep
             data = None
         if isinstance(data, dict):
             raw_code = data.get("__type") or data.get("code") or data.get("Code")
