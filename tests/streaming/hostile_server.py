@@ -321,8 +321,13 @@ class HostileServer:
                     websocket.send(exception_frame("BadRequestException", "the stream was refused"))
                     websocket.close(1000)
                 else:
-                    # No close frame: the TCP connection just goes away.
-                    websocket.socket.shutdown(socket.SHUT_RDWR)
+                    # No close frame: the server's side of the TCP connection just ends. A FIN,
+                    # not a reset: a reset with the client's audio still unread would let the
+                    # client's kernel discard finals it had not read yet, and the test could not
+                    # know how many arrived. Whatever the client sends next is ignored.
+                    websocket.socket.shutdown(socket.SHUT_WR)
+                    for _ in websocket:
+                        pass
                     websocket.socket.close()
                 return
 
