@@ -24,7 +24,8 @@ from typing import TextIO
 import typer
 
 from transcribe_medical import _exceptions as errors
-from transcribe_medical._logging import LOGGER_NAME, RedactionFilter, get_logger, redact
+from transcribe_medical._logging import LOGGER_NAME, RedactionFilter, get_logger
+from transcribe_medical.cli.output import printable, say
 
 try:  # recent typer vendors its own click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -77,6 +78,10 @@ class CLIHandler(logging.StreamHandler[TextIO]):
         self.owns_stream = owns_stream
         self.setFormatter(logging.Formatter(_LOG_FORMAT))
         self.addFilter(RedactionFilter())
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The formatted record without control characters (messages may quote the server)."""
+        return printable(super().format(record))
 
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` unless the stream is closed (called with the handler's lock held)."""
@@ -203,8 +208,7 @@ def split_global_options(args: Sequence[str]) -> tuple[GlobalOptions, list[str]]
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"transcribe-medical: {redact(message)}\n")
-    sys.stderr.flush()
+    say(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -273,10 +277,14 @@ def _log_traceback(error: BaseException) -> None:
 
 
 def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
+    text = printable(str(error)).strip().splitlines()
     message = text[0] if text else type(error).__name__
-    if isinstance(error, errors.ServiceError) and error.request_id:
-        message += f" (request id {error.request_id})"
+    request_id = getattr(error, "request_id", None)
+    if isinstance(error, errors.ServiceError | errors.CredentialsError) and request_id:
+        message += f" (request id {request_id})"
+    # What the command did despite the failure (e.g. the final results it saved), PEP 678 notes.
+    for note in getattr(error, "__notes__", ()):
+        message += f"; {note}"
     return message
 
 

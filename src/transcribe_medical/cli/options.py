@@ -19,7 +19,8 @@ SpecialtyOption = Annotated[
     str,
     typer.Option(
         "--specialty",
-        help="Medical specialty: " + ", ".join(s.value for s in Specialty)
+        help="Medical specialty: "
+        + ", ".join(s.value for s in Specialty)
         + " (Primary Care sub-specialties such as 'pediatrics' are accepted).",
     ),
 ]

@@ -1,8 +1,16 @@
-"""Printing: results to stdout, progress and diagnostics to stderr."""
+"""Printing: results to stdout, progress and diagnostics to stderr.
+
+Text the server controls (exception types and messages, transcript words, failure reasons) may
+carry terminal control sequences: ``ESC [ 2 J`` clears the screen, an OSC sets the window title,
+a C1 ``CSI`` does what ``ESC [`` does. Everything this CLI prints passes :func:`printable` (or,
+for JSON, :func:`json_without_raw_controls`) first, so no control byte but newline and tab reaches
+a terminal, a pipe or a text file.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -11,12 +19,53 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 # Re-exported: the commands import the notice from here.
 from transcribe_medical._notice import REVIEW_NOTICE as REVIEW_NOTICE
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 stdout = Console(highlight=False, soft_wrap=True)
+
+#: C0 controls but tab and newline, DEL, and C1 controls (U+0080-U+009F; CSI is U+009B).
+_CONTROLS_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Every C0 control, DEL and C1 control.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+#: The controls ``json.dumps(ensure_ascii=False)`` leaves raw (it escapes only U+0000-U+001F).
+_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
+
+
+def printable(text: str, *, one_line: bool = False) -> str:
+    """``text`` without control characters, its words kept.
+
+    Args:
+        text: Text that may come from the server (or a file it wrote).
+        one_line: Also turn newlines and tabs into spaces (a message, a table cell).
+
+    Returns:
+        The text with every C0 control (but newline and tab unless ``one_line``), DEL and C1
+        control removed; carriage returns go too, since they let text overwrite a line.
+    """
+    if one_line:
+        return _CONTROLS.sub("", text.replace("\n", " ").replace("\t", " "))
+    return _CONTROLS_BUT_LINES.sub("", text)
+
+
+def json_without_raw_controls(text: str) -> str:
+    """JSON text with DEL and C1 controls written as ``\\u00XX`` escapes.
+
+    The value read back is unchanged (those characters can only stand inside JSON strings, where
+    the escape means the same character); only the raw bytes that a terminal would obey are gone.
+    """
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def say(message: str) -> None:
+    """One diagnostic line on stderr, prefixed with the program name, redacted and printable."""
+    from transcribe_medical._logging import redact
+
+    sys.stderr.write(f"transcribe-medical: {printable(redact(message), one_line=True)}\n")
+    sys.stderr.flush()
 
 
 def _default(value: Any) -> Any:
@@ -47,7 +96,8 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, ti
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(_cell(row.get(c)) for c in columns))
+        # Text, not str: rich would read "[link=...]" in a service's text as markup.
+        table.add_row(*(Text(_cell(row.get(c))) for c in columns))
     stdout.print(table)
 
 
@@ -55,10 +105,11 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Enum):
-        return str(value.value)
+        return printable(str(value.value), one_line=True)
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
-    return str(value)
+    # Names, statuses and failure reasons come from the service.
+    return printable(str(value), one_line=True)
 
 
 def print_review_notice() -> None:

@@ -89,6 +89,8 @@ def read_transcript_file(path: Path) -> Transcript:
     except ValueError as error:
         # The decoder's message gives a position only, never the content.
         raise ValidationError(f"{path}: not valid JSON ({error})", field="transcript") from None
+    except RecursionError:
+        raise _too_deep(path) from None
     try:
         if _looks_like_ours(document):
             return from_json(data)
@@ -96,6 +98,8 @@ def read_transcript_file(path: Path) -> Transcript:
             return parse_batch_output(document)
     except (ValidationError, ProtocolError) as error:
         raise ValidationError(f"{path}: {error}", field="transcript") from error
+    except RecursionError:
+        raise _too_deep(path) from None
     raise ValidationError(
         f"{path}: not a transcript: expected the JSON of a batch job (with 'results') or of "
         f'--format json (with "schema": {SCHEMA!r})',
@@ -103,23 +107,35 @@ def read_transcript_file(path: Path) -> Transcript:
     )
 
 
+def _too_deep(path: Path) -> ValidationError:
+    # The JSON decoder recurses once per level: thousands of nested brackets exhaust the stack.
+    return ValidationError(f"{path}: JSON nested too deeply to be a transcript", field="transcript")
+
+
 def render_transcript(transcript: Transcript, transcript_format: str, min_confidence: float | None) -> str:
     """Render in ``--format``, passing ``--min-confidence`` to the formats that mark words.
+
+    The words come from the service: the text formats (text, SRT, VTT, HTML) keep them without
+    their control characters (newline and tab stay); JSON and JSONL keep every character, with
+    no control character left raw (they are ``\\u`` escapes), so they read back as received.
 
     Raises:
         ValidationError: Unknown format.
     """
+    from transcribe_medical.cli.output import json_without_raw_controls, printable
     from transcribe_medical.exports import export
     from transcribe_medical.exports.html import DEFAULT_MIN_CONFIDENCE, to_html
     from transcribe_medical.exports.text import to_text
 
     fmt = transcript_format.lower()
     if fmt == "text":
-        return to_text(transcript, min_confidence=min_confidence)
+        return printable(to_text(transcript, min_confidence=min_confidence))
     if fmt == "html":
         threshold = DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence
-        return to_html(transcript, min_confidence=threshold)
-    return export(transcript, fmt)
+        return printable(to_html(transcript, min_confidence=threshold))
+    if fmt in ("json", "jsonl"):
+        return json_without_raw_controls(export(transcript, fmt))
+    return printable(export(transcript, fmt))
 
 
 def write_output(text: str, output: Path | None) -> None:

@@ -11,7 +11,7 @@ import typer
 from transcribe_medical.cli.app import jobs_app
 from transcribe_medical.cli.commands._batch import make_client
 from transcribe_medical.cli.options import EndpointUrl, FormatOption, Profile, Region, TableFormat
-from transcribe_medical.cli.output import print_json
+from transcribe_medical.cli.output import print_json, printable
 
 EXIT_SERVICE = 3
 
@@ -66,6 +66,7 @@ def submit_many_command(
     else:
         sys.stdout.write(result.summary() + "\n")
         for name, reason in sorted(result.failed.items()):
-            sys.stdout.write(f"FAILED {name}: {reason}\n")
+            # The reason quotes the service.
+            sys.stdout.write(f"FAILED {name}: {printable(reason, one_line=True)}\n")
     if not result.ok:
         raise typer.Exit(EXIT_SERVICE)

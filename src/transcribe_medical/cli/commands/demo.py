@@ -32,10 +32,11 @@ def _progress(message: str) -> None:
 
 
 def _report(title: str, transcript: Transcript, reference: str, seconds: float) -> float:
+    from transcribe_medical.cli.output import printable
     from transcribe_medical.local.recognizers import word_error_rate
 
     wer = word_error_rate(reference, transcript.text)
-    sys.stdout.write(f"\n== {title} ({seconds:.1f} s)\n{transcript.text}\n")
+    sys.stdout.write(f"\n== {title} ({seconds:.1f} s)\n{printable(transcript.text)}\n")
     sys.stdout.write(f"word error rate: {wer:.1%} (target <= {TARGET_WER:.0%})\n")
     return wer
 
@@ -72,8 +73,9 @@ def demo(
     audio, reference = sample_dictation()
     _progress("starting the local emulator (streaming + batch) on 127.0.0.1")
     with LocalTranscribeMedical(batch=batch) as emulator, emulator.client() as client:
-        _progress(f"streaming the sample dictation to {emulator.streaming_endpoint}"
-                  + (" in real time" if realtime else ""))
+        _progress(
+            f"streaming the sample dictation to {emulator.streaming_endpoint}" + (" in real time" if realtime else "")
+        )
         config = StreamConfig(
             specialty=Specialty.PRIMARYCARE,
             type=TranscriptionType.DICTATION,

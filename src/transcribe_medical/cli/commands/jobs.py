@@ -69,8 +69,13 @@ def job_settings(
     """The :class:`JobSettings` for the command-line options, or None when none was given."""
     from transcribe_medical.models.batch import JobSettings
 
-    if not (speaker_labels or max_speakers is not None or channel_identification or alternatives is not None
-            or vocabulary_name):
+    if not (
+        speaker_labels
+        or max_speakers is not None
+        or channel_identification
+        or alternatives is not None
+        or vocabulary_name
+    ):
         return None
     return JobSettings(
         show_speaker_labels=speaker_labels,
@@ -194,9 +199,7 @@ def get(
 
 @jobs_app.command("list")
 def list_jobs(
-    status: Annotated[
-        str | None, typer.Option("--status", help="QUEUED, IN_PROGRESS, COMPLETED or FAILED.")
-    ] = None,
+    status: Annotated[str | None, typer.Option("--status", help="QUEUED, IN_PROGRESS, COMPLETED or FAILED.")] = None,
     name_contains: Annotated[str | None, typer.Option("--name-contains", help="Part of the job name.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many jobs.")] = None,
     region: Region = None,
@@ -266,9 +269,7 @@ def check_transcript_format(value: str) -> None:
     from transcribe_medical.exports import EXPORT_FORMATS
 
     if value.lower() not in EXPORT_FORMATS:
-        raise ValidationError(
-            f"--format: {value!r} is invalid: use one of {', '.join(EXPORT_FORMATS)}", field="format"
-        )
+        raise ValidationError(f"--format: {value!r} is invalid: use one of {', '.join(EXPORT_FORMATS)}", field="format")
 
 
 def present_transcript(result: Transcript, transcript_format: str, output: Path | None) -> None:

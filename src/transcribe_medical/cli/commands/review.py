@@ -42,7 +42,7 @@ def review(
     title: Title = None,
 ) -> None:
     """List the words below a confidence threshold for human review, or write the HTML report (-o)."""
-    from transcribe_medical.cli.output import print_review_notice
+    from transcribe_medical.cli.output import print_review_notice, printable
     from transcribe_medical.exports.html import DEFAULT_TITLE, to_html
     from transcribe_medical.exports.subtitles import format_timestamp
 
@@ -51,14 +51,14 @@ def review(
     if redact_phi:
         result = result.redact_phi()
     if output is not None:
-        write_output(to_html(result, min_confidence=min_confidence, title=title or DEFAULT_TITLE), output)
+        write_output(printable(to_html(result, min_confidence=min_confidence, title=title or DEFAULT_TITLE)), output)
         return
     flags = result.review(min_confidence)
     lines = []
     for flag in flags:
         when = format_timestamp(flag.start, decimal=".") if flag.start is not None else "-"
-        label = " ".join(x for x in (flag.channel, flag.speaker) if x) or "-"
-        content = " ".join(flag.content.split())
+        label = printable(" ".join(x for x in (flag.channel, flag.speaker) if x) or "-", one_line=True)
+        content = " ".join(printable(flag.content, one_line=True).split())
         lines.append(f"{when}\t{label}\t{content}\t{flag.confidence:.4g}\n")
     words = sum(
         item.type == "pronunciation" and item.confidence is not None

@@ -106,7 +106,7 @@ def stream(
         run = client.streaming.transcribe(
             audio, config, realtime=not no_realtime, reconnect=not no_reconnect, on_reconnect=_note_reconnect
         )
-        transcript = _follow(run, partials)
+        transcript = _follow(run, partials, transcript_format, output, min_confidence)
     _present(transcript, transcript_format, output, min_confidence)
 
 
@@ -161,7 +161,7 @@ def mic(
         run = client.streaming.transcribe(  # a microphone paces itself
             source, config, realtime=False, reconnect=not no_reconnect, on_reconnect=_note_reconnect
         )
-        transcript = _follow(run, partials)
+        transcript = _follow(run, partials, transcript_format, output, min_confidence)
     _present(transcript, transcript_format, output, min_confidence)
 
 
@@ -205,16 +205,60 @@ def _check_format(value: str) -> None:
 
 def _note_reconnect(event: ReconnectEvent) -> None:
     """One line on stderr per reconnect (diagnostics: no URL, no secret, no transcript text)."""
-    sys.stderr.write(f"transcribe-medical: {event.describe()}\n")
-    sys.stderr.flush()
+    from transcribe_medical.cli.output import say
+
+    say(event.describe())  # it quotes the error, whose text the server chose
 
 
-def _follow(run: Transcription | ResilientTranscription, partials: bool) -> Transcript:
-    """Iterate the stream to its end, showing partial results live when asked and on a terminal."""
-    with run, _live_partials(partials) as show:
-        for event in run:
-            show(event)
-        return run.transcript
+def _follow(
+    run: Transcription | ResilientTranscription,
+    partials: bool,
+    transcript_format: str,
+    output: Path | None,
+    min_confidence: float | None,
+) -> Transcript:
+    """Iterate the stream to its end, showing partial results live when asked and on a terminal.
+
+    When the stream fails, the final results received before the failure are still written (to
+    ``output``) or printed, and the error, re-raised, carries a note saying so: the CLI prints it
+    on the error's one line and exits with the error's code.
+    """
+    from transcribe_medical._exceptions import TranscribeMedicalError
+
+    try:
+        with run, _live_partials(partials) as show:
+            for event in run:
+                show(event)
+            return run.transcript
+    except TranscribeMedicalError as error:
+        kept: Transcript | None = getattr(error, "transcript", None)
+        _save_what_arrived(
+            error, kept if kept is not None else run.transcript, transcript_format, output, min_confidence
+        )
+        raise
+
+
+def _save_what_arrived(
+    error: BaseException,
+    transcript: Transcript,
+    transcript_format: str,
+    output: Path | None,
+    min_confidence: float | None,
+) -> None:
+    """Write or print the finals of a failed stream, and note on ``error`` what was done."""
+    from transcribe_medical._exceptions import ValidationError
+
+    count = len(transcript.segments)
+    if not count:
+        return
+    results = f"{count} final result{'s' if count != 1 else ''}"
+    try:
+        _present(transcript, transcript_format, output, min_confidence)
+    except ValidationError as unwritable:
+        error.add_note(f"the {results} received before it could not be saved: {unwritable}")
+        return
+    where = f"written to {output}" if output is not None else "printed on stdout"
+    error.add_note(f"the {results} received before it {'were' if count != 1 else 'was'} {where}")
 
 
 @contextmanager
@@ -225,7 +269,7 @@ def _live_partials(enabled: bool) -> Iterator[Any]:
     from rich.live import Live
     from rich.text import Text
 
-    from transcribe_medical.cli.output import stderr
+    from transcribe_medical.cli.output import printable, stderr
 
     latest: dict[str, str] = {}
 
@@ -235,7 +279,7 @@ def _live_partials(enabled: bool) -> Iterator[Any]:
             for result in event.results:
                 key = result.channel_id or ""
                 if result.is_partial:
-                    latest[key] = result.transcript
+                    latest[key] = printable(result.transcript, one_line=True)
                 else:
                     latest.pop(key, None)
             line = " | ".join(text for text in latest.values() if text)

@@ -33,6 +33,7 @@ from transcribe_medical.models.enums import TranscriptionType
 
 __all__ = ["transcribe"]
 
+
 @app.command("transcribe")
 def transcribe(
     audio: Annotated[Path, typer.Argument(help="The audio file (mp3, mp4, wav, flac, ogg, amr, webm, m4a).")],
