@@ -70,6 +70,14 @@ def files(tmp_path: Path) -> Path:
     (tmp_path / "jobs.txt").write_text("anything\n")
     (tmp_path / "broken.json").write_text('{"results": ')
     (tmp_path / "phrases.txt").write_text("metoprolol\n")
+    # Each of these ended in "unexpected error ... (exit 1)" before issue 16.
+    (tmp_path / "deep.jsonl").write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    (tmp_path / "deep.json").write_text('{"results": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    (tmp_path / "huge_number.jsonl").write_text('{"max_speakers": ' + "9" * 5000 + "}\n")
+    (tmp_path / "wide.csv").write_text("job_name,media_uri\nx," + "s" * 200_000 + "\n")
+    (tmp_path / "not-sqlite.state").write_bytes(b"not a database\n" * 100)
+    (tmp_path / "ok.jsonl").write_text('{"media_uri": "s3://media-in/a.wav", "output_bucket": "out-bucket"}\n')
+    (tmp_path / "aws-config").write_text("[default\nregion=")
     return tmp_path
 
 
@@ -232,6 +240,33 @@ CLI_CASES: list[tuple[str, list[str], int, str]] = [
     ("manifest of unknown type", ["jobs", "submit-many", "{d}/jobs.txt", "--endpoint-url", CLOSED_HTTP], 2, "jsonl"),
     ("convert broken JSON", ["convert", "{d}/broken.json", "--format", "text"], 2, "broken.json"),
     ("convert to an unknown format", ["convert", "{d}/broken.json", "--format", "docx"], 2, "docx"),
+    ("manifest nested 100,000 deep", ["jobs", "submit-many", "{d}/deep.jsonl"], 2, "nested too deeply"),
+    ("manifest with a 5,000-digit number", ["jobs", "submit-many", "{d}/huge_number.jsonl"], 2, "digits"),
+    ("CSV field over the csv module's limit", ["jobs", "submit-many", "{d}/wide.csv"], 2, "wide.csv line 2"),
+    (
+        "bulk state file that is not SQLite",
+        ["jobs", "submit-many", "{d}/ok.jsonl", "--state", "{d}/not-sqlite.state", "--endpoint-url", CLOSED_HTTP],
+        2,
+        "not-sqlite.state: not a bulk state file",
+    ),
+    (
+        "bulk state file that is a directory",
+        ["jobs", "submit-many", "{d}/ok.jsonl", "--state", "{d}", "--endpoint-url", CLOSED_HTTP],
+        2,
+        "a directory",
+    ),
+    ("convert JSON nested 100,000 deep", ["convert", "{d}/deep.json", "--format", "text"], 2, "nested too deeply"),
+    ("review JSON nested 100,000 deep", ["review", "{d}/deep.json"], 2, "nested too deeply"),
+    ("endpoint URL with a broken IPv6 host", ["jobs", "list", "--endpoint-url", "http://[::1"], 2, "IPv6"),
+    ("endpoint URL with port 99999", ["jobs", "list", "--endpoint-url", "http://127.0.0.1:99999"], 2, "port"),
+    ("endpoint URL without a host", ["jobs", "list", "--endpoint-url", "http://"], 2, "no host"),
+    ("endpoint URL of another scheme", ["jobs", "list", "--endpoint-url", "ftp://127.0.0.1:9"], 2, "https://"),
+    (
+        "region that is no region name",
+        ["jobs", "list", "--region", "us east 1", "--endpoint-url", CLOSED_HTTP],
+        2,
+        "region",
+    ),
 ]
 
 
@@ -247,6 +282,16 @@ def test_cli_bad_input(files: Path, capsys: pytest.CaptureFixture[str], argv: li
     assert "Traceback" not in err
     assert word.lower() in err.lower(), err
     assert not output.exists()  # nothing half-written
+
+
+def test_an_unparseable_aws_config_file_exits_2_naming_it(
+    files: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(files / "aws-config"))
+    assert main(["jobs", "list", "--endpoint-url", CLOSED_HTTP]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"the AWS config file {files / 'aws-config'} cannot be parsed" in err
 
 
 def test_no_credentials_exits_4(files: Path, capsys: pytest.CaptureFixture[str], no_credentials: None) -> None:

@@ -359,3 +359,15 @@ def test_an_exception_event_nested_thousands_deep_is_still_the_service_error() -
     with pytest.raises(BadRequestError) as raised:  # not a RecursionError from the JSON decoder
         session.receive_frame(frame)
     assert raised.value.message == "[" * 200
+
+
+def test_an_invalid_region_name_is_bad_input() -> None:
+    error = translate_error(bce.InvalidRegionError(region_name="us east 1"))
+    assert isinstance(error, ValidationError) and error.field == "region"
+    assert "'us east 1'" in str(error) and "us-east-1" in str(error)
+
+
+def test_an_unparseable_config_file_is_bad_input_naming_the_file() -> None:
+    error = translate_error(bce.ConfigParseError(path="/home/me/.aws/config"))
+    assert isinstance(error, ValidationError)
+    assert "/home/me/.aws/config" in str(error) and "AWS_CONFIG_FILE" in str(error)

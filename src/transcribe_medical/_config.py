@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import ValidationError
@@ -81,19 +82,36 @@ class ClientConfig:
     def __post_init__(self) -> None:
         for name in ("endpoint_url", "streaming_endpoint_url"):
             value = getattr(self, name)
-            if value is not None and "://" not in value:
+            if value is None:
+                continue
+            if "://" not in value:
                 raise ValidationError(
                     f"{name}: {value!r} is invalid: give a full URL such as https://host:port", field=name
                 )
+            self._check_url(name, value)
         if self.proxies is not None:
             self._check_proxies(self.proxies)
 
     @staticmethod
+    def _check_url(name: str, value: str) -> None:
+        # Found here, not deep inside botocore or urllib as a bare ValueError ("Invalid IPv6 URL",
+        # "Port out of range").
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (reading it validates it)
+        except ValueError as error:
+            raise ValidationError(f"{name}: {value!r} is invalid: {error}", field=name) from None
+        if not parts.hostname:
+            raise ValidationError(f"{name}: {value!r} is invalid: it names no host", field=name)
+        if name == "endpoint_url" and parts.scheme not in ("http", "https"):
+            raise ValidationError(
+                f"{name}: {value!r} is invalid: use an http:// or https:// URL such as https://host:port", field=name
+            )
+
+    @staticmethod
     def _check_proxies(proxies: Mapping[str, str]) -> None:
         if not isinstance(proxies, Mapping):
-            raise ValidationError(
-                'proxies: give a mapping such as {"https": "http://proxy:3128"}', field="proxies"
-            )
+            raise ValidationError('proxies: give a mapping such as {"https": "http://proxy:3128"}', field="proxies")
         for scheme, proxy in proxies.items():
             if scheme not in ("http", "https"):
                 raise ValidationError(

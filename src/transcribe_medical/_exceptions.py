@@ -330,6 +330,17 @@ def translate_error(error: BaseException) -> BaseException:
         return CredentialsError(f"the SSO session is missing or expired: run 'aws sso login' ({type(error).__name__})")
     if isinstance(error, bce.ProfileNotFound):
         return CredentialsError(f"{error}: check AWS_PROFILE / --profile against ~/.aws/config")
+    if isinstance(error, bce.InvalidRegionError):
+        region = error.kwargs.get("region_name")
+        return ValidationError(
+            f"region: {region!r} is invalid: use an AWS Region name such as us-east-1", field="region"
+        )
+    if isinstance(error, bce.ConfigParseError):
+        return ValidationError(
+            f"the AWS config file {error.kwargs.get('path')} cannot be parsed: fix it, or point AWS_CONFIG_FILE "
+            "at another one",
+            field="config_file",
+        )
     if isinstance(error, bce.NoRegionError):
         return ValidationError(
             "region: no AWS Region configured; pass region_name= / --region or set AWS_REGION", field="region"
