@@ -386,8 +386,9 @@ class VocabularyFilterRequest(_FilterWords):
     """A request to create a vocabulary filter (CreateVocabularyFilter), from words or an S3 file.
 
     Example:
-        >>> VocabularyFilterRequest(name="profanity", words=["darn", "heck"]).to_api()["Words"]
-        ['darn', 'heck']
+        >>> request = VocabularyFilterRequest(name="profanity", words=["darn", "heck"])
+        >>> request.to_api()["LanguageCode"]
+        'en-US'
 
     Attributes:
         name: Filter name (1-200 of ``[0-9a-zA-Z._-]``).
