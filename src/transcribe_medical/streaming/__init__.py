@@ -6,6 +6,9 @@ Layers, bottom up (imports only go down):
 * :mod:`.protocol` — :class:`StreamSession`, the sans-I/O state machine (audio → frames,
   frames → events and errors, finals → :class:`~transcribe_medical.Transcript`);
 * :mod:`.sync_client` / :mod:`.async_client` — thin transports on ``websockets``;
+* :mod:`.resilient` and its drivers :mod:`.resilient_sync` / :mod:`.resilient_async` — reconnect,
+  replay and keep-alive for ``transcribe()``; :mod:`.live_sync` / :mod:`.live_async` — the same
+  for the sessions ``connect()`` gives (:class:`LiveSession`, :class:`AsyncLiveSession`);
 * :mod:`.client` — :class:`StreamingClient` / :class:`AsyncStreamingClient`, reached as
   ``client.streaming`` on the facades;
 * :mod:`.audio` — audio sources (files, stdin, iterables, the microphone) and real-time pacing.
