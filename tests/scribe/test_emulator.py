@@ -201,3 +201,18 @@ def test_the_cli_refuses_bad_input_before_sending_with_exit_2(
     assert code == 2, err
     assert names in err and len(err.strip().splitlines()) == 1
     assert out == ""
+
+
+def test_the_example_runs_on_the_bundled_visit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import runpy
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "healthscribe_job.py"
+    monkeypatch.setattr("sys.argv", [str(example), "--local", "--out", str(tmp_path)])
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "[CHIEF_COMPLAINT]" in out and "PATIENT_0" in out
+    fhir = DocumentReference.model_validate_json((tmp_path / "note.fhir.json").read_text())
+    assert fhir.status == "current"
+    assert stat.S_IMODE(os.stat(tmp_path / "note.html").st_mode) == 0o600
