@@ -160,3 +160,24 @@ class TestForAudio:
     def test_rate_below_the_medical_range(self) -> None:
         with pytest.raises(AudioFormatError, match="16000-48000"):
             StreamConfig().for_audio("pcm", 8000, 1)
+
+    def test_an_encoding_streaming_does_not_take_is_an_audio_format_error(self) -> None:
+        with pytest.raises(AudioFormatError, match="'mp3' is not one streaming takes; use pcm, ogg-opus, flac"):
+            StreamConfig().for_audio("mp3", 16000, 1)
+
+
+def test_a_rate_out_of_range_says_what_is_allowed_from_every_entry_point() -> None:
+    for call in (
+        lambda: StreamConfig(sample_rate=8000),
+        lambda: StreamConfig.model_validate({"sample_rate": 8000}),
+        lambda: StreamConfig.model_validate_json('{"sample_rate": 8000}'),
+        lambda: StreamConfig.model_validate_strings({"sample_rate": "8000"}),
+    ):
+        with pytest.raises(ValidationError) as raised:
+            call()
+        assert str(
+            raised.value
+        ) == "sample_rate: 8000 is invalid: use a whole number from 16000 to 48000 Hz (or leave it out)" or (
+            str(raised.value)
+            == "sample_rate: '8000' is invalid: use a whole number from 16000 to 48000 Hz (or leave it out)"
+        )

@@ -155,7 +155,13 @@ class StreamConfig(RequestModel):
         Raises:
             AudioFormatError: The audio does not match the config; the message says how to fix it.
         """
-        encoding = MediaEncoding(media_encoding) if media_encoding is not None else None
+        try:
+            encoding = MediaEncoding(media_encoding) if media_encoding is not None else None
+        except ValueError:
+            choices = ", ".join(member.value for member in MediaEncoding)
+            raise AudioFormatError(
+                f"media encoding: {media_encoding!r} is not one streaming takes; use {choices}"
+            ) from None
         if encoding is not None and self.media_encoding is not None and encoding is not self.media_encoding:
             raise AudioFormatError(
                 f"media encoding: the audio is {encoding.value} but {self.media_encoding.value} was asked "
