@@ -147,6 +147,7 @@ class ClinicalNote(_NoteModel):
     metadata: dict[str, Any] = Field(default_factory=dict, alias="Metadata")
 
     _repr_values = ("job_name", "session_id", "template")
+    _repr_counts = ("sections",)
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -157,7 +158,6 @@ class ClinicalNote(_NoteModel):
     def is_emulated(self) -> bool:
         """True for a note the local emulator made (its ``Metadata`` says so; AWS's notes have none)."""
         return self.metadata.get("Emulated") is True
-    _repr_counts = ("sections",)
 
     @field_validator("sections", mode="before")
     @classmethod
