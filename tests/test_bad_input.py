@@ -261,6 +261,19 @@ CLI_CASES: list[tuple[str, list[str], int, str]] = [
     ("endpoint URL with port 99999", ["jobs", "list", "--endpoint-url", "http://127.0.0.1:99999"], 2, "port"),
     ("endpoint URL without a host", ["jobs", "list", "--endpoint-url", "http://"], 2, "no host"),
     ("endpoint URL of another scheme", ["jobs", "list", "--endpoint-url", "ftp://127.0.0.1:9"], 2, "https://"),
+    ("negative --limit", ["jobs", "list", "--limit", "-1", "--endpoint-url", CLOSED_HTTP], 2, "--limit"),
+    (
+        "wait with a NaN timeout",
+        ["jobs", "wait", "j1", "--timeout", "nan", "--endpoint-url", CLOSED_HTTP],
+        2,
+        "timeout",
+    ),
+    (
+        "wait with a NaN poll interval",
+        ["jobs", "wait", "j1", "--poll-interval", "nan", "--endpoint-url", CLOSED_HTTP],
+        2,
+        "poll_interval",
+    ),
     (
         "region that is no region name",
         ["jobs", "list", "--region", "us east 1", "--endpoint-url", CLOSED_HTTP],

@@ -6,6 +6,7 @@ interval, report progress, and hit a deadline exactly.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,11 +41,13 @@ class PollSchedule:
     _interval: float = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.timeout < 0:
+        # "not >=" also refuses NaN, which would never reach the deadline (or reach time.sleep).
+        if not self.timeout >= 0:
             raise ValidationError(f"timeout: {self.timeout!r} is invalid: use 0 or more seconds", field="timeout")
-        if self.poll_interval < 0:
+        if not 0 <= self.poll_interval < math.inf:
             raise ValidationError(
-                f"poll_interval: {self.poll_interval!r} is invalid: use 0 or more seconds", field="poll_interval"
+                f"poll_interval: {self.poll_interval!r} is invalid: use a finite number of seconds, 0 or more",
+                field="poll_interval",
             )
         self._deadline = self.clock() + self.timeout
         self._interval = self.poll_interval

@@ -201,7 +201,7 @@ def get(
 def list_jobs(
     status: Annotated[str | None, typer.Option("--status", help="QUEUED, IN_PROGRESS, COMPLETED or FAILED.")] = None,
     name_contains: Annotated[str | None, typer.Option("--name-contains", help="Part of the job name.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Show at most this many jobs.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Show at most this many jobs.")] = None,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
