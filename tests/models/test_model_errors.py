@@ -18,7 +18,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import transcribe_medical
 from transcribe_medical import (
     JobSettings,
     MedicalTranscriptionJob,
@@ -30,10 +29,11 @@ from transcribe_medical import (
 )
 from transcribe_medical.models._base import _ConvertingModel
 
-# Import every module that may define a public model, so that every subclass is found below.
-for _module in pkgutil.walk_packages(transcribe_medical.__path__, "transcribe_medical."):
-    if not _module.name.startswith(("transcribe_medical.local", "transcribe_medical.cli")):
+# Import every module that defines public models, so that every subclass is found below.
+for _package in ("transcribe_medical.models", "transcribe_medical.scribe"):
+    for _module in pkgutil.walk_packages(importlib.import_module(_package).__path__, f"{_package}."):
         importlib.import_module(_module.name)
+importlib.import_module("transcribe_medical.comprehend")
 
 
 def _subclasses(cls: type[Any]) -> list[type[Any]]:
