@@ -114,7 +114,7 @@ def _assert_ours(error: ValidationError) -> None:
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_arbitrary_json_is_accepted_or_refused_with_our_error(model: type[Any], data: st.DataObject) -> None:
     document = data.draw(_documents(model))
@@ -132,7 +132,7 @@ def test_arbitrary_json_is_accepted_or_refused_with_our_error(model: type[Any], 
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(data=st.data())
 def test_arbitrary_strings_are_accepted_or_refused_with_our_error(model: type[Any], data: st.DataObject) -> None:
     keys = _keys(model) or ["x"]
