@@ -47,8 +47,9 @@ def presigned(
 ) -> str:
     """A presigned URL for ``target`` (signed by the SDK's presigner)."""
     signer = Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
-    return presign_url(signer, region, dict(query or QUERY), endpoint=endpoint or target.endpoint,
-                       expires=expires, now=now)
+    return presign_url(
+        signer, region, dict(query or QUERY), endpoint=endpoint or target.endpoint, expires=expires, now=now
+    )
 
 
 @contextmanager

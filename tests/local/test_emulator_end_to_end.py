@@ -131,8 +131,11 @@ def test_output_key_rules(emu: LocalTranscribeMedical, bucket: str, output_key: 
     s3.put_object(Bucket=bucket, Key="in/visit.wav", Body=_wav())
     with emu.client(config=NO_RETRY) as client:
         name = f"key-{abs(hash(output_key))}"
-        client.jobs.start(StartJobRequest(job_name=name, media_uri=f"s3://{bucket}/in/visit.wav",
-                                          output_bucket=bucket, output_key=output_key))
+        client.jobs.start(
+            StartJobRequest(
+                job_name=name, media_uri=f"s3://{bucket}/in/visit.wav", output_bucket=bucket, output_key=output_key
+            )
+        )
         client.jobs.wait(name, poll_interval=0.05)
     body = s3.get_object(Bucket=bucket, Key=expected.format(job=name))["Body"].read()
     assert parse_batch_output(body).text
@@ -150,9 +153,16 @@ def test_batch_output_sections_match_aws_shapes(emu: LocalTranscribeMedical, buc
     }
     with emu.client(config=NO_RETRY) as client:
         for name, (key, settings, content, kind) in jobs.items():
-            client.jobs.start(StartJobRequest(job_name=f"shape-{name}", media_uri=f"s3://{bucket}/{key}",
-                                              output_bucket=bucket, settings=settings, type=kind,
-                                              content_identification=content))
+            client.jobs.start(
+                StartJobRequest(
+                    job_name=f"shape-{name}",
+                    media_uri=f"s3://{bucket}/{key}",
+                    output_bucket=bucket,
+                    settings=settings,
+                    type=kind,
+                    content_identification=content,
+                )
+            )
         files = {}
         for name in jobs:
             client.jobs.wait(f"shape-{name}", poll_interval=0.05)
@@ -176,7 +186,8 @@ def test_batch_output_sections_match_aws_shapes(emu: LocalTranscribeMedical, buc
     assert segment["alternatives"][0]["items"][0]["content"] == "Good"
     entities = files["phi"]["results"]["entities"]
     assert {"category": "PHI", "content": "mister Alvarez"}.items() <= next(
-        e for e in entities if e["content"] == "mister Alvarez").items()
+        e for e in entities if e["content"] == "mister Alvarez"
+    ).items()
     assert isinstance(entities[0]["startTime"], float)
 
 
@@ -200,8 +211,11 @@ def test_failed_jobs_carry_a_failure_reason(
         emu.boto3_client("s3").put_object(Bucket=bucket, Key="media/input.wav", Body=body)
     name = f"fail-{abs(hash((body, tuple(request_options))))}"
     with emu.client(config=NO_RETRY) as client:
-        client.jobs.start(StartJobRequest(job_name=name, media_uri=f"s3://{bucket}/media/input.wav",
-                                          output_bucket=bucket, **request_options))  # type: ignore[arg-type]
+        client.jobs.start(
+            StartJobRequest(
+                job_name=name, media_uri=f"s3://{bucket}/media/input.wav", output_bucket=bucket, **request_options
+            )
+        )  # type: ignore[arg-type]
         job = client.jobs.wait(name, poll_interval=0.05)
         listed = [s for s in client.jobs.list(status="FAILED") if s.name == name]
         with pytest.raises(JobFailedError) as caught:
@@ -216,20 +230,35 @@ def test_start_refuses_what_the_service_refuses(emu: LocalTranscribeMedical, buc
     transcribe = emu.boto3_client("transcribe")
     with pytest.raises(transcribe.exceptions.BadRequestException, match="ShowSpeakerLabels and ChannelIdentification"):
         transcribe.start_medical_transcription_job(
-            MedicalTranscriptionJobName="both", LanguageCode="en-US", Media={"MediaFileUri": f"s3://{bucket}/x.wav"},
-            OutputBucketName=bucket, Specialty="PRIMARYCARE", Type="CONVERSATION",
-            Settings={"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2, "ChannelIdentification": True})
+            MedicalTranscriptionJobName="both",
+            LanguageCode="en-US",
+            Media={"MediaFileUri": f"s3://{bucket}/x.wav"},
+            OutputBucketName=bucket,
+            Specialty="PRIMARYCARE",
+            Type="CONVERSATION",
+            Settings={"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2, "ChannelIdentification": True},
+        )
     with pytest.raises(transcribe.exceptions.BadRequestException, match="CARDIOLOGY"):
         transcribe.start_medical_transcription_job(
-            MedicalTranscriptionJobName="cardio", LanguageCode="en-US", Media={"MediaFileUri": f"s3://{bucket}/x.wav"},
-            OutputBucketName=bucket, Specialty="CARDIOLOGY", Type="DICTATION")
+            MedicalTranscriptionJobName="cardio",
+            LanguageCode="en-US",
+            Media={"MediaFileUri": f"s3://{bucket}/x.wav"},
+            OutputBucketName=bucket,
+            Specialty="CARDIOLOGY",
+            Type="DICTATION",
+        )
 
 
 def test_start_returns_a_status(emu: LocalTranscribeMedical, bucket: str) -> None:
     emu.boto3_client("s3").put_object(Bucket=bucket, Key="a.wav", Body=_wav())
     answer = emu.boto3_client("transcribe").start_medical_transcription_job(
-        MedicalTranscriptionJobName="status-check", LanguageCode="en-US", Media={"MediaFileUri": f"s3://{bucket}/a.wav"},
-        OutputBucketName=bucket, Specialty="PRIMARYCARE", Type="DICTATION")
+        MedicalTranscriptionJobName="status-check",
+        LanguageCode="en-US",
+        Media={"MediaFileUri": f"s3://{bucket}/a.wav"},
+        OutputBucketName=bucket,
+        Specialty="PRIMARYCARE",
+        Type="DICTATION",
+    )
     assert answer["MedicalTranscriptionJob"]["TranscriptionJobStatus"] in ("QUEUED", "IN_PROGRESS")
     emu.wait_for_jobs(10)
 
@@ -241,8 +270,17 @@ def test_mock_aws_elsewhere_in_the_process_keeps_moto_s_own_behaviour(emu: Local
     with mock_aws():
         transcribe = boto3.client("transcribe", region_name="us-east-1")
         transcribe.start_medical_transcription_job(
-            MedicalTranscriptionJobName="untouched", LanguageCode="en-US", Media={"MediaFileUri": "s3://b/x.wav"},
-            OutputBucketName="b", Specialty="PRIMARYCARE", Type="DICTATION")
-        statuses = [transcribe.get_medical_transcription_job(MedicalTranscriptionJobName="untouched")
-                    ["MedicalTranscriptionJob"]["TranscriptionJobStatus"] for _ in range(3)]
+            MedicalTranscriptionJobName="untouched",
+            LanguageCode="en-US",
+            Media={"MediaFileUri": "s3://b/x.wav"},
+            OutputBucketName="b",
+            Specialty="PRIMARYCARE",
+            Type="DICTATION",
+        )
+        statuses = [
+            transcribe.get_medical_transcription_job(MedicalTranscriptionJobName="untouched")[
+                "MedicalTranscriptionJob"
+            ]["TranscriptionJobStatus"]
+            for _ in range(3)
+        ]
     assert statuses == ["QUEUED", "IN_PROGRESS", "COMPLETED"]

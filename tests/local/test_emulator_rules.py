@@ -40,8 +40,9 @@ def test_phi_rules(text: str, expected: list[tuple[int, int, str]]) -> None:
 
 
 def _tone(frequency: float, seconds: float = 0.5, rate: int = 16000) -> bytes:
-    return b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * frequency * i / rate)))
-                    for i in range(int(seconds * rate)))
+    return b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * frequency * i / rate))) for i in range(int(seconds * rate))
+    )
 
 
 def test_voice_feature_tracks_pitch_and_ignores_silence() -> None:
@@ -59,8 +60,12 @@ def test_speaker_tracker_clusters_and_caps_speakers() -> None:
 
 
 def test_partial_and_final_results_have_the_reference_shapes() -> None:
-    words = [RecognizedWord("good", 0.54, 0.81, 0.9987), RecognizedWord("morning", 0.81, 1.29, 0.9991),
-             RecognizedWord("mr", 1.38, 1.62, 0.9874), RecognizedWord("alvarez", 1.62, 2.18, 0.9512)]
+    words = [
+        RecognizedWord("good", 0.54, 0.81, 0.9987),
+        RecognizedWord("morning", 0.81, 1.29, 0.9991),
+        RecognizedWord("mr", 1.38, 1.62, 0.9874),
+        RecognizedWord("alvarez", 1.62, 2.18, 0.9512),
+    ]
     reference = json.loads((VECTORS / "transcript_events.json").read_text())["sequences"][0]["events"]
     result_id = reference[0]["payload"]["Transcript"]["Results"][0]["ResultId"]
     spoken = [RecognizedWord("Good", 0.54, 0.81, 0.5), RecognizedWord("morning", 0.81, 1.29, 0.5)]
@@ -70,7 +75,8 @@ def test_partial_and_final_results_have_the_reference_shapes() -> None:
     result = final["Transcript"]["Results"][0]
     assert result["Alternatives"][0]["Transcript"] == "Good morning mr alvarez."
     assert result["Alternatives"][0]["Entities"] == [
-        {"StartTime": 1.38, "EndTime": 2.18, "Category": "PHI", "Content": "mr alvarez", "Confidence": 0.9512}]
+        {"StartTime": 1.38, "EndTime": 2.18, "Category": "PHI", "Content": "mr alvarez", "Confidence": 0.9512}
+    ]
     assert set(result) == set(reference[3]["payload"]["Transcript"]["Results"][0])
     assert TranscriptEvent.from_payload(json.dumps(final)).results[0].is_partial is False
 
@@ -81,8 +87,10 @@ def test_batch_output_matches_the_reference_layout() -> None:
     built = build_batch_output("job", "123456789012", [Utterance(0, None, tuple(words))])
     assert built.keys() == reference.keys()
     assert built["results"]["items"][0] == reference["results"]["items"][0]
-    assert built["results"]["items"][-1] == {"alternatives": [{"confidence": "0.0", "content": "."}],
-                                             "type": "punctuation"}
+    assert built["results"]["items"][-1] == {
+        "alternatives": [{"confidence": "0.0", "content": "."}],
+        "type": "punctuation",
+    }
     assert parse_batch_output(built).text == "Good morning."
 
 

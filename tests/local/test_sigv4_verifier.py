@@ -22,9 +22,15 @@ def _credentials(case: dict[str, object]) -> EmulatorCredentials:
     return EmulatorCredentials(creds["access_key_id"], creds["secret_access_key"], token)
 
 
-def _verify(case: dict[str, object], *, url: str | None = None, host: str | None = None,
-            now: datetime = SIGNED_AT, credentials: EmulatorCredentials | None = None,
-            region: str | None = None) -> None:
+def _verify(
+    case: dict[str, object],
+    *,
+    url: str | None = None,
+    host: str | None = None,
+    now: datetime = SIGNED_AT,
+    credentials: EmulatorCredentials | None = None,
+    region: str | None = None,
+) -> None:
     parts = urlsplit(url or str(case["expected_url_botocore_order"]))
     verify_presigned_request(
         method="GET",
@@ -59,8 +65,14 @@ def test_rejects_a_tampered_parameter() -> None:
         _verify(case, url=url)
 
 
-@pytest.mark.parametrize("host", ["transcribestreaming.us-east-1.amazonaws.com", "127.0.0.1:8443",
-                                  "transcribestreaming.us-east-1.amazonaws.com:443"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "transcribestreaming.us-east-1.amazonaws.com",
+        "127.0.0.1:8443",
+        "transcribestreaming.us-east-1.amazonaws.com:443",
+    ],
+)
 def test_rejects_a_host_other_than_the_signed_one_port_included(host: str) -> None:
     with pytest.raises(SignatureRejected, match="does not match"):
         _verify(CASES[0], host=host)
@@ -86,16 +98,27 @@ def test_rejects_expires_over_300_even_when_correctly_signed() -> None:
     from botocore.credentials import Credentials
 
     creds = EmulatorCredentials("AKIDEXAMPLE000000000", "secret")
-    request = AWSRequest(method="GET", url="https://127.0.0.1:8443/medical-stream-transcription-websocket",
-                         params={"language-code": "en-US"})
+    request = AWSRequest(
+        method="GET",
+        url="https://127.0.0.1:8443/medical-stream-transcription-websocket",
+        params={"language-code": "en-US"},
+    )
     # Signed now by botocore itself (no patching of its clock); verified at the moment it was signed.
-    SigV4QueryAuth(Credentials(creds.access_key_id, creds.secret_access_key), "transcribe", "us-east-1",
-                   expires=301).add_auth(request)
+    SigV4QueryAuth(
+        Credentials(creds.access_key_id, creds.secret_access_key), "transcribe", "us-east-1", expires=301
+    ).add_auth(request)
     parts = urlsplit(request.prepare().url)
     signed_at = datetime.strptime(parse_qs(parts.query)["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     with pytest.raises(SignatureRejected, match="X-Amz-Expires must be between 1 and 300"):
-        verify_presigned_request(method="GET", path=parts.path, raw_query=parts.query, host="127.0.0.1:8443",
-                                 credentials=creds, region="us-east-1", now=signed_at)
+        verify_presigned_request(
+            method="GET",
+            path=parts.path,
+            raw_query=parts.query,
+            host="127.0.0.1:8443",
+            credentials=creds,
+            region="us-east-1",
+            now=signed_at,
+        )
 
 
 def test_rejects_unknown_keys_wrong_secret_region_and_token() -> None:
@@ -114,8 +137,10 @@ def test_rejects_unknown_keys_wrong_secret_region_and_token() -> None:
         _verify(token_case, credentials=EmulatorCredentials(good.access_key_id, good.secret_access_key))
 
 
-@pytest.mark.parametrize("drop", ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-                                  "X-Amz-SignedHeaders", "X-Amz-Signature"])
+@pytest.mark.parametrize(
+    "drop",
+    ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature"],
+)
 def test_rejects_a_url_missing_a_signing_parameter(drop: str) -> None:
     case = CASES[0]
     parts = urlsplit(str(case["expected_url_botocore_order"]))

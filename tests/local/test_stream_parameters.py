@@ -34,20 +34,25 @@ def test_minimal_request_and_defaults() -> None:
     assert params.specialty is Specialty.PRIMARYCARE
     assert params.type is TranscriptionType.DICTATION
     assert (params.show_speaker_label, params.enable_channel_identification, params.number_of_channels) == (
-        False, False, 1)
+        False,
+        False,
+        1,
+    )
     assert params.session_id is None and not params.identify_phi
 
 
 def test_every_optional_parameter() -> None:
-    params = parse_stream_parameters([
-        *BASE.items(),
-        ("enable-channel-identification", "true"),
-        ("number-of-channels", "2"),
-        ("session-id", "8c2bd5a3-0e3d-4c9e-9d3b-2f1c7a6e5b40"),
-        ("vocabulary-name", "cardio.terms-1"),
-        ("content-identification-type", "PHI"),
-        ("X-Amz-Signature", "ignored"),
-    ])
+    params = parse_stream_parameters(
+        [
+            *BASE.items(),
+            ("enable-channel-identification", "true"),
+            ("number-of-channels", "2"),
+            ("session-id", "8c2bd5a3-0e3d-4c9e-9d3b-2f1c7a6e5b40"),
+            ("vocabulary-name", "cardio.terms-1"),
+            ("content-identification-type", "PHI"),
+            ("X-Amz-Signature", "ignored"),
+        ]
+    )
     assert params.number_of_channels == 2 and params.enable_channel_identification
     assert params.vocabulary_name == "cardio.terms-1" and params.identify_phi
     assert params.session_id == "8c2bd5a3-0e3d-4c9e-9d3b-2f1c7a6e5b40"
@@ -66,8 +71,10 @@ def test_every_streaming_specialty_is_accepted(specialty: str) -> None:
         ({"sample_rate": None}, "Value null at 'mediaSampleRateHertz'"),
         ({"specialty": None}, "Value null at 'specialty'"),
         ({"type": None}, "Value null at 'type'"),
-        ({"language_code": "fr-FR"}, "Value 'fr-FR' at 'languageCode' failed to satisfy constraint: Member must "
-                                     "satisfy enum value set: [en-US]"),
+        (
+            {"language_code": "fr-FR"},
+            "Value 'fr-FR' at 'languageCode' failed to satisfy constraint: Member must satisfy enum value set: [en-US]",
+        ),
         ({"media_encoding": "mp3"}, "Value 'mp3' at 'mediaEncoding'"),
         ({"media_encoding": "PCM"}, "Value 'PCM' at 'mediaEncoding'"),
         ({"sample_rate": "8000"}, "Member must have value greater than or equal to 16000"),
@@ -82,8 +89,10 @@ def test_every_streaming_specialty_is_accepted(specialty: str) -> None:
         ({"number_of_channels": "2"}, "NumberOfChannels requires EnableChannelIdentification=true"),
         ({"enable_channel_identification": "true", "number_of_channels": "1"}, "greater than or equal to 2"),
         ({"enable_channel_identification": "true", "number_of_channels": "3"}, "less than or equal to 2"),
-        ({"show_speaker_label": "true", "enable_channel_identification": "true", "number_of_channels": "2"},
-         "ShowSpeakerLabel and EnableChannelIdentification can't be used together"),
+        (
+            {"show_speaker_label": "true", "enable_channel_identification": "true", "number_of_channels": "2"},
+            "ShowSpeakerLabel and EnableChannelIdentification can't be used together",
+        ),
         ({"session_id": "not-a-uuid"}, "Value 'not-a-uuid' at 'sessionId'"),
         ({"vocabulary_name": "bad name"}, "Value 'bad name' at 'vocabularyName'"),
         ({"vocabulary_name": "v" * 201}, "Member must have length between 1 and 200"),

@@ -93,10 +93,12 @@ def test_expires_over_300_gets_403(emulator: StreamingServer) -> None:
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    request = AWSRequest(method="GET", url=f"http://127.0.0.1:{emulator.port}/medical-stream-transcription-websocket",
-                         params=QUERY)
-    SigV4QueryAuth(Credentials(CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key), "transcribe",
-                   "us-east-1", expires=301).add_auth(request)
+    request = AWSRequest(
+        method="GET", url=f"http://127.0.0.1:{emulator.port}/medical-stream-transcription-websocket", params=QUERY
+    )
+    SigV4QueryAuth(
+        Credentials(CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key), "transcribe", "us-east-1", expires=301
+    ).add_auth(request)
     status, body = _status_of(request.prepare().url.replace("http://", "ws://"))
     assert status == 403 and "X-Amz-Expires" in body["Message"]
 
@@ -106,10 +108,14 @@ def test_a_url_presigned_by_botocore_itself_is_accepted(emulator: StreamingServe
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
-    request = AWSRequest(method="GET", url=f"http://127.0.0.1:{emulator.port}/medical-stream-transcription-websocket",
-                         params={**QUERY, "show-speaker-label": "true"})
-    SigV4QueryAuth(Credentials(CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key), "transcribe",
-                   "us-east-1", expires=300).add_auth(request)
+    request = AWSRequest(
+        method="GET",
+        url=f"http://127.0.0.1:{emulator.port}/medical-stream-transcription-websocket",
+        params={**QUERY, "show-speaker-label": "true"},
+    )
+    SigV4QueryAuth(
+        Credentials(CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key), "transcribe", "us-east-1", expires=300
+    ).add_auth(request)
     results = results_of(_dictate(request.prepare().url.replace("http://", "ws://"), chunks=5))
     assert results and not results[-1]["IsPartial"]
 
@@ -156,8 +162,12 @@ def test_unknown_vocabulary_is_a_bad_request() -> None:
 def test_payload_over_32768_bytes_is_refused(emulator: StreamingServer) -> None:
     with stream(presigned(emulator)) as ws:
         ws.send(audio(bytes(32768)))
-        ws.send(encode_message({":message-type": "event", ":event-type": "AudioEvent",
-                                ":content-type": "application/octet-stream"}, bytes(32770)))
+        ws.send(
+            encode_message(
+                {":message-type": "event", ":event-type": "AudioEvent", ":content-type": "application/octet-stream"},
+                bytes(32770),
+            )
+        )
         code, message = exception_of(receive_all(ws))
     assert code == "BadRequestException" and "32770 bytes; the maximum is 32768" in message
 
@@ -210,8 +220,12 @@ def test_partials_grow_then_one_final_with_confidences_and_punctuation(emulator:
     final = finals[0]["Alternatives"][0]
     words = [i for i in final["Items"] if i["Type"] == "pronunciation"]
     assert [w["Confidence"] for w in words[:2]] == [0.95, 0.6]
-    assert final["Items"][-1] == {"StartTime": words[-1]["EndTime"], "EndTime": words[-1]["EndTime"],
-                                  "Type": "punctuation", "Content": "."}
+    assert final["Items"][-1] == {
+        "StartTime": words[-1]["EndTime"],
+        "EndTime": words[-1]["EndTime"],
+        "Type": "punctuation",
+        "Content": ".",
+    }
     assert final["Transcript"].startswith("Good morning mister Alvarez")
     assert "Entities" not in final and "ChannelId" not in finals[0] and "Speaker" not in words[0]
     assert finals[0]["StartTime"] == words[0]["StartTime"] and finals[0]["EndTime"] == words[-1]["EndTime"]
