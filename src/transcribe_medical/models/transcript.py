@@ -1,7 +1,8 @@
 """The one transcript model that both the streaming and the batch paths produce.
 
 A :class:`Transcript` is a list of :class:`Segment`\\ s in time order. A segment is one final
-streaming result, or one batch run of a speaker/channel split at sentence-ending punctuation. Each
+streaming result (one per speaker turn where AWS marks a ``speaker-change`` in it), or one batch
+run of a speaker/channel split at sentence-ending punctuation. Each
 segment keeps its words (:class:`Item`), PHI entities (:class:`Entity`) and, from streaming, its
 alternative hypotheses (:class:`Alternative`); a batch job's hypotheses are kept as AWS grouped
 them, per :class:`AlternativeSegment`. Everything is normalised the same way whatever the source:
