@@ -246,3 +246,79 @@ def test_a_redirect_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], t
     assert "redirect" in one_line(captured.err)
     assert hits == 0
     assert captured.out == ""
+
+
+# --- other failures after finals: a corrupt frame (ProtocolError), a stall (TimeoutError) ---------
+
+
+class _FinalsThen:
+    """A peer that sends three finals, then a frame with a bad CRC (``corrupt``) or nothing (``stall``)."""
+
+    def __init__(self, then: str) -> None:
+        from websockets.sync.server import serve
+
+        self.then = then
+        self.release = threading.Event()
+        self._server = serve(self._handle, "127.0.0.1", 0, compression=None, max_size=2**20)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _FinalsThen:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._thread.join()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}"
+
+    def _handle(self, websocket: Any) -> None:
+        from streaming.hostile_server import transcript_frame
+
+        try:
+            for number, final in enumerate(FINALS):
+                websocket.recv()  # one audio frame per final
+                websocket.send(transcript_frame(final, partial=False, start=float(number)))
+            if self.then == "corrupt":
+                frame = bytearray(transcript_frame("never shown", partial=False, start=9.0))
+                frame[-1] ^= 0xFF
+                websocket.send(bytes(frame))
+                self.release.wait()
+            else:  # stall: keep reading, never answer
+                for _ in websocket:
+                    pass
+        except Exception:  # the client left
+            return
+
+
+@pytest.fixture
+def short_read_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's own client, with a read timeout of a fraction of a second."""
+    from transcribe_medical import ClientConfig, RetryPolicy, TranscribeMedical
+    from transcribe_medical.cli.commands import stream as stream_command
+
+    def client(region: str | None, profile: str | None, endpoint_url: str | None) -> TranscribeMedical:
+        config = ClientConfig(read_timeout=0.5, retry=RetryPolicy(max_attempts=1))
+        return TranscribeMedical(region_name=region, streaming_endpoint_url=endpoint_url, config=config)
+
+    monkeypatch.setattr(stream_command, "_client", client)
+
+
+@pytest.mark.parametrize("then", ["corrupt", "stall"])
+@pytest.mark.usefixtures("short_read_timeout")
+def test_finals_before_a_corrupt_frame_or_a_stall_are_kept_with_exit_5(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], then: str
+) -> None:
+    output = tmp_path / "dictation.txt"
+    with _FinalsThen(then) as server:
+        code = run_cli(["stream", str(SAMPLE), "--endpoint-url", server.url, "--no-reconnect", "-o", str(output)])
+    captured = capsys.readouterr()
+    assert code == 5, captured.err
+    has_finals(output.read_text())
+    assert "never shown" not in output.read_text()
+    err = one_line(captured.err)
+    assert ("CRC mismatch" if then == "corrupt" else "did not answer") in err  # ProtocolError / TimeoutError
+    assert f"the 3 final results received before it were written to {output}" in err
