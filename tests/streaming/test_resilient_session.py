@@ -219,9 +219,13 @@ def test_rollover_is_due_by_audio_or_wall_time() -> None:
 
 @pytest.mark.parametrize(
     "error",
-    [ConnectionError("lost"), InternalFailureError("x", code="InternalFailureException"),
-     ServiceUnavailableError("x", code="ServiceUnavailableException"),
-     LimitExceededError("x", code="LimitExceededException"), TimeoutError("stalled")],
+    [
+        ConnectionError("lost"),
+        InternalFailureError("x", code="InternalFailureException"),
+        ServiceUnavailableError("x", code="ServiceUnavailableException"),
+        LimitExceededError("x", code="LimitExceededException"),
+        TimeoutError("stalled"),
+    ],
 )
 def test_retryable_failures_reconnect_at_once_then_back_off(error: Exception) -> None:
     resilient = session(retry=RetryPolicy(max_attempts=5, initial_backoff=0.5, max_backoff=0.5, max_elapsed=None))
@@ -233,8 +237,12 @@ def test_retryable_failures_reconnect_at_once_then_back_off(error: Exception) ->
 
 @pytest.mark.parametrize(
     "error",
-    [BadRequestError("x", code="BadRequestException"), ConflictError("x", code="ConflictException"),
-     CredentialsError("refused"), ProtocolError("bad crc")],
+    [
+        BadRequestError("x", code="BadRequestException"),
+        ConflictError("x", code="ConflictException"),
+        CredentialsError("refused"),
+        ProtocolError("bad crc"),
+    ],
 )
 def test_failures_a_reconnect_cannot_fix_are_raised_as_they_are(error: Exception) -> None:
     decision = session().on_failure(error, now=1.0)
@@ -316,8 +324,13 @@ def test_disabled_policy_never_reconnects() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"replay_seconds": 0}, {"keepalive_interval": 15.0}, {"keepalive_interval": 0}, {"max_session_seconds": 20_000},
-     {"compressed_replay_bytes": 0}],
+    [
+        {"replay_seconds": 0},
+        {"keepalive_interval": 15.0},
+        {"keepalive_interval": 0},
+        {"max_session_seconds": 20_000},
+        {"compressed_replay_bytes": 0},
+    ],
 )
 def test_bad_policies_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):

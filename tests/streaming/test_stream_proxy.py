@@ -124,7 +124,9 @@ def test_a_refusing_proxy_is_a_connection_error_without_its_password(
 
 
 def test_the_cli_streams_through_the_proxy(
-    emulator: LocalTranscribeMedical, proxy: ConnectProxy, monkeypatch: pytest.MonkeyPatch,
+    emulator: LocalTranscribeMedical,
+    proxy: ConnectProxy,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     for name, value in emulator.environment().items():

@@ -520,8 +520,8 @@ def shift_result(result: Result, seconds: float) -> Result:
         alt.model_copy(
             update={
                 "items": [
-                item.model_copy(update={"start_time": moved(item.start_time), "end_time": moved(item.end_time)})
-                for item in alt.items
+                    item.model_copy(update={"start_time": moved(item.start_time), "end_time": moved(item.end_time)})
+                    for item in alt.items
                 ],
                 "entities": [
                     entity.model_copy(

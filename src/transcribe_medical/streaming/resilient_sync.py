@@ -330,10 +330,12 @@ class ResilientTranscription(EventIteration):
     def _wait_for_audio(self) -> None:
         with self._state:
             self._state.wait_for(
-                lambda: self._stopping
-                or self._audio_done
-                or self._source_error is not None
-                or self._resilient.accepted_bytes > self._suspended_mark
+                lambda: (
+                    self._stopping
+                    or self._audio_done
+                    or self._source_error is not None
+                    or self._resilient.accepted_bytes > self._suspended_mark
+                )
             )
 
     def _reconnect(self, decision: FailureDecision, reason: str) -> None:
