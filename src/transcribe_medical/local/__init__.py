@@ -27,6 +27,7 @@ from transcribe_medical.local.recognizers import (
     RecognizerSession,
     ScriptedRecognizer,
 )
+from transcribe_medical.local.samples import write_samples
 from transcribe_medical.local.sigv4_verifier import EmulatorCredentials, SignatureRejected
 from transcribe_medical.local.stream_parameters import ParameterError, StreamParameters
 from transcribe_medical.local.streaming_server import FaultPlan, StreamingServer
@@ -49,6 +50,7 @@ __all__ = [
     "local_extra_missing",
     "sample_dictation",
     "sample_visit",
+    "write_samples",
 ]
 
 
@@ -66,7 +68,7 @@ def sample_visit() -> tuple[str, list[tuple[str, str]]]:
     """The bundled two-person visit: the path of ``sample_visit.wav`` and its turns.
 
     The WAV is 16 kHz, 2 channels: the clinician (flite's ``rms`` voice) on channel 0, the patient
-    (``slt``) on channel 1, about 42 s of an invented primary-care visit. The turns are
+    (``slt``) on channel 1, about 36 s of an invented primary-care visit. The turns are
     ``(role, text)`` pairs in order, role ``"CLINICIAN"`` or ``"PATIENT"``.
     """
     from importlib.resources import files

@@ -15,6 +15,7 @@ _COMMAND_MODULES = (
     "transcribe",
     "stream",
     "serve",
+    "samples",
     "demo",
     "convert",
     "review",
