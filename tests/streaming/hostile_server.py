@@ -224,6 +224,10 @@ class HostileServer:
             process_request=process_request,
             compression=None,
             max_size=2**20,
+            # Never pause reading: a handler that stopped reading (after its exception frame)
+            # would otherwise leave the client's close frame unread, and close() would wait its
+            # whole close_timeout (10 s) for it.
+            max_queue=None,
             logger=logging.getLogger(SERVER_LOGGER),
         )
         thread = threading.Thread(target=server.serve_forever, name=f"hostile-{self.mode}", daemon=True)
