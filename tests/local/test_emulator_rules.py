@@ -99,6 +99,8 @@ def test_output_keys_and_media_uris() -> None:
     assert output_key("j", "a/b.json") == "a/b.json"
     assert output_key("j", "a/") == "a/j.json"
     assert output_key("j", "a") == "a/j.json"
-    assert parse_media_uri("s3://bucket/dir/a%20b.wav") == ("bucket", "dir/a b.wav")
+    assert parse_media_uri("s3://bucket/dir/a b.wav") == ("bucket", "dir/a b.wav")
+    assert parse_media_uri("s3://bucket/dir/a%20b.wav") == ("bucket", "dir/a%20b.wav")  # s3:// keys are literal
+    assert parse_media_uri("https://s3.us-east-1.amazonaws.com/bucket/dir/a%20b.wav") == ("bucket", "dir/a b.wav")
     assert parse_media_uri("https://s3.us-east-1.amazonaws.com/bucket/k.wav") == ("bucket", "k.wav")
     assert parse_media_uri("https://bucket.s3.us-east-1.amazonaws.com/k.wav") == ("bucket", "k.wav")

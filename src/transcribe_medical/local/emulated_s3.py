@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
     from transcribe_medical.local.sigv4_verifier import EmulatorCredentials
@@ -30,7 +29,6 @@ __all__ = [
     "parse_object_uri",
 ]
 
-_S3_HOST_SUFFIXES: Final = (".amazonaws.com",)
 #: The largest object the emulator reads into memory (AWS's batch media limit is 2 GB; ours is lower).
 MAX_READ_BYTES: Final = 512 * 1024 * 1024
 
@@ -48,23 +46,23 @@ class WriteRefused(Exception):
 
 
 def parse_object_uri(uri: str) -> tuple[str, str]:
-    """``(bucket, key)`` of an ``s3://bucket/key`` URI or an ``https://`` S3 URL (path or virtual-host style).
+    """``(bucket, key)`` of an ``s3://bucket/key`` URI or an ``http(s)://`` S3 URL (path or virtual-host style).
+
+    The SDK's own parser (:func:`transcribe_medical.batch.s3.parse_s3_uri`) decides, so the
+    emulator reads exactly the URIs the SDK writes: ``s3://`` keys are taken as they are, keys of
+    URLs are percent-decoded.
 
     Raises:
         ObjectNotFound: The URI names no S3 object.
     """
-    parts = urlsplit(uri)
-    if parts.scheme == "s3" and parts.netloc and parts.path.strip("/"):
-        return parts.netloc, unquote(parts.path.lstrip("/"))
-    host = parts.hostname or ""
-    if parts.scheme in ("http", "https") and host.endswith(_S3_HOST_SUFFIXES):
-        if host.startswith(("s3.", "s3-")):
-            bucket, _, key = parts.path.lstrip("/").partition("/")
-        else:
-            bucket, key = host.split(".s3", 1)[0], parts.path.lstrip("/")
-        if bucket and key:
-            return bucket, unquote(key)
-    raise ObjectNotFound(uri)
+    from transcribe_medical._exceptions import ValidationError
+    from transcribe_medical.batch.s3 import parse_s3_uri
+
+    try:
+        location = parse_s3_uri(uri)
+    except ValidationError:
+        raise ObjectNotFound(uri) from None
+    return location.bucket, location.key
 
 
 def https_object_url(region: str, bucket: str, key: str) -> str:
