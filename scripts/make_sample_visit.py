@@ -30,14 +30,11 @@ TURNS: list[tuple[str, str]] = [
     ("PATIENT", "i have had a sore throat and a cough for five days."),
     ("CLINICIAN", "have you had a fever or any shortness of breath?"),
     ("PATIENT", "i had a fever last night but no shortness of breath."),
-    ("CLINICIAN", "do you have any other medical problems?"),
-    ("PATIENT", "i have asthma and i use an inhaler."),
-    ("CLINICIAN", "your lungs are clear and your throat is red. the rapid strep test is negative."),
+    ("CLINICIAN", "do you have any medical problems?"),
+    ("PATIENT", "i have asthma."),
+    ("CLINICIAN", "your lungs are clear and your throat is red."),
     ("CLINICIAN", "i think this is a viral infection."),
-    (
-        "CLINICIAN",
-        "drink plenty of fluids and take ibuprofen for the fever. come back if you are not better in one week.",
-    ),
+    ("CLINICIAN", "drink plenty of fluids and take ibuprofen for the fever."),
     ("PATIENT", "thank you doctor."),
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -10,8 +11,11 @@ from transcribe_medical.cli import main
 
 
 @pytest.mark.slow
-def test_demo_streams_and_batches_the_sample_under_the_wer_target(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+def test_demo_streams_and_batches_the_sample_under_the_wer_target(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    note = tmp_path / "note.html"
+    assert main(["demo", "--note-html", str(note)]) == 0
     out, err = capsys.readouterr()
     rates = [float(value) / 100 for value in re.findall(r"word error rate: ([0-9.]+)%", out)]
     assert len(rates) == 2, out
@@ -21,6 +25,20 @@ def test_demo_streams_and_batches_the_sample_under_the_wer_target(capsys: pytest
     assert "words flagged for review" in out
     assert "reviewed and verified by appropriately trained human reviewers" in out
     assert "starting the local emulator" in err
+    # It ends with the HealthScribe note of the bundled visit, and its HTML page.
+    assert "== HealthScribe clinical note, HISTORY_AND_PHYSICAL" in out
+    assert "Chief complaint" in out and "Plan" in out
+    assert "evidence links that name no segment: 0" in out
+    assert out.index("== HealthScribe") > out.index("== batch transcript")
+    assert f"HTML note beside its transcript (hover a sentence to see its evidence): {note}" in out
+    assert note.stat().st_mode & 0o777 == 0o600
+
+
+def test_demo_refuses_a_note_path_in_a_missing_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["demo", "--note-html", str(tmp_path / "absent" / "note.html")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--note-html" in err[0] and "does not exist" in err[0]
 
 
 def test_demo_and_serve_need_the_local_extra(

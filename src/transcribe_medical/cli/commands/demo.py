@@ -4,13 +4,16 @@ It starts :class:`~transcribe_medical.local.LocalTranscribeMedical` in-process o
 streams the bundled sample dictation through the SDK's own streaming client, runs the same file
 as a batch job (upload to the emulated S3, start, wait, fetch), and prints both transcripts, their
 word error rate against the sample's reference text, the words below the review threshold, and
-the review notice. Progress goes to stderr, the report to stdout.
+the review notice. It ends with AWS HealthScribe on the bundled two-person visit
+(:mod:`~transcribe_medical.cli.commands.demo_scribe`): the clinical note's sections, and where its
+HTML page (the note beside the transcript) is written. Progress goes to stderr, the report to stdout.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -62,17 +65,27 @@ def demo(
         float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Flag words below this confidence for review.")
     ] = 0.5,
     batch: Annotated[bool, typer.Option("--batch/--no-batch", help="Also run the sample as a batch job.")] = True,
+    scribe: Annotated[
+        bool,
+        typer.Option("--scribe/--no-scribe", help="End with a HealthScribe clinical note of the bundled visit."),
+    ] = True,
+    note_html: Annotated[
+        Path | None,
+        typer.Option("--note-html", help="Where to write the HTML note (default: a new private temporary folder)."),
+    ] = None,
 ) -> None:
-    """Stream and batch-transcribe a bundled sample dictation on the local emulator."""
+    """Stream and batch-transcribe a bundled sample dictation, then make a clinical note of a bundled visit."""
     require_local_extra()
+    from transcribe_medical.cli.commands.demo_scribe import check_note_html, run_scribe_demo
     from transcribe_medical.local import LocalTranscribeMedical, sample_dictation
     from transcribe_medical.models.enums import ContentIdentificationType, Specialty, TranscriptionType
     from transcribe_medical.models.stream import StreamConfig
 
+    check_note_html(note_html if scribe else None)
     started = time.monotonic()
     audio, reference = sample_dictation()
     _progress("starting the local emulator (streaming + batch) on 127.0.0.1")
-    with LocalTranscribeMedical(batch=batch) as emulator, emulator.client() as client:
+    with LocalTranscribeMedical(batch=batch or scribe) as emulator, emulator.client() as client:
         _progress(
             f"streaming the sample dictation to {emulator.streaming_endpoint}" + (" in real time" if realtime else "")
         )
@@ -101,8 +114,11 @@ def demo(
             )
             _report("batch transcript", batched, reference, time.monotonic() - step)
             _flagged(batched, min_confidence)
+        sys.stdout.write(f"\nreference: {reference}\n")
 
-    sys.stdout.write(f"\nreference: {reference}\n")
+        if scribe:
+            run_scribe_demo(emulator, client, note_html)
+
     sys.stdout.write(f"\n{REVIEW_NOTICE}\n")
     sys.stdout.flush()
     _progress(f"done in {time.monotonic() - started:.1f} s")
