@@ -322,3 +322,34 @@ def test_finals_before_a_corrupt_frame_or_a_stall_are_kept_with_exit_5(
     err = one_line(captured.err)
     assert ("CRC mismatch" if then == "corrupt" else "did not answer") in err  # ProtocolError / TimeoutError
     assert f"the 3 final results received before it were written to {output}" in err
+
+
+def test_finals_before_ctrl_c_are_kept_with_exit_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    from transcribe_medical.cli.commands import stream as stream_command
+
+    @contextmanager
+    def interrupt_after_the_third_final(enabled: bool) -> Iterator[Any]:
+        finals: list[str] = []
+
+        def show(event: Any) -> None:
+            finals.extend(result.transcript for result in event.results if not result.is_partial)
+            if len(finals) == len(FINALS):
+                raise KeyboardInterrupt  # as Ctrl-C does, between two events
+
+        yield show
+
+    monkeypatch.setattr(stream_command, "_live_partials", interrupt_after_the_third_final)
+    output = tmp_path / "dictation.txt"
+    with _FinalsThen("stall") as server:
+        # In this thread: KeyboardInterrupt must reach main() as it does from a terminal.
+        code = main(["stream", str(SAMPLE), "--endpoint-url", server.url, "--no-reconnect", "-o", str(output)])
+    captured = capsys.readouterr()
+    assert code == 130, captured.err
+    has_finals(output.read_text())
+    assert one_line(captured.err) == (
+        f"transcribe-medical: interrupted; the 3 final results received before it were written to {output}\n"
+    )

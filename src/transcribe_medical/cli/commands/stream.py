@@ -219,9 +219,9 @@ def _follow(
 ) -> Transcript:
     """Iterate the stream to its end, showing partial results live when asked and on a terminal.
 
-    When the stream fails, the final results received before the failure are still written (to
-    ``output``) or printed, and the error, re-raised, carries a note saying so: the CLI prints it
-    on the error's one line and exits with the error's code.
+    When the stream fails, or is interrupted (Ctrl-C), the final results received before are still
+    written (to ``output``) or printed, and the error, re-raised, carries a note saying so: the CLI
+    prints it on the error's one line and exits with the error's code.
     """
     from transcribe_medical._exceptions import TranscribeMedicalError
 
@@ -236,6 +236,14 @@ def _follow(
             error, kept if kept is not None else run.transcript, transcript_format, output, min_confidence
         )
         raise
+    except KeyboardInterrupt as interrupt:
+        from transcribe_medical.cli.main import EXIT_INTERRUPTED
+        from transcribe_medical.cli.output import say
+
+        _save_what_arrived(interrupt, run.transcript, transcript_format, output, min_confidence)
+        # Said here: typer turns a KeyboardInterrupt into a silent exit code 130.
+        say("; ".join(["interrupted", *getattr(interrupt, "__notes__", ())]))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _save_what_arrived(
