@@ -190,6 +190,8 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
         ),
         (["scribe", "note", "visit", "--format", "pdf"], "format"),
         (["scribe", "list", "--status", "DONE"], "status"),
+        (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", ROLE_ARN], "path"),
+        (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", "role"], "role_arn"),
         (["vocab-filter", "create", "words"], "words"),
         (["vocab-filter", "create", "bad name", "--word", "a"], "name"),
     ],

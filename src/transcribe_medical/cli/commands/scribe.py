@@ -373,7 +373,6 @@ def transcribe(
     from transcribe_medical.exports.note_formats import check_note_format
     from transcribe_medical.models.enums import JobStatus
     from transcribe_medical.scribe._errors import ScribeJobFailedError
-    from transcribe_medical.scribe.jobs import plan_file_job
 
     fmt = check_note_format(note_format)
     channels = channel_roles(channel_roles_option)
@@ -386,25 +385,7 @@ def transcribe(
         vocabulary_filter=vocabulary_filter,
         filter_method=filter_method,
     )
-    # Validate everything (file, request) before the upload.
-    plan_file_job(
-        path,
-        bucket=bucket,
-        role_arn=role_arn,
-        template=None,
-        settings=settings,
-        channel_definitions=channels,
-        job_name=name,
-        key=None,
-        output_bucket=None,
-        patient_pronouns=pronouns,
-        kms_key_id=None,
-        tags=None,
-    )
-    if not path.is_file():
-        from transcribe_medical._exceptions import ValidationError
-
-        raise ValidationError(f"FILE: {str(path)!r} is not a file", field="path")
+    # transcribe_file checks the file and the whole request before it uploads anything.
     spinner = Spinner()
     with make_client(region, profile, endpoint_url) as client, spinner.running(f"HealthScribe: {path.name}"):
         result = client.scribe.jobs.transcribe_file(
