@@ -329,3 +329,26 @@ def test_the_async_twins_send_and_read_the_same(async_client: AsyncTranscribeMed
         asyncio.run(scenario())
         transcribe_stub.assert_no_pending_responses()
         s3_stub.assert_no_pending_responses()
+
+
+def test_botocore_still_sends_healthscribe_calls_as_aws_json_1_1(client: TranscribeMedical) -> None:
+    # The model lists smithy-rpc-v2-cbor first; the emulator and moto speak JSON. If a botocore
+    # release switches HealthScribe calls to CBOR, this fails first.
+    from botocore.awsrequest import AWSResponse
+
+    seen: dict[str, str] = {}
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        seen.update({k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()})
+        body = b'{"MedicalScribeJob": {"MedicalScribeJobName": "visit-0412", "MedicalScribeJobStatus": "QUEUED"}}'
+
+        class Raw:
+            def stream(self, **_: Any) -> Iterator[bytes]:
+                yield body
+
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"}, Raw())
+
+    client.boto3_client("transcribe").meta.events.register_first("before-send.transcribe", answer)
+    assert client.scribe.jobs.get("visit-0412").status is JobStatus.QUEUED
+    assert seen["X-Amz-Target"] == "Transcribe.GetMedicalScribeJob"
+    assert seen["Content-Type"] == "application/x-amz-json-1.1"
