@@ -179,6 +179,7 @@ def test_job_statuses_aws_adds_later_stay_strings() -> None:
     )
     assert job.status == "ARCHIVED" and not job.is_done and job.status_text == "ARCHIVED"
     assert job.settings is not None and job.settings.show_speaker_labels is True
+    assert job.settings.note_template == "NEW"
     assert job.channel_definitions is not None
     assert job.channel_definitions[0].participant_role == "INTERPRETER"
 

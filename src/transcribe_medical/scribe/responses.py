@@ -41,10 +41,14 @@ def _lenient(model: type[pydantic.BaseModel], value: object) -> Any:
         return model.model_validate(dict(value))
     except ValidationError:
         # A response is what it is: keep what AWS said even where it breaks the request rules.
+        data = dict(value)
+        note = data.get("ClinicalNoteGenerationSettings")
+        if isinstance(note, Mapping) and "NoteTemplate" in note:
+            data.setdefault("NoteTemplate", note["NoteTemplate"])  # a template AWS added later stays
         fields = {
-            name: value[info.alias]
+            name: data[info.alias]
             for name, info in model.model_fields.items()
-            if info.alias is not None and info.alias in value
+            if info.alias is not None and info.alias in data
         }
         return model.model_construct(**fields)
 
