@@ -1,0 +1,176 @@
+"""``transcribe-medical serve`` (buckets, export lines, stopping) and ``samples``, as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from transcribe_medical.cli import main
+from transcribe_medical.local.data import SAMPLE_DICTATION_WAV
+
+ROOT = Path(__file__).resolve().parents[2]
+_EXPORT = re.compile(r"^export ([A-Z_]+)=(\S+)$")
+
+
+class Served:
+    """A ``serve`` subprocess and the variables of its export lines."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from transcribe_medical.cli import run; run()", "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "AWS_EC2_METADATA_DISABLED": "true"},
+        )
+        assert self.process.stdout is not None
+        self.exports: dict[str, str] = {}
+        for _ in range(6):
+            line = self.process.stdout.readline()
+            match = _EXPORT.match(line.strip())
+            assert match, f"not an export line: {line!r}"
+            self.exports[match[1]] = match[2]
+
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> tuple[int, str]:
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=60)
+        assert self.process.stderr is not None
+        return code, self.process.stderr.read()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture
+def served() -> Iterator[list[Served]]:
+    started: list[Served] = []
+    yield started
+    for one in started:
+        one.close()
+
+
+def test_serve_creates_the_default_bucket_and_the_given_ones_and_exports_its_name(served: list[Served]) -> None:
+    import boto3
+
+    server = Served("--bucket", "first-bucket", "--bucket", "second.bucket")
+    served.append(server)
+    env = server.exports
+    assert env["TRANSCRIBE_MEDICAL_BUCKET"] == "transcribe-medical-local"
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_REGION"],
+    )
+    names = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
+    assert names == {"transcribe-medical-local", "first-bucket", "second.bucket"}
+    code, err = server.stop()
+    assert code == 0
+    assert "buckets    transcribe-medical-local, first-bucket, second.bucket" in err
+    assert err.rstrip().endswith("stopping the emulator")
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_cleanly_on_ctrl_c_and_on_sigterm(served: list[Served], sig: signal.Signals) -> None:
+    server = Served()
+    served.append(server)
+    code, err = server.stop(sig)
+    assert code == 0
+    assert err.rstrip().endswith("stopping the emulator")
+
+
+def test_a_second_ctrl_c_while_stopping_still_ends_in_a_clean_exit(served: list[Served]) -> None:
+    server = Served()
+    served.append(server)
+    server.process.send_signal(signal.SIGINT)
+    code, err = server.stop(signal.SIGINT)
+    assert code == 0
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+def test_serve_refuses_a_bad_bucket_name_in_one_line_before_starting(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--bucket", "My_Bucket"]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == ""
+    assert len(lines) == 1
+    assert "--bucket: My_Bucket is invalid" in lines[0] and "3-63 characters" in lines[0]
+    assert "emulator running" not in err
+
+
+def test_samples_writes_the_bundled_recordings_and_keeps_existing_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "new" / "dir"
+    assert main(["samples", str(target)]) == 0
+    written = capsys.readouterr().out.split()
+    assert written == [str(target / "sample_dictation.wav"), str(target / "sample_visit.wav")]
+    assert (target / "sample_dictation.wav").read_bytes() == SAMPLE_DICTATION_WAV.read_bytes()
+    assert (target / "sample_visit.wav").read_bytes()[:4] == b"RIFF"
+
+    (target / "sample_visit.wav").write_bytes(b"mine")
+    assert main(["samples", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exists" in err[0] and "--force" in err[0]
+    assert (target / "sample_visit.wav").read_bytes() == b"mine"
+
+    assert main(["samples", str(target), "--force"]) == 0
+    assert (target / "sample_visit.wav").read_bytes()[:4] == b"RIFF"
+
+
+def test_write_samples_is_public_in_the_local_package(tmp_path: Path) -> None:
+    from transcribe_medical.local import write_samples
+
+    paths = write_samples(tmp_path)
+    assert [path.name for path in paths] == ["sample_dictation.wav", "sample_visit.wav"]
+    with pytest.raises(FileExistsError):
+        write_samples(tmp_path)
+
+
+def _quick_start_script() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2 and blocks[0].strip() == "transcribe-medical serve"
+    return blocks[1]
+
+
+@pytest.mark.slow
+def test_the_readme_quick_start_runs_as_pasted_after_the_export_lines(served: list[Served], tmp_path: Path) -> None:
+    server = Served()
+    served.append(server)
+    # A fresh shell: nothing from this process's environment but PATH, then the pasted exports.
+    pasted = "".join(f"export {name}={value}\n" for name, value in server.exports.items())
+    bindir = str(Path(sys.executable).parent)
+    shell = subprocess.run(
+        ["bash", "-e", "-s"],
+        input=pasted + _quick_start_script(),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true"},
+        timeout=900,
+        check=False,
+    )
+    assert shell.returncode == 0, shell.stderr[-2000:]
+    out = shell.stdout
+    assert out.startswith("sample_dictation.wav\nsample_visit.wav\n")
+    assert out.lower().count("chest pain") == 2  # the CLI's stream and Python's
+    assert out.count("asthma") == 2  # the CLI's batch SRT and Python's, a channel each
+    assert out.count("ch_0: ") >= 2 and out.count("ch_1: ") >= 2
+    assert "flagged for review" in shell.stderr
+    assert server.stop()[0] == 0
