@@ -139,10 +139,16 @@ def render_transcript(transcript: Transcript, transcript_format: str, min_confid
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Write ``text`` to ``output`` (mode 0600, atomically) or to stdout, then the review notice."""
-    from transcribe_medical.cli.output import print_review_notice, stderr
+    """Write ``text`` to ``output`` (mode 0600, atomically) or to stdout, then the review notice.
+
+    No control character but newline and tab is written, whoever rendered ``text``: render JSON
+    with :func:`~transcribe_medical.cli.output.json_without_raw_controls` first to keep them as
+    escapes instead.
+    """
+    from transcribe_medical.cli.output import print_review_notice, printable, stderr
     from transcribe_medical.exports import write_transcript_file
 
+    text = printable(text)
     if text and not text.endswith("\n"):
         text += "\n"
     if output is not None:
