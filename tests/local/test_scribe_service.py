@@ -503,3 +503,30 @@ def test_filter_methods_apply_to_transcript_and_note(
     else:
         assert not any("asthma" in text.lower() or "inhaler" in text.lower() for text in summaries)
     transcribe.delete_vocabulary_filter(VocabularyFilterName=name)
+
+
+def test_a_medical_vocabulary_is_applied_to_the_transcript_and_the_note(
+    emu: LocalTranscribeMedical, transcribe: Any, s3: Any, media: dict[str, str], recognizer: TurnsRecognizer
+) -> None:
+    s3.put_object(
+        Bucket=media["bucket"],
+        Key="vocabulary.txt",
+        Body=b"Phrase\tSoundsLike\tIPA\tDisplayAs\nibuprofen\t\t\tIbuprofen\n",
+    )
+    transcribe.create_medical_vocabulary(
+        VocabularyName="scribe-words",
+        LanguageCode="en-US",
+        VocabularyFileUri=f"s3://{media['bucket']}/vocabulary.txt",
+    )
+    emu.wait_for_jobs(timeout=60)
+    assert transcribe.get_medical_vocabulary(VocabularyName="scribe-words")["VocabularyState"] == "READY"
+    use_channels(recognizer)
+    _start(
+        transcribe, media, "with-vocabulary", Settings={"ChannelIdentification": True, "VocabularyName": "scribe-words"}
+    )
+    job = _finished(emu, transcribe, "with-vocabulary")
+    assert job["Settings"]["VocabularyName"] == "scribe-words"
+    transcript, summary = _outputs(s3, job)
+    assert "take Ibuprofen for the fever" in transcript["Conversation"]["TranscriptSegments"][8]["Content"]
+    plan = next(s for s in summary["ClinicalDocumentation"]["Sections"] if s["SectionName"] == "PLAN")
+    assert "Ibuprofen" in plan["Summary"][0]["SummarizedSegment"]

@@ -232,12 +232,17 @@ _PLAN_CUES: Final = (
     "stop ",
     "avoid",
 )
-_TIMING: Final = re.compile(r"\b(days?|weeks?|months?|years?|since|ago|last night|yesterday|started|began)\b")
-_NEGATION: Final = re.compile(r"\b(?:no|denies|without|not any)\s+((?:\w+\s){0,3}?\w+)(?=\s+(?:and|or|but)\b|$)")
+_TIMING: Final = re.compile(
+    r"\b(days?|weeks?|months?|years?|since|ago|last night|yesterday|started|began)\b", re.IGNORECASE
+)
+_NEGATION: Final = re.compile(
+    r"\b(?:no|denies|without|not any)\s+((?:\w+\s){0,3}?\w+)(?=\s+(?:and|or|but)\b|$)", re.IGNORECASE
+)
 # Phrases that begin a new statement inside a run of recognised words (no punctuation to go by).
 _CLAUSE_STARTS: Final = re.compile(
     r"\s+(?=(?:i think|i believe|we will|we'll|let's|come back|please|it looks like|the patient|"
-    r"drink|you should|you can)\b)"
+    r"drink|you should|you can)\b)",
+    re.IGNORECASE,
 )
 _QUESTION_STARTS: Final = (
     "do ",
@@ -286,17 +291,22 @@ class _Clause:
 
 
 def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^\w'*\s-]", " ", text.lower()).split())
+    """The words of ``text`` without punctuation, as written (a vocabulary's ``DisplayAs`` is kept)."""
+    words = re.sub(r"[^\w'*\s-]", " ", text).split()
+    # The transcript capitalises each segment's first word; a note sentence may not start with it.
+    if words and words[0] != "I" and words[0][:1].isupper() and words[0][1:].islower():
+        words[0] = words[0].lower()
+    return " ".join(words)
 
 
 def _contains(text: str, cues: Iterable[str]) -> bool:
-    padded = f" {text} "
+    padded = f" {text.lower()} "
     return any(f" {cue.strip()} " in padded or (cue.endswith(" ") and f" {cue}" in padded) for cue in cues)
 
 
 def _symptoms_in(text: str) -> list[str]:
     found: list[str] = []
-    padded = f" {text} "
+    padded = f" {text.lower()} "
     for symptom in _SYMPTOMS:
         if f" {symptom} " in padded and not any(symptom in longer for longer in found):
             found.append(symptom)
@@ -304,6 +314,7 @@ def _symptoms_in(text: str) -> list[str]:
 
 
 def _is_question(text: str) -> bool:
+    text = text.lower()
     return text.startswith(_QUESTION_STARTS) or (" any " in f" {text} " and text.startswith(("have", "do")))
 
 
@@ -399,18 +410,19 @@ def _third_person(clause: str) -> str:
     index = 0
     while index < len(words):
         word = words[index]
-        if word in ("i", "i'm", "i've"):
-            if word == "i'm":
+        if word.lower() in ("i", "i'm", "i've"):
+            if word.lower() == "i'm":
                 out.append("is")
-            elif word == "i've":
+            elif word.lower() == "i've":
                 out.append("has")
             elif index + 1 < len(words):
                 following = words[index + 1]
-                out.append(_PATIENT_VERBS.get(following, following + ("s" if not following.endswith("s") else "")))
+                verb = _PATIENT_VERBS.get(following.lower())
+                out.append(verb or following + ("" if following.endswith("s") else "s"))
                 index += 1
             index += 1
             continue
-        out.append({"my": "their", "me": "them", "myself": "themselves"}.get(word, word))
+        out.append({"my": "their", "me": "them", "myself": "themselves"}.get(word.lower(), word))
         index += 1
     return " ".join(out)
 
@@ -420,7 +432,9 @@ def _second_to_third(clause: str) -> str:
     replaced = []
     for word in clause.split():
         replaced.append(
-            {"your": "the", "you": "the patient", "you're": "the patient is", "yourself": "themselves"}.get(word, word)
+            {"your": "the", "you": "the patient", "you're": "the patient is", "yourself": "themselves"}.get(
+                word.lower(), word
+            )
         )
     text = " ".join(replaced)
     return re.sub(r"\bthe patient are\b", "the patient is", text)
@@ -441,8 +455,8 @@ def _summarize(clause: _Clause, turn: ConversationTurn, *, brief: bool) -> str:
             return _sentence(" and ".join(symptoms))
     if turn.is_clinician:
         if clause.facet == ASSESSMENT:
-            stripped = re.sub(r"^(i think|i believe)( that)?\s+", "", text)
-            stripped = re.sub(r"^(this is|it is|it's)\s+", "", stripped)
+            stripped = re.sub(r"^(i think|i believe)( that)?\s+", "", text, flags=re.IGNORECASE)
+            stripped = re.sub(r"^(this is|it is|it's)\s+", "", stripped, flags=re.IGNORECASE)
             return _sentence(("likely " if stripped != text else "") + _second_to_third(stripped))
         if clause.facet == PLAN:
             return _sentence("the patient was advised to " + _second_to_third(text))
@@ -452,9 +466,7 @@ def _summarize(clause: _Clause, turn: ConversationTurn, *, brief: bool) -> str:
         if negated:
             return _sentence("the patient denies " + " and ".join(negated))
     if clause.facet == RESPONSE:
-        return _sentence(
-            "the patient " + ("expressed thanks" if text.startswith(("thank", "thanks")) else "said: " + text)
-        )
+        return _sentence("the patient " + ("expressed thanks" if text.lower().startswith("thank") else "said: " + text))
     spoken = _third_person(text)
     if spoken != text:
         return _sentence("the patient " + spoken)
