@@ -139,3 +139,11 @@ def test_review_lists_flagged_words_without_controls(tmp_path: Path, capsys: pyt
     report = tmp_path / "report.html"
     assert main(["review", str(source), "--min-confidence", "0.5", "-o", str(report)]) == 0
     _no_controls(report.read_text())
+
+
+def test_the_wait_spinner_shows_service_text_plain() -> None:
+    from transcribe_medical.cli.commands._batch import _plain
+
+    shown = _plain(f"job [link=https://evil.example]j1[/link]: {ESCAPE}IN_PROGRESS")
+    assert shown.plain == "job [link=https://evil.example]j1[/link]: [2J]0;pwned31mIN_PROGRESS"
+    assert not shown.spans  # no style or hyperlink read out of the text

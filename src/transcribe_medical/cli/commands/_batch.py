@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
+
 from transcribe_medical.cli.options import TableFormat
-from transcribe_medical.cli.output import print_json, print_table, stderr
+from transcribe_medical.cli.output import print_json, print_table, printable, stderr
 
 if TYPE_CHECKING:
     from transcribe_medical._client import TranscribeMedical
@@ -65,6 +67,11 @@ def show_vocabularies(
         print_table(rows, list(VOCABULARY_COLUMNS), title="Medical vocabularies")
 
 
+def _plain(text: str) -> Text:
+    # Text, not str: rich would read "[link=...]" in a job name or status as markup.
+    return Text(printable(text, one_line=True))
+
+
 class Spinner:
     """A status line on stderr while waiting, shown only when a person is watching (a terminal)."""
 
@@ -72,9 +79,9 @@ class Spinner:
         self._status: Any = None
 
     def update(self, text: str) -> None:
-        """Replace the status text."""
+        """Replace the status text (it may quote the service: shown as plain text, no controls)."""
         if self._status is not None:
-            self._status.update(text)
+            self._status.update(_plain(text))
 
     @contextmanager
     def running(self, text: str) -> Iterator[Spinner]:
@@ -82,7 +89,7 @@ class Spinner:
         if not sys.stderr.isatty():
             yield self
             return
-        with stderr.status(text) as status:
+        with stderr.status(_plain(text)) as status:
             self._status = status
             try:
                 yield self
