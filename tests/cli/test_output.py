@@ -147,3 +147,17 @@ def test_the_wait_spinner_shows_service_text_plain() -> None:
     shown = _plain(f"job [link=https://evil.example]j1[/link]: {ESCAPE}IN_PROGRESS")
     assert shown.plain == "job [link=https://evil.example]j1[/link]: [2J]0;pwned31mIN_PROGRESS"
     assert not shown.spans  # no style or hyperlink read out of the text
+
+
+def test_an_output_path_that_looks_like_markup_is_written_and_named_on_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    folder = tmp_path / "notes[" / "b]"  # the path then holds "[/b]", a closing tag to rich
+    folder.mkdir(parents=True)
+    target = folder / "[bold]visit.txt"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["convert", str(PLAIN), "--format", "text", "-o", str(target)]) == 0
+    assert target.exists()
+    assert f"wrote {target}" in capsys.readouterr().err

@@ -157,7 +157,7 @@ def write_output(text: str, output: Path | None) -> None:
         except OSError as error:
             raise ValidationError(f"{output}: cannot be written ({error.strerror or error})", field="output") from None
         if sys.stderr.isatty():
-            stderr.print(f"wrote {output}")
+            stderr.print(f"wrote {output}", markup=False)  # a path may hold "[/b]"
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

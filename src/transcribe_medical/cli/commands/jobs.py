@@ -244,7 +244,7 @@ def delete(
 
     with make_client(region, profile, endpoint_url) as client:
         client.jobs.delete(name)
-    stderr.print(f"deleted job {name}")
+    stderr.print(f"deleted job {name}", markup=False)
 
 
 @jobs_app.command("transcript")

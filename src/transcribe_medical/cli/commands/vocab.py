@@ -103,4 +103,4 @@ def delete(
 
     with make_client(region, profile, endpoint_url) as client:
         client.vocabularies.delete(name)
-    stderr.print(f"deleted vocabulary {name}")
+    stderr.print(f"deleted vocabulary {name}", markup=False)
