@@ -9,7 +9,9 @@ Example:
 The batch side (``emu.endpoint_url``) is moto's WSGI app (S3 and the rest of Transcribe) behind a
 list of WSGI layers (:meth:`LocalTranscribeMedical.batch_layers`) that answer what moto lacks: the
 medical jobs and vocabularies (:mod:`~transcribe_medical.local.medical_service`), run by the batch
-worker (:mod:`~transcribe_medical.local.batch_worker`). moto itself is never patched. The
+worker (:mod:`~transcribe_medical.local.batch_worker`), and AWS HealthScribe's jobs and vocabulary
+filters (:mod:`~transcribe_medical.local.scribe_service`, run by its own worker). moto itself is
+never patched. The
 streaming side is :class:`~transcribe_medical.local.streaming_server.StreamingServer`
 (``emu.streaming_endpoint``). Both use one recognizer (pocketsphinx unless another is given).
 """
