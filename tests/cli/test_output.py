@@ -161,3 +161,25 @@ def test_an_output_path_that_looks_like_markup_is_written_and_named_on_a_termina
     assert main(["convert", str(PLAIN), "--format", "text", "-o", str(target)]) == 0
     assert target.exists()
     assert f"wrote {target}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["text", "srt", "json", "jsonl"])
+def test_a_lone_surrogate_from_a_transcript_file_is_written_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    # JSON can carry "\\ud800" (Python's json reads it); UTF-8 cannot encode it.
+    document = json.loads(PLAIN.read_text())
+    document["results"]["items"][0]["alternatives"][0]["content"] = "Good\ud800"
+    source = tmp_path / "surrogate.json"
+    source.write_text(json.dumps(document))
+    target = tmp_path / f"out.{fmt}"
+    assert main(["convert", str(source), "--format", fmt]) == 0
+    assert main(["convert", str(source), "--format", fmt, "-o", str(target)]) == 0
+    out = capsys.readouterr().out
+    for text in (out, target.read_text()):
+        if fmt in ("json", "jsonl"):
+            first = json.loads(text) if fmt == "json" else json.loads(text.splitlines()[0])
+            segment = first["segments"][0] if fmt == "json" else first
+            assert segment["items"][0]["content"] == "Good\ud800"  # as received, escaped
+        else:
+            assert "Good\ufffd" in text

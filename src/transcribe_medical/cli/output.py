@@ -31,8 +31,10 @@ stdout = Console(highlight=False, soft_wrap=True)
 _CONTROLS_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 #: Every C0 control, DEL and C1 control.
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
-#: The controls ``json.dumps(ensure_ascii=False)`` leaves raw (it escapes only U+0000-U+001F).
-_RAW_IN_JSON = re.compile("[\x7f-\x9f]")
+#: The controls ``json.dumps(ensure_ascii=False)`` leaves raw (it escapes only U+0000-U+001F),
+#: and lone surrogates (JSON's ``\\ud800`` escape decodes to one), which no UTF-8 stream can write.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\ud800-\udfff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def printable(text: str, *, one_line: bool = False) -> str:
@@ -44,15 +46,17 @@ def printable(text: str, *, one_line: bool = False) -> str:
 
     Returns:
         The text with every C0 control (but newline and tab unless ``one_line``), DEL and C1
-        control removed; carriage returns go too, since they let text overwrite a line.
+        control removed; carriage returns go too, since they let text overwrite a line. A lone
+        surrogate (which JSON can carry but UTF-8 cannot encode) becomes U+FFFD.
     """
+    text = _SURROGATES.sub("\ufffd", text)
     if one_line:
         return _CONTROLS.sub("", text.replace("\n", " ").replace("\t", " "))
     return _CONTROLS_BUT_LINES.sub("", text)
 
 
 def json_without_raw_controls(text: str) -> str:
-    """JSON text with DEL and C1 controls written as ``\\u00XX`` escapes.
+    """JSON text with DEL, C1 controls and lone surrogates written as ``\\uXXXX`` escapes.
 
     The value read back is unchanged (those characters can only stand inside JSON strings, where
     the escape means the same character); only the raw bytes that a terminal would obey are gone.
