@@ -72,13 +72,21 @@ def test_serve_prints_export_lines_and_stops_on_ctrl_c() -> None:
 
     with subprocess.Popen(
         [sys.executable, "-c", "from transcribe_medical.cli import run; run()", "serve", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ},
     ) as process:
         try:
             assert process.stdout is not None
             exports = dict(process.stdout.readline().strip().removeprefix("export ").split("=", 1) for _ in range(5))
-            assert set(exports) == {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING", "AWS_ACCESS_KEY_ID",
-                                    "AWS_SECRET_ACCESS_KEY", "AWS_REGION"}
+            assert set(exports) == {
+                "AWS_ENDPOINT_URL",
+                "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_REGION",
+            }
             assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
             assert exports["AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING"].startswith("ws://127.0.0.1:")
             process.send_signal(signal.SIGINT)

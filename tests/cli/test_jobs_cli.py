@@ -140,8 +140,21 @@ def test_transcribe_prints_the_transcript(aws: Any, capsys: pytest.CaptureFixtur
 def test_vocab_commands(aws: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     phrases = tmp_path / "phrases.txt"
     phrases.write_text("# cardiology\natrial fibrillation\n\nmetoprolol\n")
-    code, out, err = run(capsys, "vocab", "create", "cardio", "--phrases", str(phrases), "--bucket", BUCKET,
-                         "--wait", "--poll-interval", "0", "--format", "json")
+    code, out, err = run(
+        capsys,
+        "vocab",
+        "create",
+        "cardio",
+        "--phrases",
+        str(phrases),
+        "--bucket",
+        BUCKET,
+        "--wait",
+        "--poll-interval",
+        "0",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     assert json.loads(out)["state"] == "READY"
     uploaded = aws.get_object(Bucket=BUCKET, Key="transcribe-medical/vocabularies/cardio.txt")["Body"].read()
@@ -165,9 +178,12 @@ def test_streaming_only_specialty_exits_2(aws: Any, capsys: pytest.CaptureFixtur
     assert code == 2 and out == ""
     line = one_line(err)
     assert f"specialty: {specialty} is not supported in BATCH mode" in line and "PRIMARYCARE" in line
-    assert boto3.client("transcribe", region_name="us-east-1").list_medical_transcription_jobs()[
-        "MedicalTranscriptionJobSummaries"
-    ] == []
+    assert (
+        boto3.client("transcribe", region_name="us-east-1").list_medical_transcription_jobs()[
+            "MedicalTranscriptionJobSummaries"
+        ]
+        == []
+    )
 
 
 @pytest.mark.parametrize(

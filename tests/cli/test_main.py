@@ -124,8 +124,9 @@ def test_an_existing_log_file_is_appended_and_narrowed_to_0600(tmp_path: Path) -
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize("argv", [["specialties", "--log-file"], ["--log-file", "--debug", "specialties"],
-                                  ["specialties", "--log-file="]])
+@pytest.mark.parametrize(
+    "argv", [["specialties", "--log-file"], ["--log-file", "--debug", "specialties"], ["specialties", "--log-file="]]
+)
 def test_log_file_without_a_path_is_a_usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
