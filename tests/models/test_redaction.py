@@ -272,3 +272,28 @@ def test_random_transcripts_lose_their_phi_and_nothing_else(transcript: Transcri
     parse_srt(to_srt(redacted))
     parse_vtt(to_vtt(redacted))
     assert from_json(to_json(redacted)) == redacted
+
+
+def test_redaction_keeps_clinical_insights_and_hides_only_phi() -> None:
+    from transcribe_medical import Entity, Item, Segment, Transcript
+
+    items = [
+        Item(start=0.0, end=0.4, content="John", confidence=0.9),
+        Item(start=0.5, end=0.9, content="takes", confidence=0.9),
+        Item(start=1.0, end=1.6, content="aspirin", confidence=0.9),
+    ]
+    segment = Segment(
+        start=0.0,
+        end=1.6,
+        text="John takes aspirin",
+        items=items,
+        entities=[
+            Entity(start=0.0, end=0.4, category="PHI", content="John"),
+            Entity(start=1.0, end=1.6, category="MEDICATION", content="aspirin"),
+        ],
+    )
+    transcript = Transcript(segments=[segment])
+    assert [entity.category for entity in transcript.phi_entities] == ["PHI"]
+    redacted = transcript.redact_phi()
+    assert redacted.text == "[PHI] takes aspirin"
+    assert [entity.content for entity in redacted.entities] == ["[PHI]", "aspirin"]

@@ -347,7 +347,7 @@ def _summary_html(transcript: Transcript, histogram: ConfidenceHistogram, flagge
         ("Flagged share", share),
         ("Review threshold", _number(min_confidence)),
         ("Segments", str(len(transcript.segments))),
-        ("PHI entities", str(len(transcript.entities))),
+        ("PHI entities", str(len(transcript.phi_entities))),
         ("Duration", _time(transcript.duration)),
     ]
     alert = {"Flagged for review", "Flagged share"} if flagged else set()
@@ -428,7 +428,7 @@ def to_html(
     histogram = ConfidenceHistogram.of(transcript, min_confidence)
     flagged = sum(histogram.below)
     labels = _Labels(transcript)
-    entities = transcript.entities
+    entities = transcript.phi_entities
     segments = "".join(_segment_html(segment, labels, entities, min_confidence) for segment in transcript.segments)
     if not segments:
         segments = '<li class="empty">This transcript is empty.</li>'

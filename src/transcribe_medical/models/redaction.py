@@ -74,7 +74,7 @@ def phi_item_indices(items: Sequence[Item], entities: Iterable[Entity]) -> set[i
 
     Example:
         >>> segment = transcript.segments[0]                              # doctest: +SKIP
-        >>> phi_item_indices(segment.items, transcript.entities)          # doctest: +SKIP
+        >>> phi_item_indices(segment.items, transcript.phi_entities)          # doctest: +SKIP
         {3, 4}
     """
     entities = list(entities)
@@ -162,7 +162,10 @@ class _Redactor:
             update={
                 "text": self._rebuilt_text(segment.text, segment.items, items),
                 "items": items,
-                "entities": [entity.model_copy(update={"content": self.placeholder}) for entity in segment.entities],
+                "entities": [
+                    entity.model_copy(update={"content": self.placeholder}) if _is_phi(entity) else entity
+                    for entity in segment.entities
+                ],
                 "alternatives": [self.alternative(alternative) for alternative in segment.alternatives],
             }
         )
@@ -193,6 +196,10 @@ def _merged(first: Item, second: Item) -> Item:
     )
 
 
+def _is_phi(entity: Entity) -> bool:
+    return entity.category.upper() == "PHI"
+
+
 def redact_phi(transcript: Transcript, placeholder: str = DEFAULT_PLACEHOLDER) -> Transcript:
     """Return a copy of ``transcript`` with its PHI entities replaced by ``placeholder``.
 
@@ -219,7 +226,7 @@ def redact_phi(transcript: Transcript, placeholder: str = DEFAULT_PLACEHOLDER) -
         raise ValidationError(
             f"placeholder: {placeholder!r} is invalid: use a non-blank text such as '[PHI]'", field="placeholder"
         )
-    redactor = _Redactor(transcript.entities, placeholder)
+    redactor = _Redactor(transcript.phi_entities, placeholder)
     return transcript.model_copy(
         update={
             "segments": [redactor.segment(segment) for segment in transcript.segments],

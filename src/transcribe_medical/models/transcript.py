@@ -179,7 +179,8 @@ class Entity(_TranscriptModel):
     Attributes:
         start: Start in seconds.
         end: End in seconds.
-        category: Always ``"PHI"`` for Transcribe Medical.
+        category: ``"PHI"`` for Transcribe Medical; a HealthScribe clinical insight's category
+            (``"MEDICATION"``, ``"MEDICAL_CONDITION"``, ...) otherwise.
         content: The words identified as PHI.
         confidence: 0..1, or ``None`` when the service gave none.
     """
@@ -488,8 +489,17 @@ class Transcript(_TranscriptModel):
 
     @property
     def entities(self) -> list[Entity]:
-        """Every PHI entity, in segment order."""
+        """Every entity, in segment order: PHI (Transcribe Medical) or clinical insights (HealthScribe)."""
         return [entity for segment in self.segments for entity in segment.entities]
+
+    @property
+    def phi_entities(self) -> list[Entity]:
+        """The entities whose category is ``PHI``, in segment order (what redaction and review hide).
+
+        A HealthScribe transcript's clinical insights (``MEDICATION``, ``MEDICAL_CONDITION``, ...)
+        are entities too, but they are the clinical content, not identifiers: they are not here.
+        """
+        return [entity for entity in self.entities if entity.category.upper() == "PHI"]
 
     @property
     def duration(self) -> float:
