@@ -27,7 +27,7 @@ CHANNELS = {"CLINICIAN": 0, "PATIENT": 1}
 #: The visit, turn by turn: a primary-care visit for a sore throat.
 TURNS: list[tuple[str, str]] = [
     ("CLINICIAN", "good morning. what brings you in today?"),
-    ("PATIENT", "i have had a sore throat and a cough for five days."),
+    ("PATIENT", "i have had a sore throat and a bad cough for five days."),
     ("CLINICIAN", "have you had a fever or any shortness of breath?"),
     ("PATIENT", "i had a fever last night but no shortness of breath."),
     ("CLINICIAN", "do you have any medical problems?"),
