@@ -275,6 +275,18 @@ CLI_CASES: list[tuple[str, list[str], int, str]] = [
         "poll_interval",
     ),
     (
+        "submit-many with a NaN timeout",
+        ["jobs", "submit-many", "{d}/ok.jsonl", "--wait", "--timeout", "nan", "--endpoint-url", CLOSED_HTTP],
+        2,
+        "timeout",
+    ),
+    (
+        "submit-many with a negative poll interval",
+        ["jobs", "submit-many", "{d}/ok.jsonl", "--wait", "--poll-interval", "-1", "--endpoint-url", CLOSED_HTTP],
+        2,
+        "poll_interval",
+    ),
+    (
         "region that is no region name",
         ["jobs", "list", "--region", "us east 1", "--endpoint-url", CLOSED_HTTP],
         2,

@@ -36,9 +36,12 @@ def submit_many_command(
 
     Exits 0 when every job was submitted (and, with --wait, completed); 3 when any failed.
     """
+    from transcribe_medical.batch._polling import PollSchedule
     from transcribe_medical.batch.bulk import submit_many
     from transcribe_medical.batch.manifest import read_manifest
 
+    # Refused before anything is sent: a NaN timeout would never pass, a NaN interval never sleep.
+    PollSchedule(timeout=timeout, poll_interval=poll_interval)
     requests = read_manifest(manifest)
     state_path = state or manifest.with_name(manifest.name + ".state.sqlite")
     client = make_client(region, profile, endpoint_url)
