@@ -326,3 +326,71 @@ def test_pocketsphinx_vocabulary_and_pronunciations(sphinx: PocketSphinxRecogniz
     assert word_error_rate(reference("mono_16k.txt"), text_of(words)) <= 0.25
     decoder = recognizer._idle[0]  # the closed session's decoder went back to the pool
     assert decoder.lookup_word("metoprolol") == "M EH T OW P R OW L AO L"
+
+
+# --- determinism: one file, one transcript --------------------------------------------------------
+
+
+def visit_mono(seconds: float | None = None) -> bytes:
+    """The bundled two-voice visit mixed to mono (16 kHz): pauses, so several utterances."""
+    from transcribe_medical.local import sample_visit
+
+    audio, rate, channels = read_wav(Path(sample_visit()[0]))
+    assert (rate, channels) == (16000, 2)
+    mono = mix_to_mono(audio, channels)
+    return mono if seconds is None else mono[: int(seconds * SECOND_16K)]
+
+
+def utterances_of(recognizer: PocketSphinxRecognizer, audio: bytes, chunk: int) -> list[tuple[object, ...]]:
+    session = recognizer.new_session(16000)
+    done: list[list[RecognizedWord]] = []
+    try:
+        for start in range(0, len(audio), chunk):
+            session.accept_audio(audio[start : start + chunk])
+            done.extend(session.completed_utterances())
+        done.append(session.finish_utterance())
+    finally:
+        session.close()
+    return [tuple((w.text, w.start, w.end, w.confidence) for w in words) for words in done]
+
+
+@pytest.mark.slow
+def test_pocketsphinx_gives_one_transcript_per_file_whatever_the_chunks_and_the_decoder_heard_before() -> None:
+    pytest.importorskip("pocketsphinx")
+    recognizer = PocketSphinxRecognizer(max_idle_decoders=1)  # every session after the first reuses one decoder
+    audio = visit_mono(seconds=20)
+    # Streaming chunks (100 ms), the batch worker's (0.5 s), odd pieces; and another file in between,
+    # whose cepstral mean and noise floor a pooled decoder would otherwise carry into the next session.
+    runs = [utterances_of(recognizer, audio, chunk) for chunk in (3200, 16000, 2 * 1237 + 1, 3200)]
+    recognize(recognizer, read_wav(FIXTURES / "mono_16k.wav")[0], 16000)
+    runs.append(utterances_of(recognizer, audio, 3200))
+    assert len(runs[0]) >= 3  # the pauses closed utterances, so where they close is tested too
+    assert all(run == runs[0] for run in runs[1:])
+
+
+@pytest.mark.slow
+def test_the_emulator_gives_the_same_words_and_speakers_streaming_and_in_batch(tmp_path: Path) -> None:
+    pytest.importorskip("pocketsphinx")
+    from transcribe_medical import JobSettings, StreamConfig
+    from transcribe_medical.local import LocalTranscribeMedical
+
+    wav = tmp_path / "visit-mono.wav"
+    with wave.open(str(wav), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(16000)
+        writer.writeframes(visit_mono())
+    config = StreamConfig(type="CONVERSATION", show_speaker_labels=True)
+    settings = JobSettings(show_speaker_labels=True, max_speakers=2)
+    with LocalTranscribeMedical() as emulator, emulator.client() as client:
+        bucket = emulator.create_bucket()
+        streamed = [client.streaming.transcribe_file(wav, config, realtime=False) for _ in range(2)]
+        batch = client.jobs.transcribe_file(
+            wav, bucket=bucket, type="CONVERSATION", settings=settings, poll_interval=0.2
+        )
+
+    def turns(transcript: object) -> list[tuple[str | None, str]]:
+        return [(segment.speaker, segment.text) for segment in transcript.segments]  # type: ignore[attr-defined]
+
+    assert turns(streamed[0]) == turns(streamed[1]) == turns(batch)
+    assert len({speaker for speaker, _ in turns(batch)}) == 2

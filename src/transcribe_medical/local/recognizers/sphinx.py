@@ -28,6 +28,11 @@ _ALTERNATE_PRONUNCIATION = re.compile(r"\(\d+\)$")
 # the word's mean acoustic log-likelihood per frame, which is about -1 (clear) to -3 (doubtful)
 # for the default model: confidence = exp(mean / _PARTIAL_SCALE), i.e. ~0.88 to ~0.69.
 _PARTIAL_SCALE: Final = 8.0
+# The decoder is given audio in blocks of this size (0.1 s at 16 kHz), counted from the start of
+# each utterance, whatever the size of the pieces the caller feeds: its live cepstral mean moves at
+# block ends, so the same audio cut differently (streaming chunks, batch chunks) would decode
+# differently.
+_BLOCK_BYTES: Final = 3200
 _INSTALL_HINT: Final = "the local recognizer needs pocketsphinx: install transcribe-medical[local]"
 
 
@@ -59,6 +64,12 @@ class PocketSphinxRecognizer:
 
     Timings are pocketsphinx's frames / 100 from the start of the session's audio; confidences of
     final words are the lattice posterior probability of the word.
+
+    Determinism: the same audio gives the same words, times and confidences in every session,
+    however it is cut into pieces and whatever the decoder decoded before. Each session starts
+    with a new decoder's feature extraction (cepstral mean, noise floor); the decoder gets the
+    audio in fixed 0.1 s blocks counted from each utterance's start; an utterance ends at the VAD
+    frame where the silence reached ``silence_s``. Pocketsphinx's search has no randomness.
     """
 
     def __init__(
@@ -94,10 +105,15 @@ class PocketSphinxRecognizer:
 
     def _take_decoder(self) -> Any:
         with self._lock:
-            if self._idle:
-                return self._idle.pop()
-        decoder = self._pocketsphinx.Decoder(loglevel="FATAL")
-        self._apply_vocabulary(decoder)
+            decoder = self._idle.pop() if self._idle else None
+        if decoder is None:
+            decoder = self._pocketsphinx.Decoder(loglevel="FATAL")
+            self._apply_vocabulary(decoder)
+        # A decoder's feature extraction learns the cepstral mean (live CMN) and the noise floor
+        # from all the audio it has heard, so a pooled one would decode a file differently after
+        # other sessions. Resetting it (a fraction of a millisecond) gives every session a new
+        # decoder's start, and a file one transcript.
+        decoder.reinit_feat()
         return decoder
 
     def _release_decoder(self, decoder: Any) -> None:
@@ -130,7 +146,8 @@ class PocketSphinxSession:
         self._resampler = LinearResampler(sample_rate, DECODER_RATE) if sample_rate != DECODER_RATE else None
         vad_class = recognizer._pocketsphinx.Vad
         self._vad: Any = vad_class(vad_class.LOOSE, DECODER_RATE, 0.03) if recognizer.silence_s > 0 else None
-        self._vad_pending = b""
+        self._vad_pending = b""  # less than one VAD frame, not yet looked at
+        self._unfed = bytearray()  # looked at, not yet given to the decoder (less than a block)
         self._odd_byte = b""
         self._fed = 0  # 16 kHz samples fed to the decoder
         self._utterance_offset = 0.0  # seconds of audio before the current decoder utterance
@@ -149,10 +166,11 @@ class PocketSphinxSession:
         audio = self._resampler.process(data[:whole]) if self._resampler else data[:whole]
         if not audio:
             return
-        decoder.process_raw(audio, False, False)
-        self._fed += len(audio) // 2
-        if self._vad is not None:
-            self._watch_silence(audio)
+        if self._vad is None:
+            self._unfed += audio
+            self._feed_blocks(decoder)
+        else:
+            self._watch_silence(decoder, audio)
 
     def partial(self) -> list[RecognizedWord]:
         """Words of the utterance in progress (and of internally closed ones not yet taken)."""
@@ -165,6 +183,8 @@ class PocketSphinxSession:
     def finish_utterance(self) -> list[RecognizedWord]:
         """End the utterance: return its final words (with internally closed ones) and restart."""
         self._check_open()
+        self._unfed += self._vad_pending  # the end of the audio: a last, partial VAD frame too
+        self._vad_pending = b""
         self._close_utterance()
         words = [word for utterance in self._done for word in utterance]
         self._done.clear()
@@ -195,24 +215,41 @@ class PocketSphinxSession:
             raise RuntimeError("this recognizer session is closed")
         return self._decoder
 
-    def _watch_silence(self, audio: bytes) -> None:
+    def _feed_blocks(self, decoder: Any) -> None:
+        whole = len(self._unfed) - len(self._unfed) % _BLOCK_BYTES
+        for start in range(0, whole, _BLOCK_BYTES):
+            decoder.process_raw(bytes(self._unfed[start : start + _BLOCK_BYTES]), False, False)
+        self._fed += whole // 2
+        del self._unfed[:whole]
+
+    def _watch_silence(self, decoder: Any, audio: bytes) -> None:
+        # Frame by frame, so that an utterance ends at the frame where the silence became long
+        # enough, not at the end of whatever piece of audio that frame arrived in.
         assert self._vad is not None
         frame_bytes: int = self._vad.frame_bytes
         frame_seconds: float = self._vad.frame_length
         data = self._vad_pending + audio
         whole = len(data) - len(data) % frame_bytes
         for start in range(0, whole, frame_bytes):
-            if self._vad.is_speech(data[start : start + frame_bytes]):
+            frame = data[start : start + frame_bytes]
+            self._unfed += frame
+            if self._vad.is_speech(frame):
                 self._heard_speech = True
                 self._silence = 0.0
             elif self._heard_speech:
                 self._silence += frame_seconds
+            if self._heard_speech and self._silence >= self._recognizer.silence_s:
+                self._close_utterance()
+            else:
+                self._feed_blocks(decoder)
         self._vad_pending = data[whole:]
-        if self._heard_speech and self._silence >= self._recognizer.silence_s:
-            self._close_utterance()
 
     def _close_utterance(self) -> None:
         decoder = self._decoder
+        if self._unfed:
+            decoder.process_raw(bytes(self._unfed), False, False)
+            self._fed += len(self._unfed) // 2
+            self._unfed.clear()
         decoder.end_utt()
         words = self._words(final=True) if decoder.hyp() is not None else []
         if words:
