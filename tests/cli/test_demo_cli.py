@@ -64,6 +64,19 @@ def test_serve_reports_a_busy_port_in_one_line(capsys: pytest.CaptureFixture[str
     assert len(err) == 1 and "--port" in err[0]
 
 
+def test_serve_reports_a_busy_batch_port_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        # werkzeug would print its own message and sys.exit(1) if it bound this port itself.
+        assert main(["serve", "--port", "0", "--batch-port", str(port)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--batch-port" in err[0] and "in use" in err[0]
+
+
 def test_serve_prints_export_lines_and_stops_on_ctrl_c() -> None:
     import os
     import signal

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -66,7 +67,20 @@ class LayeredMotoServer:
         from werkzeug.serving import make_server
 
         app = compose(moto_app(), self.layers)
-        self._server = make_server(self.host, self.port, app, threaded=True, request_handler=_request_handler())
+        # Bind here, not in werkzeug: on a busy port or a foreign address werkzeug prints its own
+        # message and calls sys.exit(1); an OSError lets the caller say one line (serve: exit 2).
+        listener = socket.create_server((self.host, self.port))
+        try:
+            self._server = make_server(
+                self.host,
+                listener.getsockname()[1],
+                app,
+                threaded=True,
+                request_handler=_request_handler(),
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # werkzeug serves a duplicate of the descriptor
         self._thread = threading.Thread(target=self._server.serve_forever, name="emulator-batch-http", daemon=True)
         self._thread.start()
 

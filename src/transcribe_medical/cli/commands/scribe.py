@@ -289,7 +289,7 @@ def delete(name: JobName, region: Region = None, profile: Profile = None, endpoi
 
     with make_client(region, profile, endpoint_url) as client:
         client.scribe.jobs.delete(name)
-    stderr.print(f"deleted HealthScribe job {name}")
+    stderr.print(f"deleted HealthScribe job {name}", markup=False)
 
 
 @scribe_app.command("note")

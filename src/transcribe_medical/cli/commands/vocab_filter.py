@@ -147,4 +147,4 @@ def delete(name: FilterName, region: Region = None, profile: Profile = None, end
 
     with make_client(region, profile, endpoint_url) as client:
         client.vocabulary_filters.delete(name)
-    stderr.print(f"deleted vocabulary filter {name}")
+    stderr.print(f"deleted vocabulary filter {name}", markup=False)
