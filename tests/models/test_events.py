@@ -246,3 +246,23 @@ def test_aws_speaker_change_example_parses() -> None:
     assert [item.speaker for item in items if item.type == "pronunciation"] == ["0"] * 5 + ["1"]
     assert items[0].model_extra == {"VocabularyFilterMatch": False}  # a field medical items lack in the reference
     assert TranscriptEvent.from_payload(event.to_payload()) == event
+
+
+def test_a_lone_surrogate_escape_is_read_not_fatal() -> None:
+    # RFC 8259 grammar allows "\ud800"; pydantic's parser refuses it, the event must still be read.
+    payload = (
+        b'{"Transcript":{"Results":[{"ResultId":"r1","StartTime":0,"EndTime":1,"IsPartial":false,'
+        b'"Alternatives":[{"Transcript":"take \\ud800 daily","Items":[]}]}]}}'
+    )
+    event = TranscriptEvent.from_payload(payload)
+    assert event.results[0].alternatives[0].transcript == "take \ufffd daily"
+
+
+def test_a_surrogate_pair_escape_is_kept_and_bad_json_still_fails() -> None:
+    payload = (
+        b'{"Transcript":{"Results":[{"ResultId":"r1","StartTime":0,"EndTime":1,"IsPartial":false,'
+        b'"Alternatives":[{"Transcript":"ok \\ud83d\\ude00","Items":[]}]}]}}'
+    )
+    assert TranscriptEvent.from_payload(payload).results[0].alternatives[0].transcript == "ok \U0001f600"
+    with pytest.raises(ProtocolError):
+        TranscriptEvent.from_payload(b'{"Transcript": "\\ud800"')

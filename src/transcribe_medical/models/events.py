@@ -21,8 +21,10 @@ job.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_pascal
@@ -200,6 +202,14 @@ class TranscriptEvent(_EventModel):
         try:
             return cls.model_validate_json(payload)
         except ValidationError as error:
+            lenient = _with_lone_surrogates_replaced(payload)
+            if lenient is None:
+                raise ProtocolError(f"malformed TranscriptEvent payload: {error}") from error
+        # Well-formed JSON may escape a lone surrogate ("\\ud800"), which pydantic's parser refuses:
+        # read it with the standard library and keep the text with U+FFFD in its place.
+        try:
+            return cls.model_validate(lenient)
+        except ValidationError as error:
             raise ProtocolError(f"malformed TranscriptEvent payload: {error}") from error
 
     @classmethod
@@ -221,3 +231,28 @@ class TranscriptEvent(_EventModel):
             UTF-8 JSON bytes that :meth:`from_payload` parses back into an equal event.
         """
         return self.model_dump_json(by_alias=True, exclude_none=True).encode()
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(element) for element in value]
+    if isinstance(value, dict):
+        return {_replace_lone_surrogates(key): _replace_lone_surrogates(element) for key, element in value.items()}
+    return value
+
+
+def _with_lone_surrogates_replaced(payload: bytes | str) -> Any | None:
+    """``payload`` parsed by :mod:`json` with lone surrogates replaced, or ``None`` if it is not JSON
+    with one (then the strict parser's error stands)."""
+    try:
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+        if "\\ud" not in text.lower():
+            return None
+        return _replace_lone_surrogates(json.loads(text))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
+        return None
