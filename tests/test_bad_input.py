@@ -292,6 +292,12 @@ CLI_CASES: list[tuple[str, list[str], int, str]] = [
         2,
         "region",
     ),
+    (
+        "streaming region that is no region name",
+        ["stream", "{d}/ok.wav", "--region", "us east 1", "--no-realtime"],
+        2,
+        "region",
+    ),
 ]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 
 from transcribe_medical import __version__
-from transcribe_medical._config import ClientConfig
+from transcribe_medical._config import ClientConfig, check_region_name
 from transcribe_medical._exceptions import CredentialsError, ValidationError, translate_error
 from transcribe_medical._logging import get_logger, remember_secret
 from transcribe_medical._retry import call_with_retries, call_with_retries_async
@@ -94,7 +94,7 @@ class _ClientBase:
                 "region: no AWS Region configured; pass region_name= / --region or set AWS_REGION",
                 field="region",
             )
-        return region
+        return check_region_name(region)
 
     def boto3_client(self, service: ServiceName) -> Any:
         """The underlying boto3 client for ``"transcribe"``, ``"s3"`` or ``"comprehendmedical"`` (made once)."""

@@ -80,6 +80,8 @@ class ClientConfig:
     read_timeout: float = 60.0
 
     def __post_init__(self) -> None:
+        if self.region_name is not None:
+            check_region_name(self.region_name)
         for name in ("endpoint_url", "streaming_endpoint_url"):
             value = getattr(self, name)
             if value is None:
@@ -132,3 +134,24 @@ class ClientConfig:
     def resolved_streaming_endpoint(self) -> str | None:
         """The streaming endpoint from this config or ``AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING``."""
         return self.streaming_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING") or None
+
+
+def check_region_name(region: str) -> str:
+    """Refuse a Region name botocore would refuse (``us east 1``), before any connection.
+
+    Streaming builds no botocore client, so without this a bad name became a host name and a
+    connection error; botocore's own check keeps the two paths agreeing.
+
+    Raises:
+        ValidationError: ``region`` is not of the form of a Region name.
+    """
+    from botocore.exceptions import InvalidRegionError
+    from botocore.utils import validate_region_name
+
+    try:
+        validate_region_name(region)
+    except InvalidRegionError:
+        raise ValidationError(
+            f"region: {region!r} is invalid: use an AWS Region name such as us-east-1", field="region"
+        ) from None
+    return region
