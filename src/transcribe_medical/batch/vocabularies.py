@@ -1,8 +1,10 @@
 """``client.vocabularies``: medical custom vocabularies (sync and asyncio).
 
 CreateMedicalVocabulary and UpdateMedicalVocabulary read only an S3 file. Given a list of phrases,
-the facade renders a table-format file (see :meth:`VocabularyRequest.table_text`), uploads it to
-``bucket`` and passes its ``s3://`` URI.
+the facade renders a table-format file (see :meth:`VocabularyRequest.table_text`); given the text
+of a table-format file (``table=``), it checks it against AWS's rules
+(:func:`~transcribe_medical.batch.vocabulary_files.parse_vocabulary_table`). Either is uploaded to
+``bucket`` and its ``s3://`` URI passed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from transcribe_medical.batch._polling import (
     PollSchedule,
 )
 from transcribe_medical.batch.s3 import S3Location, upload_bytes, upload_bytes_async
+from transcribe_medical.batch.vocabulary_files import parse_vocabulary_table
 from transcribe_medical.models.batch import MedicalVocabulary, VocabularyRequest, VocabularySummary
 from transcribe_medical.models.enums import VocabularyState
 
@@ -37,6 +40,16 @@ VocabularyProgress = Callable[[MedicalVocabulary], None]
 _UPLOAD_PREFIX = "transcribe-medical/vocabularies"
 
 
+def _upload_location(name: str, bucket: str | None, key: str | None) -> S3Location:
+    if not bucket:
+        raise ValidationError(
+            "bucket: None is invalid: give the S3 bucket to upload the phrases to "
+            "(CreateMedicalVocabulary reads only an S3 file)",
+            field="bucket",
+        )
+    return S3Location(bucket, key or f"{_UPLOAD_PREFIX}/{name}.txt")
+
+
 def _plan(
     name: str,
     phrases: Sequence[str] | None,
@@ -44,19 +57,21 @@ def _plan(
     bucket: str | None,
     key: str | None,
     tags: Mapping[str, str] | None,
-) -> tuple[VocabularyRequest, S3Location | None]:
+    table: str | None = None,
+) -> tuple[VocabularyRequest, S3Location | None, bytes]:
+    """The request, where to upload the file first (``None``: ``file_uri`` is ready) and its bytes."""
+    if table is not None:
+        if phrases is not None or file_uri is not None:
+            raise ValidationError("table: give one of phrases, table or file_uri, not several", field="table")
+        text = parse_vocabulary_table(table, source="table").table_text
+        location = _upload_location(valid_name(name), bucket, key)
+        return VocabularyRequest(name=name, file_uri=location.uri, tags=tags), location, text.encode("utf-8")
     request = VocabularyRequest(
         name=name, phrases=list(phrases) if phrases is not None else None, file_uri=file_uri, tags=tags
     )
     if request.phrases is None:
-        return request, None
-    if not bucket:
-        raise ValidationError(
-            "bucket: None is invalid: give the S3 bucket to upload the phrases to "
-            "(CreateMedicalVocabulary reads only an S3 file)",
-            field="bucket",
-        )
-    return request, S3Location(bucket, key or f"{_UPLOAD_PREFIX}/{request.name}.txt")
+        return request, None, b""
+    return request, _upload_location(request.name, bucket, key), request.table_text().encode("utf-8")
 
 
 def _vocabulary(response: Mapping[str, Any]) -> MedicalVocabulary:
@@ -105,10 +120,10 @@ class Vocabularies:
         self._client = client
         self._sleep = sleep
 
-    def _source_uri(self, request: VocabularyRequest, location: S3Location | None) -> str | None:
+    def _source_uri(self, request: VocabularyRequest, location: S3Location | None, body: bytes) -> str | None:
         if location is None:
             return request.file_uri
-        upload_bytes(self._client, request.table_text().encode("utf-8"), location)
+        upload_bytes(self._client, body, location)
         return location.uri
 
     def create(
@@ -120,6 +135,7 @@ class Vocabularies:
         bucket: str | None = None,
         key: str | None = None,
         tags: Mapping[str, str] | None = None,
+        table: str | None = None,
     ) -> MedicalVocabulary:
         """Create a vocabulary from ``phrases`` (uploaded to ``bucket`` first) or an S3 file.
 
@@ -127,16 +143,18 @@ class Vocabularies:
             name: Vocabulary name (1-200 of ``[0-9a-zA-Z._-]``).
             phrases: Phrases (each at most 256 characters; the file at most 50 KB).
             file_uri: ``s3://`` URI of a ready table-format file, instead of ``phrases``.
-            bucket: Where to upload the phrases (required with ``phrases``).
+            bucket: Where to upload the phrases or the table (required with either).
             key: Object key of the upload (default ``transcribe-medical/vocabularies/<name>.txt``).
             tags: 1-200 tags.
+            table: The text of a table-format file (``Phrase<TAB>SoundsLike<TAB>IPA<TAB>DisplayAs``
+                header, a row per phrase), checked and uploaded, instead of ``phrases``.
 
         Raises:
             ValidationError: bad input (before any upload or request).
             ConflictError: a vocabulary with that name exists.
         """
-        request, location = _plan(name, phrases, file_uri, bucket, key, tags)
-        params = request.to_api(self._source_uri(request, location))
+        request, location, body = _plan(name, phrases, file_uri, bucket, key, tags, table)
+        params = request.to_api(self._source_uri(request, location, body))
         return _vocabulary(self._client.call("transcribe", "create_medical_vocabulary", **params))
 
     def update(
@@ -147,14 +165,17 @@ class Vocabularies:
         file_uri: str | None = None,
         bucket: str | None = None,
         key: str | None = None,
+        table: str | None = None,
     ) -> MedicalVocabulary:
         """Replace a vocabulary's phrases (UpdateMedicalVocabulary; nothing is appended).
+
+        Takes ``phrases``, ``table`` or ``file_uri`` (and ``bucket``, ``key``) as :meth:`create` does.
 
         Raises:
             NotFoundError: no vocabulary has that name.
         """
-        request, location = _plan(name, phrases, file_uri, bucket, key, None)
-        params = request.to_api(self._source_uri(request, location))
+        request, location, body = _plan(name, phrases, file_uri, bucket, key, None, table)
+        params = request.to_api(self._source_uri(request, location, body))
         try:
             return _vocabulary(self._client.call("transcribe", "update_medical_vocabulary", **params))
         except ServiceError as error:
@@ -234,10 +255,10 @@ class AsyncVocabularies:
         self._client = client
         self._sleep = sleep
 
-    async def _source_uri(self, request: VocabularyRequest, location: S3Location | None) -> str | None:
+    async def _source_uri(self, request: VocabularyRequest, location: S3Location | None, body: bytes) -> str | None:
         if location is None:
             return request.file_uri
-        await upload_bytes_async(self._client, request.table_text().encode("utf-8"), location)
+        await upload_bytes_async(self._client, body, location)
         return location.uri
 
     async def create(
@@ -249,10 +270,11 @@ class AsyncVocabularies:
         bucket: str | None = None,
         key: str | None = None,
         tags: Mapping[str, str] | None = None,
+        table: str | None = None,
     ) -> MedicalVocabulary:
         """Create a vocabulary; see :meth:`Vocabularies.create`."""
-        request, location = _plan(name, phrases, file_uri, bucket, key, tags)
-        params = request.to_api(await self._source_uri(request, location))
+        request, location, body = _plan(name, phrases, file_uri, bucket, key, tags, table)
+        params = request.to_api(await self._source_uri(request, location, body))
         return _vocabulary(await self._client.acall("transcribe", "create_medical_vocabulary", **params))
 
     async def update(
@@ -263,10 +285,11 @@ class AsyncVocabularies:
         file_uri: str | None = None,
         bucket: str | None = None,
         key: str | None = None,
+        table: str | None = None,
     ) -> MedicalVocabulary:
         """Replace a vocabulary's phrases; see :meth:`Vocabularies.update`."""
-        request, location = _plan(name, phrases, file_uri, bucket, key, None)
-        params = request.to_api(await self._source_uri(request, location))
+        request, location, body = _plan(name, phrases, file_uri, bucket, key, None, table)
+        params = request.to_api(await self._source_uri(request, location, body))
         try:
             return _vocabulary(await self._client.acall("transcribe", "update_medical_vocabulary", **params))
         except ServiceError as error:
