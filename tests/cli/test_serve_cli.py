@@ -174,3 +174,30 @@ def test_the_readme_quick_start_runs_as_pasted_after_the_export_lines(served: li
     assert out.count("ch_0: ") >= 2 and out.count("ch_1: ") >= 2
     assert "flagged for review" in shell.stderr
     assert server.stop()[0] == 0
+
+
+def test_a_ctrl_c_during_start_up_is_held_until_the_emulator_is_up_then_stops_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+    import threading
+
+    from transcribe_medical.local import LocalTranscribeMedical
+
+    start = LocalTranscribeMedical.start
+    seen: dict[str, str] = {}
+
+    def interrupted_start(self: LocalTranscribeMedical) -> None:
+        # Ctrl-C lands in the middle of start-up, before any server is listening.
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        start(self)
+        seen["endpoint"] = self.endpoint_url
+
+    monkeypatch.setattr(LocalTranscribeMedical, "start", interrupted_start)
+    assert main(["serve", "--port", "0"]) == 0
+    out, err = capsys.readouterr()
+    assert f"export AWS_ENDPOINT_URL={seen['endpoint']}" in out
+    assert err.rstrip().endswith("stopping the emulator")
+    host, port = seen["endpoint"].removeprefix("http://").split(":")
+    with pytest.raises(ConnectionRefusedError), socket.create_connection((host, int(port)), timeout=5):
+        pass  # stopped: nothing listens any more
