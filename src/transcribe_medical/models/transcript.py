@@ -42,6 +42,7 @@ __all__ = [
     "Alternative",
     "AlternativeSegment",
     "Entity",
+    "Gap",
     "Item",
     "ItemType",
     "ReviewFlag",
@@ -425,6 +426,34 @@ class ReviewFlag(_TranscriptModel):
     _repr_values = ("segment_index", "item_index", "start", "end", "confidence", "speaker", "channel")
 
 
+class Gap(_TranscriptModel):
+    """A span of audio the transcript does not cover: it was lost and could not be replayed.
+
+    A live (non-seekable) stream that reconnects replays what its in-memory buffer still holds;
+    when the outage outran the buffer, the audio before it was never recognised.
+
+    Attributes:
+        start: Start of the lost span, in seconds of stream time.
+        end: Its end, in seconds.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    start: float = _Time
+    end: float = _Time
+
+    _repr_values = ("start", "end")
+
+    @property
+    def duration(self) -> float:
+        """``end - start`` in seconds (never negative)."""
+        return max(0.0, self.end - self.start)
+
+    def describe(self) -> str:
+        """The span as ``"12.0-31.5 s"``."""
+        return f"{self.start:.1f}-{self.end:.1f} s"
+
+
 class Transcript(_TranscriptModel):
     """A complete transcript, from a streaming session or a batch job.
 
@@ -442,6 +471,9 @@ class Transcript(_TranscriptModel):
             streaming (see :class:`AlternativeSegment`).
         service_text: The service's whole text (a batch file's ``results.transcripts[0]``), kept
             only when joining the segments cannot reproduce it; ``None`` otherwise.
+        gaps: The spans of audio that were lost and are not transcribed (a live stream whose
+            replay buffer an outage outran), in time order; empty when the audio is all covered.
+            See :attr:`incomplete`.
 
     Example:
         >>> t = Transcript(segments=[Segment(start=0.5, end=1.2, text="Any chest pain?")])
@@ -457,9 +489,15 @@ class Transcript(_TranscriptModel):
     session_id: str | None = None
     alternative_segments: list[AlternativeSegment] = Field(default_factory=list)
     service_text: str | None = None
+    gaps: list[Gap] = Field(default_factory=list)
 
     _repr_values = ("source", "job_name", "session_id")
     _repr_counts = ("segments", "alternative_segments")
+
+    @property
+    def incomplete(self) -> bool:
+        """True when some audio was lost and is missing from the transcript (see :attr:`gaps`)."""
+        return bool(self.gaps)
 
     @property
     def text(self) -> str:
@@ -561,6 +599,7 @@ class Transcript(_TranscriptModel):
             update={
                 "segments": [segment.shift(seconds) for segment in self.segments],
                 "alternative_segments": [segment.shift(seconds) for segment in self.alternative_segments],
+                "gaps": [Gap(start=_shifted(gap.start, seconds), end=_shifted(gap.end, seconds)) for gap in self.gaps],
             }
         )
 

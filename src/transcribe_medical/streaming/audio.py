@@ -62,9 +62,11 @@ __all__ = [
     "MicrophoneSource",
     "Pacer",
     "RawStreamAudioSource",
+    "RereadableSource",
     "open_audio",
     "pcm_chunk_size",
     "read_wav_header",
+    "rereader",
 ]
 
 logger = logging.getLogger("transcribe_medical.streaming.audio")
@@ -78,6 +80,7 @@ _COMPRESSED_MIN_CHUNK: Final = 512
 # An Ogg page is at most 65,307 bytes: the last one is within this many bytes of the end.
 _OGG_TAIL: Final = 65_536
 _SNIFF_BYTES: Final = 512
+_REREAD_PIECE: Final = 64 * 1024  # a replay's read size (send_audio cuts it into AudioEvents)
 _MIC_HINT: Final = (
     "the microphone needs the sounddevice package and PortAudio: "
     "install transcribe-medical[mic] and apt install libportaudio2"
@@ -145,6 +148,27 @@ class AudioSource(Protocol):
     def achunks(self) -> AsyncIterator[bytes]:
         """Asynchronous twin of :meth:`chunks` (use with ``async for``)."""
         ...
+
+
+@runtime_checkable
+class RereadableSource(Protocol):
+    """An :class:`AudioSource` whose audio can be read again from any point (a file).
+
+    A reconnecting stream re-reads such a source from the point the service last finalised,
+    however far back, instead of keeping its audio in memory; a source without :meth:`reread`
+    is live, and only the last ``replay_seconds`` of it can be replayed.
+    """
+
+    def reread(self, start: int, end: int) -> Iterator[bytes]:
+        """Yield the bytes ``[start, end)`` of what :meth:`AudioSource.chunks` yields, again, in pieces."""
+        ...
+
+
+def rereader(source: AudioSource) -> Callable[[int, int], Iterator[bytes]] | None:
+    """The ``reread`` method of a source that can be read again, else ``None`` (a live source)."""
+    if isinstance(source, RereadableSource):
+        return source.reread
+    return None
 
 
 def pcm_chunk_size(sample_rate: int, channels: int, chunk_ms: int = CHUNK_DEFAULT_MS) -> int:
@@ -299,6 +323,28 @@ class FileAudioSource:
         """Asynchronous twin of :meth:`chunks` (local file reads of a few KiB do not block)."""
         for chunk in self.chunks():
             yield chunk
+
+    def reread(self, start: int, end: int) -> Iterator[bytes]:
+        """Yield the payload's bytes ``[start, end)`` again, read afresh, in pieces of at most 64 KiB.
+
+        A reconnecting stream replays a file this way from the last final result, however far
+        back, without keeping the audio in memory.
+
+        Raises:
+            AudioFormatError: The file is now shorter than what was read from it before.
+        """
+        end = min(end, self.data_length)
+        if start >= end:
+            return
+        with self._opener() as stream:
+            stream.seek(self.data_offset + start)
+            remaining = end - start
+            while remaining > 0:
+                data = stream.read(min(_REREAD_PIECE, remaining))
+                if not data:
+                    raise AudioFormatError(f"{self.name} ended early: it was truncated while being read")
+                remaining -= len(data)
+                yield data
 
 
 class RawStreamAudioSource:

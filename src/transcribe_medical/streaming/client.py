@@ -27,7 +27,7 @@ from transcribe_medical.models.enums import MediaEncoding
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _transport, async_client, resilient_async, resilient_sync, sync_client
-from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio
+from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio, rereader
 from transcribe_medical.streaming.live_async import AsyncLiveSession
 from transcribe_medical.streaming.live_sync import LiveSession
 from transcribe_medical.streaming.presign import presign_url
@@ -204,7 +204,7 @@ class StreamingClient(_StreamingBase):
         connection = self._open(ready)
         if not policy.enabled:
             return sync_client.Transcription(connection, source, pacer, clock=clock, sleep=sleep)
-        resilient = ResilientSession(ready, retry=self._facade.config.retry, policy=policy)
+        resilient = ResilientSession(ready, retry=self._facade.config.retry, policy=policy, reread=rereader(source))
         return resilient_sync.ResilientTranscription(
             connection,
             resilient,
@@ -368,7 +368,7 @@ class AsyncStreamingClient(_StreamingBase):
         policy = ReconnectPolicy.from_option(reconnect)
         if policy.enabled:
             return resilient_async.AsyncResilientTranscription(
-                ResilientSession(ready, retry=self._facade.config.retry, policy=policy),
+                ResilientSession(ready, retry=self._facade.config.retry, policy=policy, reread=rereader(source)),
                 source,
                 pacer,
                 open_first=self._open,

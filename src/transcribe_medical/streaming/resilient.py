@@ -6,10 +6,14 @@ fails — the connection drops, the service sends ``InternalFailureException``,
 service's 4 h cap — the drivers (:mod:`.resilient_sync`, :mod:`.resilient_async`) open a new one
 with a fresh presign and this class says what to do:
 
-* **replay**: every audio byte accepted is kept in a bounded buffer (60 s by default). A new session
-  starts at the *commit point* — the end of the last final result (earlier if a result is still in
-  progress on another channel) — and is sent the audio from there. If the buffer no longer reaches
-  back that far, what it holds is replayed and the gap is reported as ``lost_seconds``.
+* **replay**: a new session starts at the *commit point* — the end of the last final result
+  (earlier if a result is still in progress on another channel) — and is sent the audio from
+  there. A source that can be read again (a file: see
+  :class:`~transcribe_medical.streaming.audio.RereadableSource`) is re-read from that point,
+  however far back it is, and nothing is kept in memory. A live source's audio is kept in a
+  bounded buffer (60 s by default) that holds only what no final result covers yet (it is trimmed
+  at each final). If an outage outran it, what it holds is replayed, the span it no longer reaches
+  is reported as ``lost_seconds`` and recorded in the transcript's ``gaps``.
 * **offset**: the new session's times start at 0; every result is shifted by the stream time where
   the session started, so the times stay continuous with the first session.
 * **dedup**: a final result (or the words of one) that starts before the end of the finals already
@@ -32,7 +36,8 @@ Example:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Final
 
 from transcribe_medical import _limits
@@ -47,9 +52,12 @@ from transcribe_medical._retry import is_retryable, retry_delay
 from transcribe_medical.models.enums import MediaEncoding
 from transcribe_medical.models.events import Result, ResultItem, TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
-from transcribe_medical.models.transcript import Transcript, TranscriptAssembler
+from transcribe_medical.models.transcript import Gap, Transcript, TranscriptAssembler
 
-__all__ = ["FailureDecision", "ReconnectEvent", "ReconnectPolicy", "Replay", "ResilientSession"]
+__all__ = ["FailureDecision", "ReconnectEvent", "ReconnectPolicy", "Replay", "Rereader", "ResilientSession"]
+
+#: Reads the bytes ``[start, end)`` of a source's audio again, in pieces (see ``RereadableSource``).
+Rereader = Callable[[int, int], Iterator[bytes]]
 
 _PCM_SAMPLE_BYTES: Final = 2
 _TIME_DIGITS: Final = 6
@@ -71,8 +79,10 @@ class ReconnectPolicy:
 
     Attributes:
         enabled: ``False`` turns reconnection off: the first failure is raised (as ``reconnect=False``).
-        replay_seconds: Audio kept for replay (PCM), in seconds.
-        compressed_replay_bytes: Bytes kept for replay of a FLAC/Ogg-Opus stream (replayed whole).
+        replay_seconds: Audio of a live source kept for replay (PCM), in seconds: the most an
+            outage may cover without losing audio. A file is re-read instead, however far back.
+        compressed_replay_bytes: Bytes of a live FLAC/Ogg-Opus stream kept for replay (replayed
+            whole); a compressed file is re-read instead.
         keepalive_interval: Seconds without audio after which a PCM stream is sent silence, or a
             compressed stream is closed to be reopened when audio resumes (well under the service's
             15 s idle timeout). ``None`` disables keep-alive.
@@ -136,8 +146,9 @@ class ReconnectEvent:
             by this much).
         replayed_bytes: Audio bytes sent again to the new session.
         replayed_seconds: The same in seconds (``None`` for compressed audio).
-        lost_seconds: Audio that could not be replayed (the buffer did not reach back to the end of
-            the last final result), in seconds; ``None`` when unknown (compressed audio).
+        lost_seconds: Audio that could not be replayed (a live source's buffer did not reach back
+            to the end of the last final result), in seconds; ``None`` when unknown (compressed
+            audio). The span is in the transcript's ``gaps``.
         waited: Seconds of backoff before this reconnect.
     """
 
@@ -157,24 +168,43 @@ class ReconnectEvent:
         line = f"reconnected after {self.reason} (attempt {self.attempt}): resumed at {self.resume_time:.1f} s, "
         line += f"replayed {replayed} of audio"
         if self.lost_seconds:
-            line += f", {self.lost_seconds:.1f} s of audio could not be replayed"
+            start = self.resume_time - self.lost_seconds
+            line += (
+                f", {self.lost_seconds:.1f} s of audio could not be replayed "
+                f"({start:.1f}-{self.resume_time:.1f} s is missing from the transcript)"
+            )
         return line
 
 
 @dataclass(frozen=True)
 class Replay:
-    """What to send a new session first.
+    """What to send a new session first: :meth:`chunks`, in order.
 
     Attributes:
-        audio: The audio to send again, in order.
+        audio: The audio to send again from the in-memory buffer (a live source).
         offset: Stream time of the session's first byte (its results are shifted by it).
         lost_seconds: Audio that fell out of the buffer before it could be replayed (``None``:
             unknown, compressed).
+        reread: The audio to send again read from the source (a file), lazily, in pieces.
+        reread_bytes: How many bytes ``reread`` yields.
     """
 
     audio: bytes
     offset: float
     lost_seconds: float | None
+    reread: Iterable[bytes] = field(default=(), repr=False, compare=False)
+    reread_bytes: int = 0
+
+    @property
+    def size(self) -> int:
+        """Bytes replayed in all."""
+        return len(self.audio) + self.reread_bytes
+
+    def chunks(self) -> Iterator[bytes]:
+        """The audio to send, in order (re-read pieces, or the buffer's bytes)."""
+        yield from self.reread
+        if self.audio:
+            yield self.audio
 
 
 @dataclass(frozen=True)
@@ -229,9 +259,18 @@ class ResilientSession:
             new one with ``ConflictException``.
         retry: The client's retry policy (attempts, backoff, elapsed-time budget).
         policy: The reconnect options.
+        reread: Reads the source's audio again (a file); ``None`` for a live source, whose audio
+            is kept in the replay buffer instead.
     """
 
-    def __init__(self, config: StreamConfig, *, retry: RetryPolicy, policy: ReconnectPolicy | None = None) -> None:
+    def __init__(
+        self,
+        config: StreamConfig,
+        *,
+        retry: RetryPolicy,
+        policy: ReconnectPolicy | None = None,
+        reread: Rereader | None = None,
+    ) -> None:
         self.config = config.with_session_id()
         if self.config.media_encoding is None or self.config.sample_rate is None:
             raise ValidationError("a resilient stream needs media_encoding and sample_rate", field="config")
@@ -246,8 +285,11 @@ class ResilientSession:
             self.capacity = max(self.frame_bytes, capacity - capacity % self.frame_bytes)
         else:
             self.capacity = self.policy.compressed_replay_bytes
+        self.reread = reread
         self.session_ids: list[str] = []
         self.accepted_bytes = 0  # every byte accepted, absolute
+        self._synthetic: list[tuple[int, int]] = []  # (absolute byte, length) of keep-alive silence
+        self._gaps: list[Gap] = []
         self._buffer = bytearray()
         self._buffer_start = 0  # absolute index of _buffer[0]
         self._floor = 0  # absolute byte before which everything is final (or given up)
@@ -282,14 +324,34 @@ class ResilientSession:
 
     @property
     def resumable(self) -> bool:
-        """Whether a new session can carry on: for compressed audio, the buffer still holds all of it."""
-        return not self.compressed or self._buffer_start == 0
+        """Whether a new session can carry on: the source can be re-read, or the buffer holds all compressed audio."""
+        return self.reread is not None or not self.compressed or self._buffer_start == 0
 
-    def accept_audio(self, chunk: bytes) -> None:
-        """Record audio about to be sent (it joins the replay buffer and the stream's timeline)."""
+    @property
+    def gaps(self) -> list[Gap]:
+        """The spans of audio lost so far (a live source's buffer outrun), in stream time."""
+        return list(self._gaps)
+
+    def accept_audio(self, chunk: bytes, *, synthetic: bool = False) -> None:
+        """Record audio about to be sent (it joins the stream's timeline, and the replay buffer of a live source).
+
+        Args:
+            chunk: The audio.
+            synthetic: The chunk is keep-alive silence, not read from the source (a re-read
+                source is then sent silence again for it).
+        """
+        if self.reread is not None:
+            if synthetic:
+                self._synthetic.append((self.accepted_bytes, len(chunk)))
+            self.accepted_bytes += len(chunk)
+            return
         self._buffer += chunk
         self.accepted_bytes += len(chunk)
-        excess = len(self._buffer) - self.capacity
+        self._drop_before(self.accepted_bytes - self.capacity)
+
+    def _drop_before(self, byte: int) -> None:
+        """Forget the buffered audio before absolute ``byte`` (whole frames for PCM)."""
+        excess = byte - self._buffer_start
         if excess > 0:
             if not self.compressed:
                 excess += (-excess) % self.frame_bytes
@@ -349,10 +411,28 @@ class ResilientSession:
         """
         start = self._resume_byte()
         lost: float | None = None
-        if self.bytes_per_second is not None:
-            lost = max(0, self._buffer_start - start) / self.bytes_per_second
-        start = max(start, self._buffer_start)
-        audio = bytes(self._buffer[start - self._buffer_start :])
+        if self.reread is not None:
+            lost = None if self.bytes_per_second is None else 0.0
+            replay = Replay(
+                audio=b"",
+                offset=0.0,
+                lost_seconds=lost,
+                reread=self._reread_stream(start, self.accepted_bytes),
+                reread_bytes=self.accepted_bytes - start,
+            )
+        else:
+            if self.bytes_per_second is not None:
+                lost_bytes = max(0, self._buffer_start - start)
+                lost = lost_bytes / self.bytes_per_second
+                if lost_bytes:
+                    self._gaps.append(
+                        Gap(
+                            start=round(start / self.bytes_per_second, _TIME_DIGITS),
+                            end=round(self._buffer_start / self.bytes_per_second, _TIME_DIGITS),
+                        )
+                    )
+            start = max(start, self._buffer_start)
+            replay = Replay(audio=bytes(self._buffer[start - self._buffer_start :]), offset=0.0, lost_seconds=lost)
         self._session_start_byte = start
         self._floor = start
         self._offset = start / self.bytes_per_second if self.bytes_per_second else 0.0
@@ -360,7 +440,42 @@ class ResilientSession:
         self._inflight.clear()
         self._ended_at_byte = None
         self.session_ids.append(session_id)
-        return Replay(audio=audio, offset=self._offset, lost_seconds=lost)
+        return Replay(
+            audio=replay.audio,
+            offset=self._offset,
+            lost_seconds=replay.lost_seconds,
+            reread=replay.reread,
+            reread_bytes=replay.reread_bytes,
+        )
+
+    def _reread_stream(self, start: int, end: int) -> Iterator[bytes]:
+        """The stream's bytes ``[start, end)`` read from the source again, keep-alive silence included."""
+        assert self.reread is not None
+        reread = self.reread
+        spans = list(self._synthetic)
+
+        def synthetic_before(position: int) -> int:
+            return sum(min(length, max(0, position - at)) for at, length in spans)
+
+        def pieces() -> Iterator[bytes]:
+            position = start
+            for at, length in spans:
+                if at + length <= position:
+                    continue
+                if at >= end:
+                    break
+                if at > position:
+                    source_at = position - synthetic_before(position)
+                    yield from reread(source_at, source_at + at - position)
+                    position = at
+                stop = min(at + length, end)
+                yield bytes(stop - position)
+                position = stop
+            if position < end:
+                source_at = position - synthetic_before(position)
+                yield from reread(source_at, source_at + end - position)
+
+        return pieces()
 
     def _resume_byte(self) -> int:
         if self.compressed or self.bytes_per_second is None:
@@ -379,8 +494,11 @@ class ResilientSession:
 
     @property
     def transcript(self) -> Transcript:
-        """The transcript of every final result accepted, across sessions (first session's id)."""
-        return self._assembler.transcript()
+        """The transcript of every final result accepted, across sessions (first session's id), with its gaps."""
+        transcript = self._assembler.transcript()
+        if self._gaps:
+            transcript.gaps = list(self._gaps)
+        return transcript
 
     def receive(self, event: TranscriptEvent) -> TranscriptEvent | None:
         """Shift a session's event to stream time and drop finals already emitted.
@@ -406,9 +524,20 @@ class ResilientSession:
             kept.append(fresh)
         if not kept:
             return None
+        self._trim()
         out = TranscriptEvent.from_results(kept)
         self._assembler.add(out)
         return out
+
+    def _trim(self) -> None:
+        """Forget the buffered audio that final results cover: it will never be replayed."""
+        if self.reread is not None or self.compressed or self.bytes_per_second is None:
+            return
+        keep_from = self._resume_byte()
+        if self.config.channel_identification and len(self._final_end) < _limits.STREAM_CHANNELS:
+            # A channel with no final yet may still report a result from the session's start.
+            keep_from = min(keep_from, self._floor)
+        self._drop_before(keep_from)
 
     def _track_inflight(self, result: Result) -> None:
         # Bounded like the assembler's partials: ids that never become final are forgotten,
@@ -494,14 +623,14 @@ class ResilientSession:
 
     def make_event(self, decision: FailureDecision, reason: str, previous: str, replay: Replay) -> ReconnectEvent:
         """The :class:`ReconnectEvent` for a reconnect that just happened."""
-        seconds = len(replay.audio) / self.bytes_per_second if self.bytes_per_second else None
+        seconds = replay.size / self.bytes_per_second if self.bytes_per_second else None
         return ReconnectEvent(
             reason=reason,
             attempt=max(1, decision.attempt),
             previous_session_id=previous,
             session_id=self.session_id,
             resume_time=replay.offset,
-            replayed_bytes=len(replay.audio),
+            replayed_bytes=replay.size,
             replayed_seconds=None if seconds is None else round(seconds, 3),
             lost_seconds=None if replay.lost_seconds is None else round(replay.lost_seconds, 3),
             waited=decision.delay,

@@ -204,10 +204,13 @@ class AsyncResilientTranscription(AsyncEventIteration):
         except Exception as error:
             _log.debug("the sender stopped: %s", type(error).__name__)
 
-    async def _send_chunk(self, chunk: bytes) -> TranscribeMedicalError | None:
-        """Send (or buffer) a chunk; return the error if the send failed (the receiver judges it)."""
+    async def _send_chunk(self, chunk: bytes, *, synthetic: bool = False) -> TranscribeMedicalError | None:
+        """Send (or buffer) a chunk; return the error if the send failed (the receiver judges it).
+
+        ``synthetic`` marks keep-alive silence (not read from the source).
+        """
         async with self._send_lock:
-            self._resilient.accept_audio(chunk)
+            self._resilient.accept_audio(chunk, synthetic=synthetic)
             if self._suspended:
                 self._wakeup.set()  # audio resumed: the receiver reopens the stream
                 return None
@@ -232,7 +235,7 @@ class AsyncResilientTranscription(AsyncEventIteration):
             await connection.close()
             return
         _log.debug("no audio for %.1f s: sending silence to keep the stream open", idle)
-        await self._send_chunk(self._resilient.silence(idle))
+        await self._send_chunk(self._resilient.silence(idle), synthetic=True)
 
     async def _roll_over_if_due(self) -> None:
         async with self._send_lock:
@@ -307,8 +310,8 @@ class AsyncResilientTranscription(AsyncEventIteration):
                 connection = await self._open_session(config)
                 async with self._send_lock:
                     replay = self._resilient.begin_session(session_id, self._now())
-                    if replay.audio:
-                        await connection.send_audio(replay.audio)
+                    for piece in replay.chunks():
+                        await connection.send_audio(piece)
                     self._connection = connection
                     self._sendable = True
                     self._suspended = False
@@ -330,6 +333,8 @@ class AsyncResilientTranscription(AsyncEventIteration):
             event = self._resilient.make_event(decision, reason, previous, replay)
             self.reconnects.append(event)
             _log.info("stream %s → %s: %s", previous, session_id, event.describe())
+            if event.lost_seconds:
+                _log.warning("%.1f s of audio was lost: the transcript is incomplete (see .gaps)", event.lost_seconds)
             if self._on_reconnect is not None:
                 self._on_reconnect(event)
             return

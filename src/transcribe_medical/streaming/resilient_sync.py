@@ -111,7 +111,7 @@ class ResilientTranscription(EventIteration):
         self._source_error: BaseException | None = None
         self._suspended_mark = 0  # audio accepted when the compressed stream was closed for a pause
         replay = resilient.begin_session(connection.session_id, self._clock())
-        assert not replay.audio  # nothing was accepted before the first session
+        assert not replay.size  # nothing was accepted before the first session
         self._queue: queue.Queue[SourceItem] = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._events = self._receive()
         self._reader, self._sender = self._start_workers()
@@ -229,11 +229,14 @@ class ResilientTranscription(EventIteration):
         except BaseException as error:
             _log.debug("the sender stopped: %s", type(error).__name__)
 
-    def _send_chunk(self, chunk: bytes) -> TranscribeMedicalError | None:
-        """Send (or buffer) a chunk; return the error if the send failed (the receiver judges it)."""
+    def _send_chunk(self, chunk: bytes, *, synthetic: bool = False) -> TranscribeMedicalError | None:
+        """Send (or buffer) a chunk; return the error if the send failed (the receiver judges it).
+
+        ``synthetic`` marks keep-alive silence (not read from the source).
+        """
         with self._send_lock:
             with self._state:
-                self._resilient.accept_audio(chunk)
+                self._resilient.accept_audio(chunk, synthetic=synthetic)
                 if self._suspended:
                     self._state.notify_all()  # audio resumed: the receiver reopens the stream
                     return None
@@ -260,7 +263,7 @@ class ResilientTranscription(EventIteration):
             connection.close()
             return
         _log.debug("no audio for %.1f s: sending silence to keep the stream open", idle)
-        self._send_chunk(self._resilient.silence(idle))
+        self._send_chunk(self._resilient.silence(idle), synthetic=True)
 
     def _roll_over_if_due(self) -> None:
         with self._send_lock:
@@ -354,8 +357,8 @@ class ResilientTranscription(EventIteration):
                 with self._send_lock:
                     with self._state:
                         replay = self._resilient.begin_session(session_id, self._clock())
-                    if replay.audio:
-                        connection.send_audio(replay.audio)
+                    for piece in replay.chunks():
+                        connection.send_audio(piece)
                     with self._state:
                         self._connection = connection
                         self._sendable = True
@@ -380,6 +383,8 @@ class ResilientTranscription(EventIteration):
             event = self._resilient.make_event(decision, reason, previous, replay)
             self.reconnects.append(event)
             _log.info("stream %s → %s: %s", previous, session_id, event.describe())
+            if event.lost_seconds:
+                _log.warning("%.1f s of audio was lost: the transcript is incomplete (see .gaps)", event.lost_seconds)
             if self._on_reconnect is not None:
                 self._on_reconnect(event)
             return
