@@ -26,7 +26,9 @@ audio, as AWS gives them::
       "alternative_segments": [            # a batch job's hypotheses, per AWS segment, verbatim
         {"start": 0.54 | null, "end": 3.2 | null, "speaker": "spk_0" | null, "channel": "ch_0" | null,
          "alternatives": [{"text": "...", "items": [...]}, ...]}
-      ]
+      ],
+      "gaps": [{"start": 12.0, "end": 31.5}, ...],   # audio lost, not transcribed (empty: none)
+      "incomplete": true | false           # derived (gaps not empty), ignored on reading
     }
 
 ``from_json(to_json(t)) == t`` for every transcript. A reader of version 1 ignores keys it does
@@ -85,6 +87,8 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
         "service_text": transcript.service_text,
         "segments": [segment_to_dict(segment) for segment in transcript.segments],
         "alternative_segments": [_alternative_segment_to_dict(segment) for segment in transcript.alternative_segments],
+        "gaps": [{"start": gap.start, "end": gap.end} for gap in transcript.gaps],
+        "incomplete": transcript.incomplete,
     }
 
 
@@ -139,6 +143,6 @@ def from_json(data: str | bytes) -> Transcript:
             "upgrade transcribe-medical",
             field="version",
         )
-    fields = ("segments", "source", "job_name", "session_id", "alternative_segments", "service_text")
+    fields = ("segments", "source", "job_name", "session_id", "alternative_segments", "service_text", "gaps")
     body = {key: document[key] for key in fields if key in document}
     return Transcript.model_validate(body)
