@@ -364,3 +364,101 @@ def test_retry_delay_follows_the_policy() -> None:
     policy = RetryPolicy(initial_backoff=0.5, max_backoff=2.0)
     assert all(0.0 <= retry_delay(policy, attempt) <= 2.0 for attempt in range(1, 10))
     assert retry_delay(RetryPolicy(initial_backoff=0.0, max_backoff=0.0), 3) == 0.0
+
+
+# ---------------------------------------------------------------- a live buffer trimmed at finals, gaps
+
+
+def test_the_buffer_is_trimmed_at_each_final_not_only_at_capacity() -> None:
+    resilient = session(replay_seconds=60.0)
+    resilient.accept_audio(bytes(3 * BPS))
+    assert resilient.buffered_bytes == 3 * BPS
+    resilient.receive(event(result("a", [("chest", 0.2, 0.5), ("pain", 0.6, 1.25)])))
+    assert resilient.buffered_bytes == 3 * BPS - int(1.25 * BPS)  # only what no final covers
+    replay = resilient.begin_session("s2", now=1.0)
+    assert (replay.offset, replay.lost_seconds, len(replay.audio)) == (1.25, 0.0, resilient.accepted_bytes - 40_000)
+    assert not resilient.transcript.incomplete
+
+
+def test_a_partial_on_a_channel_without_finals_keeps_the_buffer_from_being_trimmed_past_it() -> None:
+    stereo = StreamConfig(media_encoding="pcm", sample_rate=16000, channel_identification=True)
+    resilient = session(stereo)
+    resilient.accept_audio(bytes(4 * 64_000))
+    resilient.receive(event(result("a", [("hello", 0.0, 3.0)], channel="ch_0")))
+    resilient.receive(event(result("b", [("yes", 1.0, 1.5)], partial=True, channel="ch_1")))
+    replay = resilient.begin_session("s2", now=1.0)
+    assert (replay.offset, replay.lost_seconds) == (1.0, 0.0)
+
+
+def test_audio_an_outage_outran_is_a_gap_in_the_transcript() -> None:
+    resilient = session(replay_seconds=1.0)
+    resilient.accept_audio(bytes(BPS))
+    resilient.receive(event(result("a", [("chest", 0.0, 0.5)])))
+    resilient.accept_audio(bytes(3 * BPS))  # 4 s accepted, final up to 0.5 s, 1 s kept
+    replay = resilient.begin_session("s2", now=1.0)
+    assert (replay.offset, replay.lost_seconds) == (3.0, 2.5)
+    transcript = resilient.transcript
+    assert transcript.incomplete
+    assert [(gap.start, gap.end) for gap in transcript.gaps] == [(0.5, 3.0)]
+    assert transcript.text == "chest."
+
+
+# ---------------------------------------------------------------- a source read again (a file)
+
+
+class _File:
+    """A seekable source's ``reread``, recording each read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.reads: list[tuple[int, int]] = []
+
+    def reread(self, start: int, end: int) -> Any:
+        self.reads.append((start, end))
+        for at in range(start, end, 1000):
+            yield self.data[at : min(end, at + 1000)]
+
+
+def test_a_file_is_re_read_from_the_last_final_however_far_back_and_nothing_is_buffered() -> None:
+    audio = bytes(range(256)) * 1000  # 256 kB: 8 s
+    source = _File(audio)
+    resilient = ResilientSession(PCM, retry=RETRY, policy=ReconnectPolicy(replay_seconds=0.1), reread=source.reread)
+    resilient.begin_session(resilient.next_session_id(), now=0.0)
+    resilient.accept_audio(audio[:BPS])
+    resilient.receive(event(result("a", [("chest", 0.2, 0.5)])))
+    resilient.accept_audio(audio[BPS:])
+    assert resilient.buffered_bytes == 0
+    replay = resilient.begin_session("s2", now=1.0)
+    assert (replay.offset, replay.lost_seconds, replay.size) == (0.5, 0.0, len(audio) - 16_000)
+    assert b"".join(replay.chunks()) == audio[16_000:]
+    assert source.reads == [(16_000, len(audio))]
+    assert not resilient.transcript.incomplete
+
+
+def test_keep_alive_silence_is_sent_again_where_it_was_when_a_file_is_re_read() -> None:
+    audio = bytes(range(1, 201)) * 160  # 32,000 bytes of non-zero audio: 1 s
+    source = _File(audio)
+    resilient = ResilientSession(PCM, retry=RETRY, reread=source.reread)
+    resilient.begin_session(resilient.next_session_id(), now=0.0)
+    resilient.accept_audio(audio[:8000])
+    resilient.accept_audio(bytes(4000), synthetic=True)  # the source stalled: silence kept it alive
+    resilient.accept_audio(audio[8000:])
+    replay = resilient.begin_session("s2", now=1.0)
+    assert b"".join(replay.chunks()) == audio[:8000] + bytes(4000) + audio[8000:]
+    resilient.receive(event(result("a", [("chest", 0.0, 0.375)])))  # 12,000 bytes: the end of the silence
+    replay = resilient.begin_session("s3", now=2.0)
+    assert b"".join(replay.chunks()) == audio[8000:]
+
+
+def test_a_compressed_file_can_always_resume_from_its_first_byte() -> None:
+    data = b"fLaC" + bytes(500)
+    source = _File(data)
+    resilient = ResilientSession(
+        FLAC, retry=RETRY, policy=ReconnectPolicy(compressed_replay_bytes=64), reread=source.reread
+    )
+    resilient.begin_session(resilient.next_session_id(), now=0.0)
+    resilient.accept_audio(data)
+    assert resilient.resumable
+    assert resilient.on_failure(ConnectionError("dropped"), now=1.0).reconnect
+    replay = resilient.begin_session("s2", now=1.0)
+    assert b"".join(replay.chunks()) == data and replay.lost_seconds is None
