@@ -5,6 +5,10 @@ Both stream through the SDK's own sync client (``client.streaming.transcribe``):
 assembled transcript. The final text goes to stdout (or ``-o FILE``, mode 0600); live partial
 results (``--partials``), the review notice and diagnostics go to stderr. ``--endpoint-url`` is the
 streaming (WebSocket) endpoint here.
+
+A transcript with gaps (audio lost in an outage that outran a live source's replay buffer) is
+written all the same, then one line names the lost spans and the command exits 5, unless
+``--allow-gaps`` is given (exit 0, the line still said).
 """
 
 from __future__ import annotations
@@ -63,6 +67,13 @@ NoReconnect = Annotated[
     bool,
     typer.Option("--no-reconnect", help="Fail on the first dropped connection instead of reconnecting and replaying."),
 ]
+AllowGaps = Annotated[
+    bool,
+    typer.Option(
+        "--allow-gaps",
+        help="Exit 0 even when audio was lost in an outage and is missing from the transcript (still noted on stderr).",
+    ),
+]
 MinConfidence = Annotated[
     float | None,
     typer.Option("--min-confidence", min=0.0, max=1.0, help="Mark words below this confidence (0-1) for review."),
@@ -86,6 +97,7 @@ def stream(
     no_realtime: NoRealtime = False,
     min_confidence: MinConfidence = None,
     no_reconnect: NoReconnect = False,
+    allow_gaps: AllowGaps = False,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
@@ -108,6 +120,7 @@ def stream(
         )
         transcript = _follow(run, partials, transcript_format, output, min_confidence)
     _present(transcript, transcript_format, output, min_confidence)
+    _check_gaps(transcript, allow_gaps)
 
 
 @app.command("mic")
@@ -128,6 +141,7 @@ def mic(
     ] = None,
     device: Annotated[str | None, typer.Option("--device", help="Input device index or name (default input).")] = None,
     no_reconnect: NoReconnect = False,
+    allow_gaps: AllowGaps = False,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
@@ -163,6 +177,7 @@ def mic(
         )
         transcript = _follow(run, partials, transcript_format, output, min_confidence)
     _present(transcript, transcript_format, output, min_confidence)
+    _check_gaps(transcript, allow_gaps)
 
 
 def _config(
@@ -208,6 +223,23 @@ def _note_reconnect(event: ReconnectEvent) -> None:
     from transcribe_medical.cli.output import say
 
     say(event.describe())  # it quotes the error, whose text the server chose
+
+
+def _check_gaps(transcript: Transcript, allow_gaps: bool) -> None:
+    """Say the spans of audio that were lost (written transcript is incomplete); exit 5 unless allowed."""
+    if not transcript.gaps:
+        return
+    from transcribe_medical.cli.main import EXIT_CONNECTION
+    from transcribe_medical.cli.output import say
+
+    spans = ", ".join(gap.describe() for gap in transcript.gaps)
+    lost = sum(gap.duration for gap in transcript.gaps)
+    line = f"the transcript is incomplete: audio at {spans} ({lost:.1f} s) was lost in an outage and not transcribed"
+    if allow_gaps:
+        say(f"{line} (--allow-gaps)")
+        return
+    say(f"{line}; pass --allow-gaps to accept it")
+    raise typer.Exit(EXIT_CONNECTION)
 
 
 def _follow(
