@@ -77,6 +77,11 @@ _TRANSCRIPT_HEADERS: Final = {
 _MAX_FRAME: Final = 1024 * 1024
 _MAX_BUFFERED_AUDIO: Final = 256 * 1024 * 1024
 _REFUSE_CLOSE_TIMEOUT_S: Final = 1.0
+#: Audio frames (AudioEvents) a stream may have queued for recognition before the server stops
+#: reading its socket; with the 0.1-1 s frames clients send, a few seconds of audio.
+DEFAULT_AUDIO_QUEUE_FRAMES: Final = 16
+# Recognition is fed this much audio per executor call, so that streams take turns.
+_BLOCK_S: Final = 0.1
 IDLE_MESSAGE: Final = "Your request timed out because no new audio was received for {seconds:g} seconds."
 
 
@@ -135,10 +140,20 @@ class _Pending:
     faults: FaultPlan | None
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    """One ``TranscriptEvent`` payload to send, with the result it carries."""
+
+    result_id: str
+    is_partial: bool
+    payload: bytes
+
+
 class _StreamRecognition:
     """The recognition side of one stream: audio in, ``TranscriptEvent`` payloads out.
 
-    Runs in worker threads (one call at a time per stream).
+    Runs in worker threads; a lock makes the calls of one stream take turns, so that a close
+    waits for a block still being recognized.
     """
 
     def __init__(
@@ -146,6 +161,8 @@ class _StreamRecognition:
     ) -> None:
         self.params = params
         self.channels = params.number_of_channels
+        self._lock = threading.Lock()
+        self._closed = False
         self._remainder = b""
         self._buffer = bytearray()  # flac / ogg-opus: decoded at the end
         self._transcribers: list[ChannelTranscriber] = []
@@ -175,8 +192,14 @@ class _StreamRecognition:
             for update in updates
         ]
 
-    def feed(self, audio: bytes) -> list[bytes]:
-        """Recognize the next AudioEvent payload; return the events to send."""
+    def feed(self, audio: bytes) -> list[_Outgoing]:
+        """Recognize the next piece of audio; return the events to send."""
+        with self._lock:
+            if self._closed:
+                return []
+            return self._feed(audio)
+
+    def _feed(self, audio: bytes) -> list[_Outgoing]:
         if self.params.media_encoding is not MediaEncoding.PCM:
             if len(self._buffer) + len(audio) > _MAX_BUFFERED_AUDIO:
                 raise _Refusal("LimitExceededException", "The emulator buffers at most 256 MiB of compressed audio.")
@@ -184,7 +207,7 @@ class _StreamRecognition:
             return []
         return self._feed_pcm(audio)
 
-    def _feed_pcm(self, audio: bytes) -> list[bytes]:
+    def _feed_pcm(self, audio: bytes) -> list[_Outgoing]:
         from transcribe_medical.local.recognizers.pcm import split_channels
 
         data = self._remainder + audio
@@ -194,25 +217,33 @@ class _StreamRecognition:
         if not whole:
             return []
         parts = split_channels(data[:whole], self.channels)
-        events: list[bytes] = []
+        events: list[_Outgoing] = []
         for channel, (transcriber, part) in enumerate(zip(self._transcribers, parts, strict=True)):
-            for result in self._results(channel, transcriber.accept(part)):
-                events.append(event_payload([result]))
+            events.extend(_outgoing(self._results(channel, transcriber.accept(part))))
         return events
 
-    def finish(self) -> list[bytes]:
+    def finish(self) -> list[_Outgoing]:
         """End of audio: the final results still pending."""
-        events: list[bytes] = []
-        if self.params.media_encoding is not MediaEncoding.PCM and self._buffer:
-            events.extend(self._feed_pcm(_decode_compressed(bytes(self._buffer), self.params)))
-        for channel, transcriber in enumerate(self._transcribers):
-            for result in self._results(channel, transcriber.finish()):
-                events.append(event_payload([result]))
-        return events
+        with self._lock:
+            if self._closed:
+                return []
+            events: list[_Outgoing] = []
+            if self.params.media_encoding is not MediaEncoding.PCM and self._buffer:
+                events.extend(self._feed_pcm(_decode_compressed(bytes(self._buffer), self.params)))
+            for channel, transcriber in enumerate(self._transcribers):
+                events.extend(_outgoing(self._results(channel, transcriber.finish())))
+            return events
 
-    def close(self) -> None:
-        for transcriber in self._transcribers:
-            transcriber.close()
+    def close_when_idle(self) -> None:
+        """Release the recognizer sessions, once the call in progress (if any) has returned."""
+        with self._lock:
+            self._closed = True
+            for transcriber in self._transcribers:
+                transcriber.close()
+
+
+def _outgoing(results: list[Result]) -> list[_Outgoing]:
+    return [_Outgoing(result.result_id, result.is_partial, event_payload([result])) for result in results]
 
 
 def soundfile_available() -> bool:
@@ -269,6 +300,7 @@ class StreamingServer:
         vocabulary_exists: Callable[[str], bool] | None = None,
         vocabulary_loader: Callable[[str], Vocabulary | None] | None = None,
         faults: FaultPlan | None = None,
+        audio_queue_frames: int = DEFAULT_AUDIO_QUEUE_FRAMES,
     ) -> None:
         """Configure the server; :meth:`start` (or ``with``) runs it.
 
@@ -286,7 +318,13 @@ class StreamingServer:
             vocabulary_exists: Checks a ``vocabulary-name`` (``None``: any name is accepted).
             vocabulary_loader: Loads a ``vocabulary-name``'s phrases, applied to the stream's words.
             faults: Initial :class:`FaultPlan` (see :attr:`faults`).
+            audio_queue_frames: AudioEvents a stream may have waiting for recognition; when the
+                queue is full the server stops reading that stream's socket, which slows the sender.
         """
+        if audio_queue_frames < 1:
+            raise ValueError(f"audio_queue_frames must be >= 1, got {audio_queue_frames}")
+        self.audio_queue_frames = audio_queue_frames
+        self._queue_high_water = 0
         if max_concurrent_streams < 1:
             raise ValueError(f"max_concurrent_streams must be >= 1, got {max_concurrent_streams}")
         self.credentials = credentials
@@ -316,6 +354,9 @@ class StreamingServer:
         # HealthScribe streaming (issue 19): connections opening with the HTTP/2 preface go to this
         # protocol factory instead of the WebSocket handshake (None: WebSocket only).
         self.http2_protocol: Callable[[], asyncio.Protocol] | None = None
+        # HealthScribe streaming (issue 19): connections opening with the HTTP/2 preface go to this
+        # protocol factory instead of the WebSocket handshake (None: WebSocket only).
+        self.http2_protocol: Callable[[], asyncio.Protocol] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -336,6 +377,16 @@ class StreamingServer:
         """``ws://HOST:PORT`` — give it to clients as the streaming endpoint."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"ws://{host}:{self._port}"
+
+    @property
+    def audio_queue_high_water(self) -> int:
+        """The most AudioEvents any stream has had waiting for recognition (at most ``audio_queue_frames``)."""
+        with self._lock:
+            return self._queue_high_water
+
+    def _note_queue_depth(self, depth: int) -> None:
+        with self._lock:
+            self._queue_high_water = max(self._queue_high_water, depth)
 
     @property
     def active_streams(self) -> int:
@@ -399,6 +450,8 @@ class StreamingServer:
 
         from transcribe_medical.local.http2_preface import preface_sniffing_connection
 
+        from transcribe_medical.local.http2_preface import preface_sniffing_connection
+
         self._server = await serve(
             self._handle,
             self.host,
@@ -408,6 +461,7 @@ class StreamingServer:
             max_size=_MAX_FRAME,
             ping_interval=None,
             compression=None,
+            create_connection=preface_sniffing_connection(lambda: self.http2_protocol),
             create_connection=preface_sniffing_connection(lambda: self.http2_protocol),
         )
         sockets = list(self._server.sockets)
@@ -587,21 +641,10 @@ class StreamingServer:
             with self._lock:
                 self._active -= 1
 
-    async def _recognize(self, function: Callable[..., list[bytes]], *args: Any) -> list[bytes]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, function, *args)
-
-    async def _send_events(self, connection: ServerConnection, payloads: list[bytes]) -> None:
-        for payload in payloads:
-            await connection.send(encode_message(_TRANSCRIPT_HEADERS, payload))
-
     async def _serve_stream(
         self, connection: ServerConnection, params: StreamParameters, faults: FaultPlan | None
     ) -> None:
-        from websockets.exceptions import ConnectionClosed
-
         loop = asyncio.get_running_loop()
-        started = loop.time()
         if faults is not None and faults.drop_after_seconds is not None:
             loop.call_later(faults.drop_after_seconds, connection.transport.abort)
         if faults is not None and faults.exception and faults.exception_after_frames <= 0:
@@ -619,46 +662,19 @@ class StreamingServer:
         recognition = await loop.run_in_executor(
             self._executor, _StreamRecognition, params, recognizer, vocabulary
         )
-        frames = 0
-        audio_bytes = 0
-        # Stream time of PCM audio; other encodings never reach drop_after_audio_seconds.
-        is_pcm = params.media_encoding is MediaEncoding.PCM
-        bytes_per_second = params.sample_rate * params.number_of_channels * 2 if is_pcm else float("inf")
+        pipeline = _StreamPipeline(self, connection, params, faults, recognition)
         try:
-            while True:
-                remaining = self.max_stream_seconds - (loop.time() - started)
-                if remaining <= 0:
-                    raise _Refusal(
-                        "LimitExceededException",
-                        f"Your stream is too long. The maximum stream length is {self.max_stream_seconds:g} seconds.",
-                    )
-                try:
-                    data = await asyncio.wait_for(connection.recv(), timeout=min(self.idle_timeout, remaining))
-                except TimeoutError:
-                    if self.max_stream_seconds - (loop.time() - started) <= 0:
-                        continue
-                    raise _Refusal("BadRequestException", IDLE_MESSAGE.format(seconds=self.idle_timeout)) from None
-                except ConnectionClosed:
-                    return
-                if isinstance(data, str):
-                    raise _Refusal("BadRequestException",
-                                   "Text WebSocket messages are not supported: send event-stream messages "
-                                   "as binary messages.")
-                audio = self._audio_payload(data)
-                frames += 1
-                audio_bytes += len(audio)
-                if faults is not None:
-                    await self._apply_faults(connection, faults, frames, audio_bytes / bytes_per_second)
-                if not audio:
-                    await self._send_events(connection, await self._recognize(recognition.finish))
-                    await connection.close(1000)
-                    return
-                await self._send_events(connection, await self._recognize(recognition.feed, audio))
+            await pipeline.run()
         finally:
-            await loop.run_in_executor(self._executor, recognition.close)
-
+            # Under the stream's lock: a block still being recognized finishes before the close.
+            await loop.run_in_executor(self._executor, recognition.close_when_idle)
     async def _apply_faults(
-        self, connection: ServerConnection, faults: FaultPlan, frames: int, audio_seconds: float
+        self,
+        connection: ServerConnection,
+        faults: FaultPlan,
+        frames: int,
+        audio_seconds: float,
+        silence: Callable[[], None],
     ) -> None:
         by_time = faults.drop_after_audio_seconds is not None and audio_seconds >= faults.drop_after_audio_seconds
         by_frames = faults.drop_after_frames is not None and frames >= faults.drop_after_frames
@@ -670,6 +686,7 @@ class StreamingServer:
         if faults.stall_after_frames is not None and frames >= faults.stall_after_frames:
             # Answer nothing more, but keep reading (and dropping) so that a client giving up is
             # noticed: with reading paused the server would wait for it until its close timeout.
+            silence()
             with contextlib.suppress(Exception):
                 async for _ in connection:
                     pass
@@ -698,3 +715,163 @@ class StreamingServer:
                            f"The AudioEvent payload is {len(message.payload)} bytes; the maximum is "
                            f"{_limits.AUDIO_EVENT_MAX_PAYLOAD} bytes. Send smaller chunks of audio.")
         return bytes(message.payload)
+
+
+class _Outbox:
+    """The events of one stream waiting to be sent.
+
+    Recognition never waits for the client to read: it appends here and goes on. A partial
+    result replaces an unsent older version of itself, and a final one replaces its unsent
+    partials, so a client that reads slowly gets fewer, newer partials instead of a backlog
+    (which, with a client that stops reading while its own send is blocked, would deadlock both).
+    """
+
+    def __init__(self) -> None:
+        self._items: list[_Outgoing] = []
+        self._changed = asyncio.Event()
+        self._closed = False
+
+    def extend(self, events: list[_Outgoing]) -> None:
+        for event in events:
+            self._items = [item for item in self._items if not (item.is_partial and item.result_id == event.result_id)]
+            self._items.append(event)
+        if events:
+            self._changed.set()
+
+    def close(self) -> None:
+        """No more events will come."""
+        self._closed = True
+        self._changed.set()
+
+    async def take(self) -> list[_Outgoing] | None:
+        """Everything pending (waiting for something); ``None`` once closed and empty."""
+        while not self._items:
+            if self._closed:
+                return None
+            self._changed.clear()
+            await self._changed.wait()
+        items, self._items = self._items, []
+        return items
+
+
+_END: Final = object()
+
+
+class _StreamPipeline:
+    """One stream's three tasks: read audio, recognize it, send the results.
+
+    The reader puts audio into a bounded queue; when recognition falls behind, the queue fills,
+    the reader stops reading the socket and TCP flow control slows the client's sends (push-back,
+    not silence). Recognition takes the audio in blocks of at most ``_BLOCK_S`` seconds, one
+    executor call per block, so streams take turns on the CPU (pocketsphinx holds the GIL while it
+    decodes a block) and results are sent while later audio is still queued.
+    """
+
+    def __init__(
+        self,
+        server: StreamingServer,
+        connection: ServerConnection,
+        params: StreamParameters,
+        faults: FaultPlan | None,
+        recognition: _StreamRecognition,
+    ) -> None:
+        self._server = server
+        self._connection = connection
+        self._params = params
+        self._faults = faults
+        self._recognition = recognition
+        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=server.audio_queue_frames)
+        self._outbox = _Outbox()
+        self._silenced = False
+        frame = 2 * params.number_of_channels
+        block = int(params.sample_rate * _BLOCK_S) * frame
+        self._block_bytes = block if params.media_encoding is MediaEncoding.PCM else _MAX_FRAME
+
+    async def run(self) -> None:
+        """Serve the stream to its end; raises :class:`_Refusal` or ``ConnectionClosed``."""
+        reader = asyncio.create_task(self._read())
+        worker = asyncio.create_task(self._recognize())
+        sender = asyncio.create_task(self._send())
+        tasks = {reader, worker, sender}
+        try:
+            while tasks:
+                done, tasks = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    error = task.exception()
+                    if error is not None:
+                        raise error
+                if reader in done and reader.result() is False:
+                    return  # the client went away
+                if sender in done:
+                    break  # the final results are sent
+            await self._connection.close(1000)
+        finally:
+            for task in (reader, worker, sender):
+                task.cancel()
+            await asyncio.gather(reader, worker, sender, return_exceptions=True)
+
+    async def _read(self) -> bool:
+        """Queue the audio; ``True`` at the end of the audio, ``False`` if the connection closed."""
+        from websockets.exceptions import ConnectionClosed
+
+        server, connection, faults = self._server, self._connection, self._faults
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        frames = 0
+        audio_bytes = 0
+        # Stream time of PCM audio; other encodings never reach drop_after_audio_seconds.
+        is_pcm = self._params.media_encoding is MediaEncoding.PCM
+        channels = self._params.number_of_channels
+        bytes_per_second = self._params.sample_rate * channels * 2 if is_pcm else float("inf")
+        while True:
+            remaining = server.max_stream_seconds - (loop.time() - started)
+            if remaining <= 0:
+                raise _Refusal(
+                    "LimitExceededException",
+                    f"Your stream is too long. The maximum stream length is {server.max_stream_seconds:g} seconds.",
+                )
+            try:
+                data = await asyncio.wait_for(connection.recv(), timeout=min(server.idle_timeout, remaining))
+            except TimeoutError:
+                if server.max_stream_seconds - (loop.time() - started) <= 0:
+                    continue
+                raise _Refusal("BadRequestException", IDLE_MESSAGE.format(seconds=server.idle_timeout)) from None
+            except ConnectionClosed:
+                return False
+            if isinstance(data, str):
+                raise _Refusal("BadRequestException",
+                               "Text WebSocket messages are not supported: send event-stream messages "
+                               "as binary messages.")
+            audio = server._audio_payload(data)
+            frames += 1
+            audio_bytes += len(audio)
+            if faults is not None:
+                await server._apply_faults(connection, faults, frames, audio_bytes / bytes_per_second, self._silence)
+            if not audio:
+                await self._queue.put(_END)
+                return True
+            await self._queue.put(audio)
+            server._note_queue_depth(self._queue.qsize())
+
+    def _silence(self) -> None:
+        self._silenced = True
+
+    async def _recognize(self) -> None:
+        loop = asyncio.get_running_loop()
+        executor = self._server._executor
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                self._outbox.extend(await loop.run_in_executor(executor, self._recognition.finish))
+                self._outbox.close()
+                return
+            assert isinstance(item, bytes)
+            for start in range(0, len(item), self._block_bytes):
+                block = item[start : start + self._block_bytes]
+                self._outbox.extend(await loop.run_in_executor(executor, self._recognition.feed, block))
+
+    async def _send(self) -> None:
+        while (events := await self._outbox.take()) is not None:
+            for event in events:
+                if not self._silenced:
+                    await self._connection.send(encode_message(_TRANSCRIPT_HEADERS, event.payload))
