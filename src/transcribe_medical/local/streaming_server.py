@@ -354,9 +354,6 @@ class StreamingServer:
         # HealthScribe streaming (issue 19): connections opening with the HTTP/2 preface go to this
         # protocol factory instead of the WebSocket handshake (None: WebSocket only).
         self.http2_protocol: Callable[[], asyncio.Protocol] | None = None
-        # HealthScribe streaming (issue 19): connections opening with the HTTP/2 preface go to this
-        # protocol factory instead of the WebSocket handshake (None: WebSocket only).
-        self.http2_protocol: Callable[[], asyncio.Protocol] | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -450,8 +447,6 @@ class StreamingServer:
 
         from transcribe_medical.local.http2_preface import preface_sniffing_connection
 
-        from transcribe_medical.local.http2_preface import preface_sniffing_connection
-
         self._server = await serve(
             self._handle,
             self.host,
@@ -461,7 +456,6 @@ class StreamingServer:
             max_size=_MAX_FRAME,
             ping_interval=None,
             compression=None,
-            create_connection=preface_sniffing_connection(lambda: self.http2_protocol),
             create_connection=preface_sniffing_connection(lambda: self.http2_protocol),
         )
         sockets = list(self._server.sockets)
