@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from transcribe_medical._client import AsyncTranscribeMedical, TranscribeMedical
     from transcribe_medical.scribe.jobs import AsyncScribeJobs, ScribeJobs
+    from transcribe_medical.scribe.streaming.client import ScribeStreaming
 
 __all__ = ["AsyncScribeClient", "ScribeClient"]
 
@@ -28,6 +29,13 @@ class ScribeClient:
         from transcribe_medical.scribe.jobs import ScribeJobs
 
         return ScribeJobs(self._client)
+
+    @cached_property
+    def streaming(self) -> ScribeStreaming:
+        """HealthScribe streaming over HTTP/2: connect, transcribe, get, note."""
+        from transcribe_medical.scribe.streaming.client import ScribeStreaming
+
+        return ScribeStreaming(self._client)
 
 
 class AsyncScribeClient:

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from transcribe_medical._exceptions import ProtocolError, ValidationError
 from transcribe_medical.eventstream import Timestamp, encode_message
@@ -23,6 +23,7 @@ from transcribe_medical.eventstream._headers import encode_headers
 
 __all__ = [
     "STREAMING_PAYLOAD_HASH",
+    "AnyCredentials",
     "EventSigner",
     "SignedRequest",
     "derive_signing_key",
@@ -37,10 +38,11 @@ _ALGORITHM: Final = "AWS4-HMAC-SHA256-PAYLOAD"
 _EMPTY_SHA256: Final = hashlib.sha256(b"").hexdigest()
 
 
-class _Credentials(Protocol):
-    access_key: str
-    secret_key: str
-    token: str | None
+if TYPE_CHECKING:
+    from botocore.credentials import Credentials, ReadOnlyCredentials
+
+#: Credentials as botocore gives them (frozen ones preferred: a refresh mid-stream would break the chain).
+AnyCredentials: TypeAlias = "Credentials | ReadOnlyCredentials"
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def seed_signature(authorization: str) -> str:
 def sign_initial_request(
     url: str,
     headers: Mapping[str, str],
-    credentials: _Credentials,
+    credentials: AnyCredentials,
     region: str,
     *,
     service: str = "transcribe",
@@ -140,9 +142,11 @@ class EventSigner:
         >>> last = signer.sign_end()                                    # doctest: +SKIP
     """
 
-    def __init__(self, credentials: _Credentials, region: str, seed: str, *, service: str = "transcribe") -> None:
+    def __init__(self, credentials: AnyCredentials, region: str, seed: str, *, service: str = "transcribe") -> None:
         """Start a chain at ``seed`` (the initial request's signature)."""
-        self._secret = credentials.secret_key
+        if not credentials.secret_key:
+            raise ValidationError("credentials: the secret key is missing", field="credentials")
+        self._secret: str = credentials.secret_key
         self._region = region
         self._service = service
         self._prior = seed

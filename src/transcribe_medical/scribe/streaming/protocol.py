@@ -1,0 +1,161 @@
+"""The HealthScribe session, sans-I/O: which frames to send, and what received messages mean.
+
+Outgoing: the ConfigurationEvent first (for new and resumed sessions alike), AudioEvents, then
+``SessionControlEvent END_OF_SESSION`` (which starts the clinical note) and the signed empty end
+frame; every event is signed by the chain (:mod:`.event_signing`). Incoming: TranscriptEvents
+become :class:`ScribeTranscriptEvent` s and final segments go into one :class:`Transcript`, each
+segment once, in order, keeping its ``SegmentId``; exception events become the library's errors.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from transcribe_medical._exceptions import ProtocolError
+from transcribe_medical.eventstream import AUDIO_EVENT_HEADERS, Message, encode_message
+from transcribe_medical.models._base import PhiSafeModel
+from transcribe_medical.models.transcript import Item, Segment, Transcript, normalise_channel
+from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
+from transcribe_medical.scribe.streaming.errors import exception_event_error
+from transcribe_medical.scribe.streaming.event_signing import EventSigner
+
+__all__ = ["ScribeSessionProtocol", "ScribeTranscriptEvent", "encode_json_event"]
+
+
+def encode_json_event(event_type: str, body: dict[str, Any]) -> bytes:
+    """An inner event message with a JSON payload (ConfigurationEvent, SessionControlEvent)."""
+    headers = {":message-type": "event", ":event-type": event_type, ":content-type": "application/json"}
+    return encode_message(headers, json.dumps(body, separators=(",", ":")).encode())
+
+
+class ScribeTranscriptEvent(PhiSafeModel):
+    """One TranscriptEvent of a HealthScribe stream: a segment, partial or final.
+
+    Attributes:
+        segment: The segment (``segment_id`` set; ``speaker`` is the participant role such as
+            ``CLINICIAN_0`` when channel definitions were given; ``channel`` ``ch_N``).
+        is_partial: ``True`` while the service may still revise the segment.
+    """
+
+    segment: Segment
+    is_partial: bool = False
+
+    _repr_values: ClassVar[tuple[str, ...]] = ("is_partial",)
+
+
+class ScribeSessionProtocol:
+    """The state of one HealthScribe session across its connections (sans-I/O).
+
+    A resumed connection calls :meth:`start` again with a new signer (a new request has a new
+    seed): the ConfigurationEvent is sent first again, and segments already received are not
+    added twice.
+    """
+
+    def __init__(self, config: ScribeStreamConfig) -> None:
+        """Start a session for ``config`` (which must carry a session id)."""
+        if config.session_id is None:
+            raise ProtocolError("a HealthScribe session needs its session id before it connects")
+        self.config = config
+        self._signer: EventSigner | None = None
+        self._roles = {c.channel_id: c.participant_role.value for c in config.channel_definitions or ()}
+        self._final: dict[str, Segment] = {}
+        self._order: list[str] = []
+        self.audio_bytes_sent = 0
+        self.session_ended = False
+
+    def start(self, signer: EventSigner) -> bytes:
+        """Begin a connection: return the signed ConfigurationEvent frame."""
+        self._signer = signer
+        return self._sign(encode_json_event("ConfigurationEvent", self.config.configuration_event()))
+
+    def audio(self, chunk: bytes) -> bytes:
+        """The signed AudioEvent frame for ``chunk`` (at most one second of audio)."""
+        frame = self._sign(encode_message(AUDIO_EVENT_HEADERS, chunk))
+        self.audio_bytes_sent += len(chunk)
+        return frame
+
+    def end_of_session(self) -> bytes:
+        """The signed ``END_OF_SESSION`` event followed by the signed empty end frame."""
+        frame = self._sign(encode_json_event("SessionControlEvent", {"Type": "END_OF_SESSION"}))
+        self.session_ended = True
+        return frame + self.pause()
+
+    def pause(self) -> bytes:
+        """The signed empty end frame alone: the input ends, the session can be resumed."""
+        if self._signer is None:
+            raise ProtocolError("the session has not started")
+        return self._signer.sign_end()
+
+    def _sign(self, message: bytes) -> bytes:
+        if self._signer is None:
+            raise ProtocolError("the session has not started")
+        return self._signer.sign(message)
+
+    def handle(self, message: Message) -> ScribeTranscriptEvent | None:
+        """Interpret one received message.
+
+        Returns:
+            The transcript event, or ``None`` for a message of a kind this version ignores.
+
+        Raises:
+            ServiceError: An exception event (BadRequestException → BadRequestError, ...).
+            CredentialsError: A refused signature.
+            ProtocolError: A malformed TranscriptEvent.
+        """
+        headers = message.headers
+        kind = headers.get(":message-type")
+        if kind == "exception":
+            raise exception_event_error(str(headers.get(":exception-type", "")), message.payload)
+        if kind == "error":
+            raise exception_event_error(str(headers.get(":error-code", "InternalFailureException")), message.payload)
+        if headers.get(":event-type") != "TranscriptEvent":
+            return None
+        try:
+            raw = json.loads(message.payload)["TranscriptSegment"]
+            event = ScribeTranscriptEvent(segment=self._segment(raw), is_partial=bool(raw.get("IsPartial", False)))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ProtocolError(f"the service sent a malformed TranscriptEvent ({type(error).__name__})") from None
+        if not event.is_partial:
+            self._keep(event.segment)
+        return event
+
+    def _segment(self, raw: dict[str, Any]) -> Segment:
+        channel_id = raw.get("ChannelId")
+        role = self._roles.get(int(channel_id)) if channel_id not in (None, "") else None
+        speaker = f"{role}_0" if role else None
+        channel = normalise_channel(channel_id) if channel_id not in (None, "") else None
+        items = [
+            Item(
+                start=item.get("BeginAudioTime"),
+                end=item.get("EndAudioTime"),
+                content=item["Content"],
+                type=str(item.get("Type", "PRONUNCIATION")).lower(),
+                confidence=item.get("Confidence"),
+                speaker=speaker,
+                channel=channel,
+            )
+            for item in raw.get("Items") or ()
+        ]
+        return Segment(
+            start=float(raw.get("BeginAudioTime") or 0.0),
+            end=float(raw.get("EndAudioTime") or 0.0),
+            text=str(raw.get("Content") or ""),
+            speaker=speaker,
+            channel=channel,
+            items=items,
+            segment_id=raw.get("SegmentId"),
+        )
+
+    def _keep(self, segment: Segment) -> None:
+        # Keyed by SegmentId: a resumed connection that repeats a segment replaces it, not doubles it.
+        key = segment.segment_id or f"@{segment.start:.6f}-{segment.channel}"
+        if key not in self._final:
+            self._order.append(key)
+        self._final[key] = segment
+
+    @property
+    def transcript(self) -> Transcript:
+        """The final segments so far, in time order, each once."""
+        segments = sorted((self._final[key] for key in self._order), key=lambda s: (s.start, s.end))
+        return Transcript(segments=segments, source="streaming", session_id=self.config.session_id)
