@@ -35,6 +35,7 @@ import contextlib
 import importlib
 import io
 import json
+import socket
 import threading
 import uuid
 from collections.abc import Callable
@@ -82,6 +83,14 @@ _REFUSE_CLOSE_TIMEOUT_S: Final = 1.0
 DEFAULT_AUDIO_QUEUE_FRAMES: Final = 16
 # Recognition is fed this much audio per executor call, so that streams take turns.
 _BLOCK_S: Final = 0.1
+# Small send buffers (websockets' and the kernel's, which Linux otherwise grows to 4 MiB): results
+# that a client is slow to read then wait in the stream's outbox, where newer partials replace
+# older ones, instead of megabytes of stale partials delaying the client's pongs and finals.
+_WRITE_LIMIT: Final = 32 * 1024
+_SOCKET_SEND_BUFFER: Final = 64 * 1024
+# A small receive buffer makes the push-back felt within seconds of audio, not minutes (Linux
+# grows it up to tcp_rmem's maximum, often 6-32 MiB).
+_SOCKET_RECEIVE_BUFFER: Final = 256 * 1024
 IDLE_MESSAGE: Final = "Your request timed out because no new audio was received for {seconds:g} seconds."
 
 
@@ -244,6 +253,15 @@ class _StreamRecognition:
 
 def _outgoing(results: list[Result]) -> list[_Outgoing]:
     return [_Outgoing(result.result_id, result.is_partial, event_payload([result])) for result in results]
+
+
+def _limit_socket_buffers(connection: ServerConnection) -> None:
+    sock = connection.transport.get_extra_info("socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, _SOCKET_SEND_BUFFER)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _SOCKET_RECEIVE_BUFFER)
 
 
 def soundfile_available() -> bool:
@@ -454,6 +472,7 @@ class StreamingServer:
             process_request=self._process_request,
             process_response=self._process_response,
             max_size=_MAX_FRAME,
+            write_limit=_WRITE_LIMIT,
             ping_interval=None,
             compression=None,
             create_connection=preface_sniffing_connection(lambda: self.http2_protocol),
@@ -593,6 +612,7 @@ class StreamingServer:
         from websockets.exceptions import ConnectionClosed
 
         pending = self._pending.pop(connection, None)
+        _limit_socket_buffers(connection)
         if pending is None:  # pragma: no cover - process_request always records one
             await self._refuse(connection, "InternalFailureException", "The emulator lost the request.")
             return
