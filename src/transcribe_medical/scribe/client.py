@@ -1,4 +1,4 @@
-"""``client.scribe``: the HealthScribe namespace of the facades (jobs now; streaming beside them)."""
+"""``client.scribe``: the HealthScribe namespace of the facades (jobs, and streaming over HTTP/2)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from transcribe_medical._client import AsyncTranscribeMedical, TranscribeMedical
     from transcribe_medical.scribe.jobs import AsyncScribeJobs, ScribeJobs
     from transcribe_medical.scribe.streaming.client import ScribeStreaming
+    from transcribe_medical.scribe.streaming.client_async import AsyncScribeStreaming
 
 __all__ = ["AsyncScribeClient", "ScribeClient"]
 
@@ -18,6 +19,8 @@ class ScribeClient:
 
     Attributes:
         jobs: HealthScribe jobs (:class:`~transcribe_medical.scribe.jobs.ScribeJobs`).
+        streaming: HealthScribe streaming over HTTP/2
+            (:class:`~transcribe_medical.scribe.streaming.client.ScribeStreaming`).
     """
 
     def __init__(self, client: TranscribeMedical) -> None:
@@ -50,3 +53,10 @@ class AsyncScribeClient:
         from transcribe_medical.scribe.jobs import AsyncScribeJobs
 
         return AsyncScribeJobs(self._client)
+
+    @cached_property
+    def streaming(self) -> AsyncScribeStreaming:
+        """HealthScribe streaming over HTTP/2 (asyncio); see :class:`ScribeClient`."""
+        from transcribe_medical.scribe.streaming.client_async import AsyncScribeStreaming
+
+        return AsyncScribeStreaming(self._client)
