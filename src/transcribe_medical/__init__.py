@@ -51,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "MedicalScribeJob": "transcribe_medical.scribe.responses",
     "ClinicalNote": "transcribe_medical.scribe.note",
     "NoteSection": "transcribe_medical.scribe.note",
+    "ScribeStreamConfig": "transcribe_medical.scribe.streaming.config",
+    "MedicalScribeStream": "transcribe_medical.scribe.streaming.model",
     "TranscribeMedicalError": "transcribe_medical._exceptions",
     "ValidationError": "transcribe_medical._exceptions",
     "UnsupportedSpecialtyError": "transcribe_medical._exceptions",
@@ -92,6 +94,7 @@ __all__ = [
     "MediaEncoding",
     "MediaFormat",
     "MedicalScribeJob",
+    "MedicalScribeStream",
     "MedicalTranscriptionJob",
     "MedicalVocabulary",
     "Mode",
@@ -103,6 +106,7 @@ __all__ = [
     "RetryPolicy",
     "ReviewFlag",
     "ScribeSettings",
+    "ScribeStreamConfig",
     "Segment",
     "ServiceError",
     "ServiceUnavailableError",
@@ -180,6 +184,8 @@ if TYPE_CHECKING:
     from transcribe_medical.scribe.note import ClinicalNote, NoteSection
     from transcribe_medical.scribe.requests import ChannelDefinition, ScribeSettings, StartScribeJobRequest
     from transcribe_medical.scribe.responses import MedicalScribeJob
+    from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
+    from transcribe_medical.scribe.streaming.model import MedicalScribeStream
     from transcribe_medical.specialties import SPECIALTY_TABLE, resolve_specialty, validate_specialty
 
 

@@ -1,7 +1,20 @@
 """HealthScribe streaming: bidirectional HTTP/2 (on ``h2``) with SigV4 event signing.
 
-``event_signing`` signs the request and chains a signature through every event;
-``http2`` carries one stream over TLS (ALPN ``h2``) or, toward loopback only, cleartext HTTP/2.
+Layers, bottom up (imports only go down):
+
+* :mod:`.event_signing` — the request signed by botocore, then a signature chained through
+  every event and the empty end frame (pure functions);
+* :mod:`.endpoint`, :mod:`.tls`, :mod:`.errors` — where to connect, TLS with ALPN ``h2``, and the
+  one place transport failures become the library's errors;
+* :mod:`.h2_core` — one HTTP/2 stream, sans-I/O, flow control both ways; its drivers
+  :mod:`.h2_sync` (a reader thread) and :mod:`.h2_async` (a reader task);
+* :mod:`.config` (:class:`ScribeStreamConfig`) and :mod:`.protocol` — the session sans-I/O:
+  ConfigurationEvent first, audio, END_OF_SESSION; transcript events into one Transcript;
+* :mod:`.session_sync` / :mod:`.session_async` and the facades :mod:`.client` /
+  :mod:`.client_async` (``client.scribe.streaming``), with :mod:`.describe` for
+  GetMedicalScribeStream and :mod:`.model` (:class:`MedicalScribeStream`).
+
+Modules load when used; importing this package imports neither ``h2`` nor ``botocore``.
 """
 
 from __future__ import annotations
