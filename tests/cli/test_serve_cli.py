@@ -201,3 +201,81 @@ def test_a_ctrl_c_during_start_up_is_held_until_the_emulator_is_up_then_stops_it
     host, port = seen["endpoint"].removeprefix("http://").split(":")
     with pytest.raises(ConnectionRefusedError), socket.create_connection((host, int(port)), timeout=5):
         pass  # stopped: nothing listens any more
+
+
+def test_serve_refuses_a_host_off_loopback_without_allow_remote(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "0", "--host", "0.0.0.0"]) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert out == ""
+    assert len(lines) == 1
+    assert "--host: 0.0.0.0 is not a loopback address" in lines[0] and "--allow-remote" in lines[0]
+
+
+def _via_loopback(url: str) -> str:
+    # Bound on every interface (0.0.0.0); reach it through loopback, as a remote client would its address.
+    return url.replace("0.0.0.0", "127.0.0.1")
+
+
+def test_serve_allow_remote_accepts_only_the_fresh_printed_credentials(served: list[Served], tmp_path: Path) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from transcribe_medical.local.emulator import DEFAULT_CREDENTIALS
+
+    server = Served("--host", "0.0.0.0", "--allow-remote")
+    served.append(server)
+    env = server.exports
+    assert env["AWS_ACCESS_KEY_ID"] != DEFAULT_CREDENTIALS.access_key_id
+    assert env["AWS_SECRET_ACCESS_KEY"] != DEFAULT_CREDENTIALS.secret_access_key
+    batch_url = _via_loopback(env["AWS_ENDPOINT_URL"])
+    fixed = {
+        "aws_access_key_id": DEFAULT_CREDENTIALS.access_key_id,
+        "aws_secret_access_key": DEFAULT_CREDENTIALS.secret_access_key,
+    }
+    printed = {"aws_access_key_id": env["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"]}
+    # A right access key id with a wrong secret: the signature itself is checked, not only the key id.
+    forged = {"aws_access_key_id": env["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": "x" * 40}
+    for refused in (fixed, forged):
+        for service, call in (("s3", "list_buckets"), ("transcribe", "list_medical_transcription_jobs")):
+            client = boto3.client(service, endpoint_url=batch_url, region_name=env["AWS_REGION"], **refused)
+            with pytest.raises(ClientError) as caught:
+                getattr(client, call)()
+            assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    s3 = boto3.client("s3", endpoint_url=batch_url, region_name=env["AWS_REGION"], **printed)
+    s3.put_object(Bucket="transcribe-medical-local", Key="a.txt", Body=b"hello")
+    assert s3.get_object(Bucket="transcribe-medical-local", Key="a.txt")["Body"].read() == b"hello"
+    transcribe = boto3.client("transcribe", endpoint_url=batch_url, region_name=env["AWS_REGION"], **printed)
+    assert transcribe.list_medical_transcription_jobs()["MedicalTranscriptionJobSummaries"] == []
+
+    sample = tmp_path / "sample.wav"
+    sample.write_bytes(SAMPLE_DICTATION_WAV.read_bytes())
+    base = {
+        **os.environ,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_REGION": env["AWS_REGION"],
+        "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING": _via_loopback(env["AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING"]),
+    }
+    command = [sys.executable, "-c", "from transcribe_medical.cli import run; run()", "stream", str(sample)]
+    command += ["--no-realtime", "--no-reconnect"]
+    with_fixed = {
+        **base,
+        "AWS_ACCESS_KEY_ID": DEFAULT_CREDENTIALS.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": DEFAULT_CREDENTIALS.secret_access_key,
+    }
+    refused_stream = subprocess.run(command, env=with_fixed, capture_output=True, text=True, timeout=120)
+    assert refused_stream.returncode != 0
+    assert "403" in refused_stream.stderr or "invalid" in refused_stream.stderr.lower()
+    with_printed = {
+        **base,
+        "AWS_ACCESS_KEY_ID": env["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": env["AWS_SECRET_ACCESS_KEY"],
+    }
+    accepted = subprocess.run(command, env=with_printed, capture_output=True, text=True, timeout=300)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "patient" in accepted.stdout.lower()
+
+    code, err = server.stop()
+    assert code == 0
+    assert "reachable from the network" in err
+    assert env["AWS_SECRET_ACCESS_KEY"] not in err

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,8 +35,10 @@ __all__ = [
     "EmulatorCredentials",
     "SignatureRejected",
     "canonical_query_string",
+    "random_credentials",
     "signing_key",
     "split_query",
+    "verify_authorization_header",
     "verify_presigned_request",
 ]
 
@@ -74,6 +77,13 @@ class EmulatorCredentials:
         if self.session_token:
             env["AWS_SESSION_TOKEN"] = self.session_token
         return env
+
+
+def random_credentials() -> EmulatorCredentials:
+    """Fresh credentials nobody else knows, for an emulator reachable from the network."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    access_key = "AKIDLOCAL" + "".join(secrets.choice(alphabet) for _ in range(11))
+    return EmulatorCredentials(access_key_id=access_key, secret_access_key=secrets.token_urlsafe(30))
 
 
 class SignatureRejected(Exception):
@@ -273,3 +283,93 @@ def verify_presigned_request(
     if not hmac.compare_digest(expected, signature.lower()):
         raise SignatureRejected(_SIGNATURE_MISMATCH, code="InvalidSignatureException")
     return pairs
+
+
+_AUTHORIZATION_RE: Final = re.compile(
+    r"^AWS4-HMAC-SHA256\s+Credential=(?P<credential>[^,\s]+),\s*"
+    r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-fA-F]+)\s*$"
+)
+
+
+def verify_authorization_header(
+    *,
+    method: str,
+    raw_uri: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    credentials: EmulatorCredentials,
+    now: datetime,
+    max_clock_skew: timedelta = MAX_CLOCK_SKEW,
+) -> str:
+    """Verify a request signed with SigV4 in its ``Authorization`` header (boto3's API calls).
+
+    The signature is recomputed with botocore's own signer (the one that made it) from the
+    request as received, for the service and region its credential scope names.
+
+    Args:
+        method: The HTTP method.
+        raw_uri: The path and query exactly as sent (still URI-encoded).
+        headers: The request's headers, names in lower case.
+        body: The request body (hashed when no ``x-amz-content-sha256`` header gives its hash).
+        credentials: The only credentials accepted.
+        now: The server's current time (timezone-aware, or naive UTC).
+        max_clock_skew: How far the client's ``X-Amz-Date`` may be from the server's clock.
+
+    Returns:
+        The signing name of the service the request was signed for (e.g. ``s3``, ``transcribe``).
+
+    Raises:
+        SignatureRejected: Unsigned, signed with other credentials, too old, or not matching.
+    """
+    from botocore.auth import S3SigV4Auth, SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    match = _AUTHORIZATION_RE.match(headers.get("authorization", ""))
+    if match is None:
+        raise SignatureRejected(
+            "The request is not signed with AWS Signature Version 4 credentials.", code="MissingAuthenticationToken"
+        )
+    parts = match["credential"].split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        raise SignatureRejected("The credential scope is malformed.", code="IncompleteSignatureException")
+    access_key, date_stamp, region, service, _ = parts
+    if not hmac.compare_digest(access_key, credentials.access_key_id):
+        raise SignatureRejected(
+            "The security token included in the request is invalid.", code="UnrecognizedClientException"
+        )
+    amz_date = headers.get("x-amz-date", "")
+    if not _AMZ_DATE_RE.match(amz_date) or amz_date[:8] != date_stamp:
+        raise SignatureRejected("X-Amz-Date is missing or does not match the credential scope.")
+    signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    current = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    if abs(current - signed_at) > max_clock_skew:
+        raise SignatureRejected("Signature expired: the request's X-Amz-Date is more than 5 minutes away.")
+    token = headers.get("x-amz-security-token")
+    if (credentials.session_token or None) != (token or None) or (
+        token and not hmac.compare_digest(token, credentials.session_token or "")
+    ):
+        raise SignatureRejected(
+            "The security token included in the request is invalid.", code="UnrecognizedClientException"
+        )
+    signed = match["signed"].split(";")
+    if "host" not in signed:
+        raise SignatureRejected("The signed headers must include 'host'.")
+    request = AWSRequest(
+        method=method.upper(),
+        url=f"http://{headers.get('host', '')}{raw_uri}",
+        headers={name: headers.get(name, "") for name in signed},
+        data=body,
+    )
+    request.context["timestamp"] = amz_date
+    signer_class = S3SigV4Auth if service == "s3" else SigV4Auth
+    signer = signer_class(
+        Credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token),
+        service,
+        region,
+    )
+    string_to_sign = signer.string_to_sign(request, signer.canonical_request(request))
+    expected = signer.signature(string_to_sign, request)
+    if not hmac.compare_digest(expected, match["signature"].lower()):
+        raise SignatureRejected(_SIGNATURE_MISMATCH, code="SignatureDoesNotMatch")
+    return service

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import ipaddress
 import re
 import signal
 import sys
@@ -96,6 +97,32 @@ def _wait_for_keyboard_interrupt() -> None:
         return
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def _check_remote(host: str, allow_remote: bool) -> None:
+    if not _is_loopback(host) and not allow_remote:
+        sys.stderr.write(
+            f"transcribe-medical: --host: {host} is not a loopback address; audio and transcripts would be "
+            "reachable from the network: add --allow-remote to serve there with fresh credentials\n"
+        )
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _warn_remote(host: str) -> None:
+    sys.stderr.write(
+        f"WARNING: serving on {host}: the audio, transcripts and notes (PHI) sent to this emulator are "
+        "reachable from the network, over plain HTTP and WebSocket. Only the credentials in the export "
+        "lines below are accepted; they are new for this run.\n"
+    )
+
+
 def _announce(emulator: LocalTranscribeMedical, buckets: list[str]) -> None:
     sys.stderr.write(
         "Transcribe Medical emulator running (no AWS account involved)\n"
@@ -129,13 +156,37 @@ def serve(
             help=f"Create this S3 bucket too (repeatable); {DEFAULT_BUCKET} is always created.",
         ),
     ] = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote",
+            help="Allow a --host that is not loopback: fresh random credentials, printed in the export lines only.",
+        ),
+    ] = False,
 ) -> None:
     """Run the local emulator of Transcribe Medical (streaming + batch) until Ctrl-C."""
+    _check_remote(host, allow_remote)
     require_local_extra()
     buckets = _check_buckets(list(bucket or ()))
     from transcribe_medical.local import LocalTranscribeMedical
 
-    emulator = LocalTranscribeMedical(host=host, streaming_port=port, batch_port=batch_port, region=region)
+    remote = not _is_loopback(host)
+    if remote:
+        from transcribe_medical.local.signed_requests import SignedRequestsLayer
+        from transcribe_medical.local.sigv4_verifier import random_credentials
+
+        credentials = random_credentials()
+        _warn_remote(host)
+        emulator = LocalTranscribeMedical(
+            host=host,
+            streaming_port=port,
+            batch_port=batch_port,
+            region=region,
+            credentials=credentials,
+            layers=[SignedRequestsLayer(credentials)],
+        )
+    else:
+        emulator = LocalTranscribeMedical(host=host, streaming_port=port, batch_port=batch_port, region=region)
     with _stop_signals_held() as wait_for_stop:
         try:
             try:
