@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from transcribe_medical.local.medical_service import MedicalTranscribeLayer
     from transcribe_medical.local.recognizers.interface import Recognizer
     from transcribe_medical.local.scribe_service import ScribeServiceLayer
+    from transcribe_medical.local.scribe_stream_server import ScribeStreamServer
     from transcribe_medical.local.vocabulary import Vocabulary
 
 __all__ = ["DEFAULT_CREDENTIALS", "LocalTranscribeMedical", "local_extra_missing"]
@@ -152,6 +153,8 @@ class LocalTranscribeMedical:
             vocabulary_loader=self._load_vocabulary if batch else None,
             faults=faults,
         )
+        self.scribe_streams = self._scribe_streams(clock, batch)
+        self.streaming.http2_protocol = self.scribe_streams.protocol
         self._medical: MedicalTranscribeLayer | None = None
         self._scribe: ScribeServiceLayer | None = None
         self._server: LayeredMotoServer | None = None
@@ -159,6 +162,23 @@ class LocalTranscribeMedical:
         self._worker: BatchWorker | None = None
         self._batch_url: str | None = None
         self._started = False
+
+    def _scribe_streams(self, clock: Callable[[], datetime] | None, batch: bool) -> ScribeStreamServer:
+        # HealthScribe streaming shares the streaming port (HTTP/2) and the batch side's stores.
+        from transcribe_medical.local.medical_jobs import DEFAULT_ACCOUNT_ID
+        from transcribe_medical.local.scribe_stream_server import ScribeStreamServer
+
+        region = self.region
+        return ScribeStreamServer(
+            credentials=self.credentials,
+            region=region,
+            recognizer=self.recognizer,
+            s3=lambda: self._s3,
+            account_id=DEFAULT_ACCOUNT_ID,
+            clock=clock,
+            filter_words=(lambda name: self.scribe.filters.words(region, name)) if batch else None,
+            vocabulary=(lambda name: self.medical.vocabularies.vocabulary(region, name)) if batch else None,
+        )
 
     # ----------------------------------------------------------------- lifecycle
 
