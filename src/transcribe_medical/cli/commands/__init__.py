@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "convert",
     "review",
     "scribe",
+    "scribe_stream",
     "vocab_filter",
 )
 
