@@ -12,6 +12,7 @@ import hmac
 import json
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -211,6 +212,7 @@ class H2Client:
         when: datetime | None = None,
         credentials: EmulatorCredentials | None = None,
         headers: dict[str, str] | None = None,
+        signer: Callable[[dict[str, str]], tuple[dict[str, str], str]] | None = None,
     ) -> tuple[int, EventSigner]:
         """Send a signed StartMedicalScribeStream request; return its stream id and event signer."""
         when = when or datetime.now(UTC)
@@ -222,16 +224,19 @@ class H2Client:
             "x-amzn-transcribe-session-id": session_id or str(uuid.uuid4()),
             **(headers or {}),
         }
-        signed, seed = sign_headers(
-            "POST",
-            "/medical-scribe-stream",
-            self.authority,
-            base,
-            credentials or self.credentials,
-            self.region,
-            when,
-            STREAMING_HASH,
-        )
+        if signer is not None:
+            signed, seed = signer(base)
+        else:
+            signed, seed = sign_headers(
+                "POST",
+                "/medical-scribe-stream",
+                self.authority,
+                base,
+                credentials or self.credentials,
+                self.region,
+                when,
+                STREAMING_HASH,
+            )
         stream_id = self.conn.get_next_available_stream_id()
         request = [
             (":method", "POST"),
@@ -276,3 +281,14 @@ class H2Client:
         self.conn.send_headers(stream_id, [*request, *signed.items()], end_stream=True)
         self._flush()
         return self.finish(stream_id)
+
+    def wait_for_status(self, session_id: str, status: str, attempts: int = 2000) -> dict[str, Any]:
+        """GetMedicalScribeStream until the session has ``status`` (each call is a round trip, no sleeping)."""
+        details: dict[str, Any] = {}
+        for _ in range(attempts):
+            response = self.get(f"/medical-scribe-stream/{session_id}")
+            if response.status == 200:
+                details = response.json()["MedicalScribeStreamDetails"]
+                if details["StreamStatus"] == status:
+                    return details
+        raise AssertionError(f"the session never became {status}: {details.get('StreamStatus')}")

@@ -319,3 +319,58 @@ def test_the_vocabulary_filter_applies_to_live_segments_and_the_files(emu: Emula
     prefix = f"healthscribe-streaming/{session_id}/post-stream-analytics/clinical-notes"
     transcript = emu.s3.objects[("scribe-out", f"{prefix}/transcript.json")].decode()
     assert "cough" not in transcript
+
+
+def test_a_request_signed_by_botocore_itself_is_accepted(emu: Emulator) -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    def botocore_signer(headers: dict[str, str]) -> tuple[dict[str, str], str]:
+        request = AWSRequest(
+            method="POST",
+            url=f"http://127.0.0.1:{emu.streaming.port}/medical-scribe-stream",
+            headers={**headers, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-EVENTS"},
+        )
+        SigV4Auth(
+            Credentials(CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key), "transcribe", "us-east-1"
+        ).add_auth(request)
+        sent = {name.lower(): value for name, value in request.headers.items() if name.lower() != "host"}
+        return sent, sent["authorization"].rpartition("Signature=")[2]
+
+    with H2Client(emu.streaming.port, CREDENTIALS) as client:
+        stream, signer = client.open_stream(signer=botocore_signer)
+        client.send(stream, signer.wrap(configuration(), datetime.now(UTC)))
+        client.send(stream, signer.wrap(b"", datetime.now(UTC)), end=True)
+        response = client.finish(stream)
+    assert response.status == 200
+    assert _events(response) == []
+
+
+def test_a_dropped_connection_pauses_the_session_and_keeps_only_its_finals(emu: Emulator) -> None:
+    session_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    with H2Client(emu.streaming.port, CREDENTIALS) as client:
+        stream, signer = client.open_stream(session_id=session_id)
+        client.send(stream, signer.wrap(configuration(), now))
+        for _ in range(5):
+            client.send(stream, signer.wrap(audio(CHUNK), now))
+        client.wait(stream, lambda r: b"TranscriptEvent" in r.body)  # partials only: nothing final yet
+    with H2Client(emu.streaming.port, CREDENTIALS) as client:
+        details = client.wait_for_status(session_id, "PAUSED")
+        assert details["StreamStatus"] == "PAUSED"
+        stream, signer = client.open_stream(session_id=session_id)
+        client.send(stream, signer.wrap(configuration(), now))
+        for _ in range(10):
+            client.send(stream, signer.wrap(audio(CHUNK), now))
+        client.send(stream, signer.wrap(END_OF_SESSION, now))
+        client.send(stream, signer.wrap(b"", now), end=True)
+        finals = [
+            b["TranscriptSegment"] for _, b in _events(client.finish(stream)) if not b["TranscriptSegment"]["IsPartial"]
+        ]
+        emu.wait_analytics()
+    # The unfinished utterance of the dropped stream was not kept: the replayed audio is heard once.
+    assert len(finals) == 1 and finals[0]["BeginAudioTime"] == 0.0
+    prefix = f"healthscribe-streaming/{session_id}/post-stream-analytics/clinical-notes"
+    transcript = json.loads(emu.s3.objects[("scribe-out", f"{prefix}/transcript.json")])["Conversation"]
+    assert [s["SegmentId"] for s in transcript["TranscriptSegments"]] == [finals[0]["SegmentId"]]
