@@ -79,8 +79,8 @@ _MAX_FRAME: Final = 1024 * 1024
 _MAX_BUFFERED_AUDIO: Final = 256 * 1024 * 1024
 _REFUSE_CLOSE_TIMEOUT_S: Final = 1.0
 #: Audio frames (AudioEvents) a stream may have queued for recognition before the server stops
-#: reading its socket; with the 0.1-1 s frames clients send, a few seconds of audio.
-DEFAULT_AUDIO_QUEUE_FRAMES: Final = 16
+#: reading its socket; with the 0.1 s frames clients usually send, 6.4 s of audio.
+DEFAULT_AUDIO_QUEUE_FRAMES: Final = 64
 # Recognition is fed this much audio per executor call, so that streams take turns.
 _BLOCK_S: Final = 0.1
 # Small send buffers (websockets' and the kernel's, which Linux otherwise grows to 4 MiB): results
@@ -775,10 +775,11 @@ class _StreamPipeline:
     """One stream's three tasks: read audio, recognize it, send the results.
 
     The reader puts audio into a bounded queue; when recognition falls behind, the queue fills,
-    the reader stops reading the socket and TCP flow control slows the client's sends (push-back,
-    not silence). Recognition takes the audio in blocks of at most ``_BLOCK_S`` seconds, one
-    executor call per block, so streams take turns on the CPU (pocketsphinx holds the GIL while it
-    decodes a block) and results are sent while later audio is still queued.
+    the reader stops reading the socket (until the queue is down to a quarter) and TCP flow
+    control slows the client's sends (push-back, not silence). Recognition takes the audio in
+    blocks of at most ``_BLOCK_S`` seconds, one executor call per block, so streams take turns on
+    the CPU (pocketsphinx holds the GIL while it decodes a block) and results are sent while later
+    audio is still queued.
     """
 
     def __init__(
@@ -796,6 +797,7 @@ class _StreamPipeline:
         self._recognition = recognition
         self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=server.audio_queue_frames)
         self._outbox = _Outbox()
+        self._drained = asyncio.Event()
         self._silenced = False
         frame = 2 * params.number_of_channels
         block = int(params.sample_rate * _BLOCK_S) * frame
@@ -864,8 +866,20 @@ class _StreamPipeline:
             if not audio:
                 await self._queue.put(_END)
                 return True
-            await self._queue.put(audio)
+            self._queue.put_nowait(audio)
             server._note_queue_depth(self._queue.qsize())
+            if self._queue.full():
+                await self._wait_for_room()
+
+    async def _wait_for_room(self) -> None:
+        # Hysteresis: stay off the socket until recognition has worked the queue down to a quarter.
+        # Resuming at the first free slot would keep the client's send blocked almost all the
+        # time, and a client whose send holds its connection's lock (websockets' sync client)
+        # then hardly ever reads: its own keepalive pings time out.
+        low_water = self._queue.maxsize // 4
+        while self._queue.qsize() > low_water:
+            self._drained.clear()
+            await self._drained.wait()
 
     def _silence(self) -> None:
         self._silenced = True
@@ -875,6 +889,7 @@ class _StreamPipeline:
         executor = self._server._executor
         while True:
             item = await self._queue.get()
+            self._drained.set()
             if item is _END:
                 self._outbox.extend(await loop.run_in_executor(executor, self._recognition.finish))
                 self._outbox.close()
