@@ -121,10 +121,13 @@ class ScribeSessionProtocol:
         return event
 
     def _segment(self, raw: dict[str, Any]) -> Segment:
+        # ChannelId is a string: "ch_0" as the emulator sends it, or a bare "0"; both read the same.
         channel_id = raw.get("ChannelId")
-        role = self._roles.get(int(channel_id)) if channel_id not in (None, "") else None
-        speaker = f"{role}_0" if role else None
         channel = normalise_channel(channel_id) if channel_id not in (None, "") else None
+        role = self._roles.get(int(channel[3:])) if channel else None
+        # One participant per role when channels are defined: CLINICIAN_0 / PATIENT_0, as in
+        # the batch transcript.json.
+        speaker = f"{role}_0" if role else None
         items = [
             Item(
                 start=item.get("BeginAudioTime"),
