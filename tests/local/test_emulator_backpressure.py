@@ -72,7 +72,7 @@ def test_partial_results_arrive_before_the_end_of_the_audio() -> None:
 def test_a_sender_faster_than_recognition_is_pushed_back_by_a_bounded_queue() -> None:
     recognizer = _GatedRecognizer()
     frames = 3000  # 9.6 MB: more than every socket buffer between the client and the queue
-    with server(recognizer=recognizer, audio_queue_frames=4) as running, stream(presigned(running)) as ws:
+    with server(recognizer=recognizer, audio_queue_bytes=4 * len(CHUNK)) as running, stream(presigned(running)) as ws:
         sent: list[int] = []
 
         def send_all() -> None:
@@ -84,18 +84,18 @@ def test_a_sender_faster_than_recognition_is_pushed_back_by_a_bounded_queue() ->
         sender = threading.Thread(target=send_all, daemon=True)
         sender.start()
         assert recognizer.entered.wait(30)
-        _wait_until(lambda: running.audio_queue_high_water >= 4)
+        _wait_until(lambda: running.audio_queue_high_water >= 4 * len(CHUNK))
         # Recognition is held and the queue is full, so the server reads no more: the sender is
         # blocked, since the frames exceed every buffer on the way (socket buffers of a few MiB).
         assert sender.is_alive()
         assert len(sent) < frames
-        assert running.audio_queue_high_water == 4
+        assert running.audio_queue_high_water == 4 * len(CHUNK)
         recognizer.gate.set()
         messages = receive_all(ws, timeout=60)
         sender.join(60)
         assert not sender.is_alive()
         assert len(sent) == frames
-        assert running.audio_queue_high_water == 4  # the bound was reached, and held
+        assert running.audio_queue_high_water == 4 * len(CHUNK)  # the bound was reached, and held
         results = results_of(messages)
         assert results[-1]["IsPartial"] is False
         assert results[-1]["Alternatives"][0]["Transcript"].startswith("Good morning")

@@ -78,9 +78,12 @@ _TRANSCRIPT_HEADERS: Final = {
 _MAX_FRAME: Final = 1024 * 1024
 _MAX_BUFFERED_AUDIO: Final = 256 * 1024 * 1024
 _REFUSE_CLOSE_TIMEOUT_S: Final = 1.0
-#: Audio frames (AudioEvents) a stream may have queued for recognition before the server stops
-#: reading its socket; with the 0.1 s frames clients usually send, 6.4 s of audio.
-DEFAULT_AUDIO_QUEUE_FRAMES: Final = 64
+#: Bytes of audio a stream may have queued for recognition before the server stops reading its
+#: socket: about 35 minutes of 16 kHz mono PCM. Large, because a client whose send holds its
+#: connection's lock while blocked (websockets' sync client, which the SDK's sync streaming uses)
+#: hardly reads while pushed back, and its keepalive pings then time out; Linux's own socket
+#: buffer would grow to tcp_rmem's maximum (often 6-32 MiB) anyway.
+DEFAULT_AUDIO_QUEUE_BYTES: Final = 64 * 1024 * 1024
 # Recognition is fed this much audio per executor call, so that streams take turns.
 _BLOCK_S: Final = 0.1
 # Small send buffers (websockets' and the kernel's, which Linux otherwise grows to 4 MiB): results
@@ -318,7 +321,7 @@ class StreamingServer:
         vocabulary_exists: Callable[[str], bool] | None = None,
         vocabulary_loader: Callable[[str], Vocabulary | None] | None = None,
         faults: FaultPlan | None = None,
-        audio_queue_frames: int = DEFAULT_AUDIO_QUEUE_FRAMES,
+        audio_queue_bytes: int = DEFAULT_AUDIO_QUEUE_BYTES,
     ) -> None:
         """Configure the server; :meth:`start` (or ``with``) runs it.
 
@@ -336,12 +339,12 @@ class StreamingServer:
             vocabulary_exists: Checks a ``vocabulary-name`` (``None``: any name is accepted).
             vocabulary_loader: Loads a ``vocabulary-name``'s phrases, applied to the stream's words.
             faults: Initial :class:`FaultPlan` (see :attr:`faults`).
-            audio_queue_frames: AudioEvents a stream may have waiting for recognition; when the
-                queue is full the server stops reading that stream's socket, which slows the sender.
+            audio_queue_bytes: Bytes of audio a stream may have waiting for recognition; when
+                they reach it the server stops reading that stream's socket, which slows the sender.
         """
-        if audio_queue_frames < 1:
-            raise ValueError(f"audio_queue_frames must be >= 1, got {audio_queue_frames}")
-        self.audio_queue_frames = audio_queue_frames
+        if audio_queue_bytes < 1:
+            raise ValueError(f"audio_queue_bytes must be >= 1, got {audio_queue_bytes}")
+        self.audio_queue_bytes = audio_queue_bytes
         self._queue_high_water = 0
         if max_concurrent_streams < 1:
             raise ValueError(f"max_concurrent_streams must be >= 1, got {max_concurrent_streams}")
@@ -395,7 +398,10 @@ class StreamingServer:
 
     @property
     def audio_queue_high_water(self) -> int:
-        """The most AudioEvents any stream has had waiting for recognition (at most ``audio_queue_frames``)."""
+        """The most audio bytes any stream has had waiting for recognition.
+
+        At most ``audio_queue_bytes`` plus one AudioEvent (32 KiB): the event that reaches the bound.
+        """
         with self._lock:
             return self._queue_high_water
 
@@ -795,7 +801,8 @@ class _StreamPipeline:
         self._params = params
         self._faults = faults
         self._recognition = recognition
-        self._queue: asyncio.Queue[object] = asyncio.Queue(maxsize=server.audio_queue_frames)
+        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._queued_bytes = 0
         self._outbox = _Outbox()
         self._drained = asyncio.Event()
         self._silenced = False
@@ -867,8 +874,9 @@ class _StreamPipeline:
                 await self._queue.put(_END)
                 return True
             self._queue.put_nowait(audio)
-            server._note_queue_depth(self._queue.qsize())
-            if self._queue.full():
+            self._queued_bytes += len(audio)
+            server._note_queue_depth(self._queued_bytes)
+            if self._queued_bytes >= server.audio_queue_bytes:
                 await self._wait_for_room()
 
     async def _wait_for_room(self) -> None:
@@ -876,8 +884,8 @@ class _StreamPipeline:
         # Resuming at the first free slot would keep the client's send blocked almost all the
         # time, and a client whose send holds its connection's lock (websockets' sync client)
         # then hardly ever reads: its own keepalive pings time out.
-        low_water = self._queue.maxsize // 4
-        while self._queue.qsize() > low_water:
+        low_water = self._server.audio_queue_bytes // 4
+        while self._queued_bytes > low_water:
             self._drained.clear()
             await self._drained.wait()
 
@@ -889,6 +897,8 @@ class _StreamPipeline:
         executor = self._server._executor
         while True:
             item = await self._queue.get()
+            if isinstance(item, bytes):
+                self._queued_bytes -= len(item)
             self._drained.set()
             if item is _END:
                 self._outbox.extend(await loop.run_in_executor(executor, self._recognition.finish))
