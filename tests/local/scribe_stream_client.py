@@ -175,7 +175,10 @@ class H2Client:
 
     def pump(self) -> None:
         """Read once from the socket and record what it brings."""
-        data = self.sock.recv(65536)
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionResetError:
+            data = b""
         if not data:
             self.closed = True
             return

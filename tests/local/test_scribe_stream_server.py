@@ -374,3 +374,17 @@ def test_a_dropped_connection_pauses_the_session_and_keeps_only_its_finals(emu: 
     prefix = f"healthscribe-streaming/{session_id}/post-stream-analytics/clinical-notes"
     transcript = json.loads(emu.s3.objects[("scribe-out", f"{prefix}/transcript.json")])["Conversation"]
     assert [s["SegmentId"] for s in transcript["TranscriptSegments"]] == [finals[0]["SegmentId"]]
+
+
+def test_close_ends_open_http2_connections_and_their_sessions_pause(emu: Emulator) -> None:
+    session_id = str(uuid.uuid4())
+    with H2Client(emu.streaming.port, CREDENTIALS) as client:
+        stream, signer = client.open_stream(session_id=session_id)
+        client.send(stream, signer.wrap(configuration(), datetime.now(UTC)))
+        client.send(stream, signer.wrap(audio(CHUNK * 5), datetime.now(UTC)))
+        client.wait(stream, lambda r: b"TranscriptEvent" in r.body)  # configured and recognising
+        emu.scribe.close()
+        while not client.closed:
+            client.pump()
+    with H2Client(emu.streaming.port, CREDENTIALS) as client:
+        assert client.wait_for_status(session_id, "PAUSED")["StreamStatus"] == "PAUSED"

@@ -277,6 +277,7 @@ class LocalTranscribeMedical:
 
     def stop(self) -> None:
         """Stop every server; jobs in progress finish first."""
+        self.scribe_streams.close()
         self.streaming.stop()
         if self._medical is not None:
             self._medical.on_job = self._medical.on_vocabulary = None

@@ -111,6 +111,7 @@ class ScribeStreamServer:
         self.executor = executor
         self.sessions = ScribeStreamStore()
         self._connections: set[_H2Connection] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._analytics: set[asyncio.Future[Any]] = set()
 
     def protocol(self) -> asyncio.Protocol:
@@ -121,6 +122,12 @@ class ScribeStreamServer:
         """Close every HTTP/2 connection (from the event loop's thread)."""
         for connection in list(self._connections):
             connection.close()
+
+    def close(self) -> None:
+        """Close every HTTP/2 connection, from any thread (the emulator's stop calls it)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.close_connections)
 
     async def wait_analytics(self) -> None:
         """Wait until every post-stream analytics started so far has finished (for tests)."""
@@ -219,6 +226,7 @@ class _H2Connection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.server._connections.add(self)
+        self.server._loop = asyncio.get_running_loop()
         self.conn.initiate_connection()
         self._write()
 
