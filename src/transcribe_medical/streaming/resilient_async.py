@@ -333,8 +333,6 @@ class AsyncResilientTranscription(AsyncEventIteration):
             event = self._resilient.make_event(decision, reason, previous, replay)
             self.reconnects.append(event)
             _log.info("stream %s → %s: %s", previous, session_id, event.describe())
-            if event.lost_seconds:
-                _log.warning("%.1f s of audio was lost: the transcript is incomplete (see .gaps)", event.lost_seconds)
             if self._on_reconnect is not None:
                 self._on_reconnect(event)
             return
