@@ -252,3 +252,13 @@ def test_mic_streams_the_default_input(
     assert "Alvarez" in captured.out
     assert service.last.query["specialty"] == "NEUROLOGY"
     assert len(service.last.audio_bytes) == 16000  # 0.5 s of 16 kHz mono PCM16
+
+
+def test_allow_gaps_changes_nothing_when_no_audio_was_lost(
+    service: FakeTranscribeStreaming, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(service, str(SAMPLE), "--allow-gaps", "--format", "json") == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    document = json.loads(captured.out)
+    assert document["gaps"] == [] and document["incomplete"] is False

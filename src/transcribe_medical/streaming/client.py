@@ -189,6 +189,12 @@ class StreamingClient(_StreamingBase):
             on_reconnect: Called (in the iterating thread) with a
                 :class:`~.resilient.ReconnectEvent` after each reconnect.
 
+        After a reconnect, a file (any source that can be read again) is replayed from the last
+        final result however far back, so nothing is lost. A live source (an iterable, stdin, a
+        microphone) is replayed from a buffer of ``replay_seconds``; audio an outage outran is
+        lost, and ``.transcript.gaps`` names each lost span (``.transcript.incomplete`` is then
+        true): check it before trusting the transcript as complete.
+
         Returns:
             An iterator of :class:`~transcribe_medical.TranscriptEvent` (also a context manager)
             with ``.transcript`` and ``.session_id`` (and ``.reconnects`` when reconnecting).
@@ -247,7 +253,9 @@ class StreamingClient(_StreamingBase):
             on_reconnect: As for :meth:`transcribe`.
 
         Returns:
-            The assembled :class:`~transcribe_medical.Transcript`.
+            The assembled :class:`~transcribe_medical.Transcript`. A file is replayed whole after
+            any reconnect; raw audio on stdin is live, and audio an outage outran its replay
+            buffer is named in ``transcript.gaps`` (``transcript.incomplete`` is true).
         """
         path_or_stdin = Path(path) if path != "-" else "-"
         with self.transcribe(
@@ -362,7 +370,9 @@ class AsyncStreamingClient(_StreamingBase):
 
         Returns:
             An async iterator of TranscriptEvents (also an async context manager) with
-            ``.transcript`` and ``.session_id``.
+            ``.transcript`` and ``.session_id``. As for :meth:`StreamingClient.transcribe`, a
+            file is replayed whole after a reconnect; a live source's lost audio is named in
+            ``.transcript.gaps``.
         """
         source, ready, pacer = self._prepare(audio, config, realtime)
         policy = ReconnectPolicy.from_option(reconnect)
@@ -412,6 +422,10 @@ class AsyncStreamingClient(_StreamingBase):
             realtime: Send at the audio's own pace (``False``: as fast as allowed).
             reconnect: As for :meth:`transcribe`.
             on_reconnect: As for :meth:`transcribe`.
+
+        Returns:
+            The assembled transcript; for raw audio on stdin, check ``transcript.incomplete``
+            (see :meth:`StreamingClient.transcribe_file`).
         """
         path_or_stdin = Path(path) if path != "-" else "-"
         async with self.transcribe(

@@ -56,6 +56,10 @@ class ResilientTranscription(EventIteration):
     time across reconnects and each final once; ``.transcript`` is the transcript so far;
     ``.reconnects`` lists the :class:`~.resilient.ReconnectEvent`\\ s.
 
+    A file is re-read after a reconnect from the last final result, however far back; a live
+    source is replayed from its buffer, and the audio an outage outran is named in
+    ``.transcript.gaps`` (``.transcript.incomplete`` is then true).
+
     Example:
         >>> with client.streaming.transcribe("visit.wav", config,             # doctest: +SKIP
         ...                                  on_reconnect=lambda e: print(e.describe())) as events:

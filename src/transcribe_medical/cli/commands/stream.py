@@ -288,6 +288,9 @@ def _save_what_arrived(
     """Write or print the finals of a failed stream, and note on ``error`` what was done."""
     from transcribe_medical._exceptions import ValidationError
 
+    if transcript.gaps:
+        spans = ", ".join(gap.describe() for gap in transcript.gaps)
+        error.add_note(f"audio at {spans} had already been lost before it")
     count = len(transcript.segments)
     if not count:
         return
