@@ -13,7 +13,9 @@ worker (:mod:`~transcribe_medical.local.batch_worker`), and AWS HealthScribe's j
 filters (:mod:`~transcribe_medical.local.scribe_service`, run by its own worker). moto itself is
 never patched. The
 streaming side is :class:`~transcribe_medical.local.streaming_server.StreamingServer`
-(``emu.streaming_endpoint``). Both use one recognizer (pocketsphinx unless another is given).
+(``emu.streaming_endpoint``); on the same port, connections that open with the HTTP/2 preface go
+to HealthScribe streaming (:mod:`~transcribe_medical.local.scribe_stream_server`,
+``emu.scribe_streams``). All use one recognizer (pocketsphinx unless another is given).
 """
 
 from __future__ import annotations
