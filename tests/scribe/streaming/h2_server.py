@@ -149,6 +149,14 @@ class _Connection:
             for event in self.h2.receive_data(data):
                 self.handle(event)
             self.flush()
+        # Close gracefully (GOAWAY, then read to EOF) so the client reads the whole response
+        # before the socket goes: a hard close with unread data would be a reset.
+        self.h2.close_connection()
+        self.flush()
+        self.sock.shutdown(socket.SHUT_WR)
+        self.sock.settimeout(5)
+        while self.sock.recv(65536):
+            pass
 
     def handle(self, event: Any) -> None:
         if isinstance(event, h2.events.RequestReceived):

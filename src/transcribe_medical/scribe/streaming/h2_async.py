@@ -143,7 +143,8 @@ class AsyncH2Stream:
                     self._cond.notify_all()
         except OSError as error:
             async with self._cond:
-                if not self._closed:
+                # After the stream's own end, a reset connection lost nothing (peers often close hard).
+                if not self._closed and not self._core.finished:
                     self._core.fail(translate_error(error, endpoint=str(self._endpoint)))
         finally:
             async with self._cond:

@@ -131,7 +131,8 @@ class SyncH2Stream:
                     self._cond.notify_all()
         except OSError as error:
             with self._cond:
-                if not self._closed:
+                # After the stream's own end, a reset connection lost nothing (peers often close hard).
+                if not self._closed and not self._core.finished:
                     self._core.fail(translate_error(error, endpoint=str(self._endpoint)))
         finally:
             with self._cond:
