@@ -82,3 +82,31 @@ def test_a_wrong_secret_is_a_credentials_error(emu: LocalTranscribeMedical) -> N
     with emu.client(boto3_session=wrong) as client, pytest.raises(CredentialsError) as raised:
         client.scribe.streaming.connect(_config())  # the 403 comes with the response headers
     assert "\n" not in str(raised.value)
+
+
+def test_a_dropped_session_resumes_with_its_id_and_every_segment_once(emu: LocalTranscribeMedical) -> None:
+    from transcribe_medical import ConnectionError as StreamDropped
+    from transcribe_medical.local.scribe_stream_server import ScribeStreamFaults
+
+    config = _config().with_session_id()
+    emu.scribe_streams.faults = ScribeStreamFaults(drop_after_audio_events=5, streams=1)
+    try:
+        with emu.client() as client:
+            with client.scribe.streaming.connect(config) as first:
+                for _ in range(5):
+                    first.send_audio(STEREO)
+                with pytest.raises(StreamDropped):
+                    list(first)  # the emulator drops the connection after the 5th chunk
+            assert client.scribe.streaming.get(config.session_id).stream_status == "PAUSED"
+            with client.scribe.streaming.connect(config) as second:  # configuration first again
+                for _ in range(20):
+                    second.send_audio(STEREO)
+                second.end()
+                finals = [event.segment for event in second if not event.is_partial]
+                second.note(poll_interval=0.05, timeout=30)
+    finally:
+        emu.scribe_streams.faults = None
+    server_side = emu.scribe_streams.sessions.get(config.session_id)
+    assert server_side is not None and server_side.streams == 2
+    assert [segment.segment_id for segment in server_side.segments] == [s.segment_id for s in finals]
+    assert [segment.text for segment in finals] == [SCRIPT, SCRIPT]

@@ -31,6 +31,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from transcribe_medical.local.recognizers.interface import Recognizer
     from transcribe_medical.local.vocabulary import Vocabulary
 
-__all__ = ["PREFACE", "ScribeStreamServer"]
+__all__ = ["PREFACE", "ScribeStreamFaults", "ScribeStreamServer"]
 
 _log = get_logger("local.scribe_stream")
 
@@ -67,6 +68,20 @@ STREAM_PATH: Final = "/medical-scribe-stream"
 _SESSION_ID: Final = re.compile(r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$")
 _ENCODINGS: Final = ("pcm", "ogg-opus", "flac")
 _MAX_MESSAGE: Final = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ScribeStreamFaults:
+    """Faults HealthScribe streams suffer on purpose, to test how clients resume.
+
+    Attributes:
+        drop_after_audio_events: Abort the TCP connection (no HTTP/2 goodbye) once a stream has
+            received this many ``AudioEvent``\\ s (their results sent first).
+        streams: Apply to this many streams, then behave normally (``None``: all).
+    """
+
+    drop_after_audio_events: int | None = None
+    streams: int | None = 1
 
 
 class ScribeStreamServer:
@@ -85,6 +100,7 @@ class ScribeStreamServer:
 
     Attributes:
         sessions: Every session seen.
+        faults: Faults for the next streams (see :class:`ScribeStreamFaults`); assign at any time.
     """
 
     def __init__(
@@ -112,7 +128,29 @@ class ScribeStreamServer:
         self.sessions = ScribeStreamStore()
         self._connections: set[_H2Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._faults: ScribeStreamFaults | None = None
+        self._faulted = 0
         self._analytics: set[asyncio.Future[Any]] = set()
+
+    @property
+    def faults(self) -> ScribeStreamFaults | None:
+        """The faults applied to new streams (``None``: none)."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: ScribeStreamFaults | None) -> None:
+        with self.sessions.lock:
+            self._faults = plan
+            self._faulted = 0
+
+    def take_faults(self) -> ScribeStreamFaults | None:
+        """The faults of a stream that starts now (counted against ``streams``)."""
+        with self.sessions.lock:
+            plan = self._faults
+            if plan is None or (plan.streams is not None and self._faulted >= plan.streams):
+                return None
+            self._faulted += 1
+            return plan
 
     def protocol(self) -> asyncio.Protocol:
         """A protocol for one new HTTP/2 connection."""
@@ -469,6 +507,10 @@ class _H2Connection(asyncio.Protocol):
                 self._ack(stream, item[1])
 
 
+class _Dropped(Exception):
+    """The connection was dropped on purpose (:class:`ScribeStreamFaults`)."""
+
+
 class _SessionRun:
     """The event loop of one StartMedicalScribeStream request."""
 
@@ -484,6 +526,8 @@ class _SessionRun:
         self.recognition: SessionRecognition | None = None
         self.ended_session = False
         self.configured = False
+        self.faults = self.server.take_faults()
+        self.audio_events = 0
 
     async def _work(self, function: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.server.executor, function, *args)
@@ -515,6 +559,8 @@ class _SessionRun:
         except StreamRefused as refused:
             self._stop(refused)
             return
+        except _Dropped:
+            dropped = True
         await self._end(dropped)
 
     def _stop(self, refused: StreamRefused) -> None:
@@ -570,6 +616,12 @@ class _SessionRun:
             if self.session.media_encoding != "pcm":
                 raise StreamRefused("BadRequestException", "The emulator recognises pcm audio only.")
             self._emit(await self._work(self.recognition.feed, message.payload))
+            self.audio_events += 1
+            drop_after = self.faults.drop_after_audio_events if self.faults else None
+            if drop_after is not None and self.audio_events >= drop_after:
+                _log.info("HealthScribe stream dropped on purpose (ScribeStreamFaults)")
+                self.connection.close()
+                raise _Dropped
         elif kind == "SessionControlEvent":
             try:
                 control = json.loads(message.payload or b"{}")
