@@ -388,3 +388,22 @@ def test_close_ends_open_http2_connections_and_their_sessions_pause(emu: Emulato
             client.pump()
     with H2Client(emu.streaming.port, CREDENTIALS) as client:
         assert client.wait_for_status(session_id, "PAUSED")["StreamStatus"] == "PAUSED"
+
+
+def test_the_port_tells_a_split_http2_preface_from_a_websocket_upgrade(emu: Emulator) -> None:
+    import socket
+
+    import h2.config
+    import h2.connection
+    from emulator_support import presigned, stream
+
+    raw = socket.create_connection(("127.0.0.1", emu.streaming.port), timeout=10)
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    opening = conn.data_to_send()
+    for piece in (opening[:3], opening[3:20], opening[20:]):
+        raw.sendall(piece)
+    assert raw.recv(9)[3] == 0x4  # the server's SETTINGS frame: HTTP/2 answered
+    raw.close()
+    with stream(presigned(emu.streaming)) as websocket:  # and the WebSocket side still upgrades
+        assert websocket.response is not None and websocket.response.status_code == 101
