@@ -26,9 +26,11 @@ from transcribe_medical.streaming.audio import (
     IterableAudioSource,
     MicrophoneSource,
     Pacer,
+    RawStreamAudioSource,
     open_audio,
     pcm_chunk_size,
     read_wav_header,
+    rereader,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
@@ -185,6 +187,31 @@ def test_file_source_can_be_replayed_and_iterated_async() -> None:
     first = list(source.chunks())
     assert list(source.chunks()) == first
     assert collect_async(source) == first
+
+
+def test_a_file_can_be_re_read_from_any_point_and_a_live_source_cannot() -> None:
+    source = open_audio(FIXTURES / "stereo_16k.wav")
+    audio = b"".join(source.chunks())
+    reread = rereader(source)
+    assert reread is not None
+    assert b"".join(reread(1000, len(audio))) == audio[1000:]
+    assert b"".join(reread(4, 200_000)) == audio[4:200_000]
+    assert all(len(piece) <= 64 * 1024 for piece in reread(0, len(audio)))
+    assert b"".join(reread(len(audio), len(audio) + 10)) == b""
+    raw = open_audio(b"\x01\x02" * 8000, sample_rate=16000)  # bytes in memory are read again too
+    assert rereader(raw) is not None
+    assert rereader(open_audio(iter([b"\x00\x00"]), sample_rate=16000)) is None
+    assert rereader(RawStreamAudioSource(io.BytesIO(b""), format=AudioFormat("pcm", 16000), chunk_bytes=3200)) is None
+
+
+def test_a_file_truncated_before_it_is_re_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "shrinks.wav", make_wav(tone(16000)))
+    source = open_audio(path)
+    reread = rereader(source)
+    assert reread is not None
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(AudioFormatError, match="truncated"):
+        list(reread(0, 20_000))
 
 
 # --- errors -----------------------------------------------------------------------------------
