@@ -407,3 +407,17 @@ def test_the_port_tells_a_split_http2_preface_from_a_websocket_upgrade(emu: Emul
     raw.close()
     with stream(presigned(emu.streaming)) as websocket:  # and the WebSocket side still upgrades
         assert websocket.response is not None and websocket.response.status_code == 101
+
+
+def test_a_stream_without_events_for_the_idle_timeout_ends_and_its_session_pauses(emu: Emulator) -> None:
+    emu.scribe.idle_timeout = 0.2
+    session_id = str(uuid.uuid4())
+    with H2Client(emu.streaming.port, CREDENTIALS) as client:
+        stream, signer = client.open_stream(session_id=session_id)
+        client.send(stream, signer.wrap(configuration(), datetime.now(UTC)))
+        response = client.finish(stream)  # nothing more is sent
+        details = client.get(f"/medical-scribe-stream/{session_id}").json()["MedicalScribeStreamDetails"]
+    kind, body = _events(response)[-1]
+    assert kind == "BadRequestException"
+    assert body["Message"] == "Your request timed out because no new event was received for 0.2 seconds."
+    assert details["StreamStatus"] == "PAUSED"

@@ -156,6 +156,7 @@ class LocalTranscribeMedical:
             faults=faults,
         )
         self.scribe_streams = self._scribe_streams(clock, batch)
+        self.scribe_streams.idle_timeout = idle_timeout
         self.streaming.http2_protocol = self.scribe_streams.protocol
         self._medical: MedicalTranscribeLayer | None = None
         self._scribe: ScribeServiceLayer | None = None

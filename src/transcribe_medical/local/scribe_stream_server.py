@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
+from transcribe_medical import _limits
 from transcribe_medical._exceptions import ProtocolError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.eventstream import EventStreamDecoder, encode_message
@@ -68,6 +69,7 @@ STREAM_PATH: Final = "/medical-scribe-stream"
 _SESSION_ID: Final = re.compile(r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$")
 _ENCODINGS: Final = ("pcm", "ogg-opus", "flac")
 _MAX_MESSAGE: Final = 1024 * 1024
+_IDLE: Final = "Your request timed out because no new event was received for {seconds:g} seconds."
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class ScribeStreamServer:
         filter_words: ``name`` → a vocabulary filter's entries, or ``None`` when it does not exist.
         vocabulary: ``name`` → a ready custom vocabulary, or ``None``.
         executor: Runs recognition and the output writes off the event loop.
+        idle_timeout: Seconds without any event before a stream is ended with
+            ``BadRequestException`` (the session pauses), as the medical WebSocket does.
 
     Attributes:
         sessions: Every session seen.
@@ -115,6 +119,7 @@ class ScribeStreamServer:
         filter_words: Callable[[str], list[str] | None] | None = None,
         vocabulary: Callable[[str], Vocabulary | None] | None = None,
         executor: concurrent.futures.Executor | None = None,
+        idle_timeout: float = _limits.STREAM_IDLE_TIMEOUT_S,
     ) -> None:
         self.credentials = credentials
         self.region = region
@@ -125,6 +130,7 @@ class ScribeStreamServer:
         self.filter_words = filter_words
         self.vocabulary = vocabulary
         self.executor = executor
+        self.idle_timeout = idle_timeout
         self.sessions = ScribeStreamStore()
         self._connections: set[_H2Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -541,7 +547,10 @@ class _SessionRun:
         dropped = False
         try:
             while True:
-                item = await self.stream.inbox.get()
+                try:
+                    item = await asyncio.wait_for(self.stream.inbox.get(), self.server.idle_timeout)
+                except TimeoutError:
+                    raise StreamRefused("BadRequestException", _IDLE.format(seconds=self.server.idle_timeout)) from None
                 if item is None:
                     dropped = self.connection.transport is None or self.stream.closed
                     break
