@@ -421,3 +421,43 @@ def test_a_stream_without_events_for_the_idle_timeout_ends_and_its_session_pause
     assert kind == "BadRequestException"
     assert body["Message"] == "Your request timed out because no new event was received for 0.2 seconds."
     assert details["StreamStatus"] == "PAUSED"
+
+
+def _end_session(emu: Emulator, session_id: str, **extra: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    with H2Client(emu.streaming.port, CREDENTIALS) as client:
+        stream, signer = client.open_stream(session_id=session_id)
+        client.send(stream, signer.wrap(configuration(**extra), now))
+        client.send(stream, signer.wrap(audio(CHUNK * 10), now))
+        client.send(stream, signer.wrap(END_OF_SESSION, now))
+        client.send(stream, signer.wrap(b"", now), end=True)
+        client.finish(stream)
+        emu.wait_analytics()
+        details: dict[str, Any] = client.get(f"/medical-scribe-stream/{session_id}").json()
+    return details["MedicalScribeStreamDetails"]
+
+
+def test_a_role_of_another_account_fails_the_note_but_completes_the_stream(emu: Emulator) -> None:
+    details = _end_session(emu, str(uuid.uuid4()), ResourceAccessRoleArn="arn:aws:iam::999999999999:role/Other")
+    result = details["PostStreamAnalyticsResult"]["ClinicalNoteGenerationResult"]
+    assert details["StreamStatus"] == "COMPLETED"
+    assert result["Status"] == "FAILED"
+    assert "arn:aws:iam::999999999999:role/Other can't be assumed" in result["FailureReason"]
+    assert emu.s3.objects == {}
+
+
+def test_an_output_bucket_that_refuses_the_write_fails_the_note(emu: Emulator) -> None:
+    from transcribe_medical.local.emulated_s3 import WriteRefused
+
+    def refuse(bucket: str, key: str, data: bytes, *, kms_key_id: str | None = None) -> str:
+        raise WriteRefused(f"s3://{bucket}/{key}")
+
+    emu.s3.write = refuse  # type: ignore[method-assign]
+    details = _end_session(
+        emu,
+        str(uuid.uuid4()),
+        PostStreamAnalyticsSettings={"ClinicalNoteGenerationSettings": {"OutputBucketName": "no-such-bucket"}},
+    )
+    result = details["PostStreamAnalyticsResult"]["ClinicalNoteGenerationResult"]
+    assert result["Status"] == "FAILED"
+    assert "The output bucket no-such-bucket can't be accessed" in result["FailureReason"]
