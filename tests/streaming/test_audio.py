@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import struct
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,6 +30,7 @@ from transcribe_medical.streaming.audio import (
     RawStreamAudioSource,
     open_audio,
     pcm_chunk_size,
+    raw_stream_source,
     read_wav_header,
     rereader,
 )
@@ -202,6 +204,25 @@ def test_a_file_can_be_re_read_from_any_point_and_a_live_source_cannot() -> None
     assert rereader(raw) is not None
     assert rereader(open_audio(iter([b"\x00\x00"]), sample_rate=16000)) is None
     assert rereader(RawStreamAudioSource(io.BytesIO(b""), format=AudioFormat("pcm", 16000), chunk_bytes=3200)) is None
+
+
+def test_stdin_from_a_regular_file_is_re_read_and_from_a_pipe_is_live(tmp_path: Path) -> None:
+    fmt = AudioFormat("pcm", 16000)
+    pcm = bytes(range(256)) * 100
+    path = tmp_path / "visit.pcm"
+    path.write_bytes(b"skipped!" + pcm)
+    with path.open("rb") as stream:
+        stream.read(8)  # the source starts where the stream is
+        source = raw_stream_source(stream, format=fmt, chunk_bytes=3200)
+        chunks = source.chunks()
+        assert next(chunks) == pcm[:3200]
+        reread = rereader(source)
+        assert reread is not None
+        assert b"".join(reread(100, 9000)) == pcm[100:9000]
+        assert b"".join(chunks) == pcm[3200:]  # re-reading moved nothing
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as piped, os.fdopen(write_end, "wb"):
+        assert rereader(raw_stream_source(piped, format=fmt, chunk_bytes=3200)) is None
 
 
 def test_a_file_truncated_before_it_is_re_read(tmp_path: Path) -> None:

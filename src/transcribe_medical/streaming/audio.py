@@ -24,6 +24,7 @@ import asyncio
 import io
 import logging
 import os
+import stat
 import sys
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
@@ -63,8 +64,10 @@ __all__ = [
     "Pacer",
     "RawStreamAudioSource",
     "RereadableSource",
+    "SeekableRawStreamAudioSource",
     "open_audio",
     "pcm_chunk_size",
+    "raw_stream_source",
     "read_wav_header",
     "rereader",
 ]
@@ -372,6 +375,48 @@ class RawStreamAudioSource:
             yield data
 
 
+class SeekableRawStreamAudioSource(RawStreamAudioSource):
+    """Raw audio read from a binary stream over a regular file (``-`` with ``< visit.pcm``).
+
+    Read once like :class:`RawStreamAudioSource`, but it can also be :meth:`reread` from any
+    point, with ``os.pread`` (which leaves the stream's position alone), so a reconnect replays it
+    like a file. A pipe is not a regular file: it stays a live :class:`RawStreamAudioSource`.
+    """
+
+    def __init__(self, stream: BinaryIO, *, format: AudioFormat, chunk_bytes: int, fd: int, base: int) -> None:
+        """Create a source over ``stream``, whose byte 0 is at offset ``base`` of file descriptor ``fd``."""
+        super().__init__(stream, format=format, chunk_bytes=chunk_bytes)
+        self._fd = fd
+        self._base = base
+
+    def reread(self, start: int, end: int) -> Iterator[bytes]:
+        """Yield the bytes ``[start, end)`` of the stream again, in pieces of at most 64 KiB.
+
+        Raises:
+            AudioFormatError: The file is now shorter than what was read from it before.
+        """
+        position = start
+        while position < end:
+            data = os.pread(self._fd, min(_REREAD_PIECE, end - position), self._base + position)
+            if not data:
+                raise AudioFormatError("the audio on stdin ended early: its file was truncated while being read")
+            position += len(data)
+            yield data
+
+
+def raw_stream_source(stream: BinaryIO, *, format: AudioFormat, chunk_bytes: int) -> RawStreamAudioSource:
+    """A source over ``stream``: one that can be re-read when it is a regular file, else a live one."""
+    try:
+        fd = stream.fileno()
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return SeekableRawStreamAudioSource(
+                stream, format=format, chunk_bytes=chunk_bytes, fd=fd, base=stream.tell()
+            )
+    except (OSError, ValueError, AttributeError):  # no descriptor (io.UnsupportedOperation is an OSError)
+        pass
+    return RawStreamAudioSource(stream, format=format, chunk_bytes=chunk_bytes)
+
+
 class IterableAudioSource:
     """Audio payloads from an iterable of bytes, re-chunked to at most 32 KiB.
 
@@ -643,7 +688,7 @@ def open_audio(
         name = os.fspath(source)
         if name == "-":
             fmt = _raw_format("raw audio on stdin", sample_rate, encoding, channels)
-            return RawStreamAudioSource(sys.stdin.buffer, format=fmt, chunk_bytes=_raw_chunk(fmt, chunk_ms))
+            return raw_stream_source(sys.stdin.buffer, format=fmt, chunk_bytes=_raw_chunk(fmt, chunk_ms))
         return _open_container(lambda: _open_file(name), name, sample_rate, encoding, channels, chunk_ms)
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)

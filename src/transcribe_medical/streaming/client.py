@@ -254,7 +254,7 @@ class StreamingClient(_StreamingBase):
 
         Returns:
             The assembled :class:`~transcribe_medical.Transcript`. A file is replayed whole after
-            any reconnect; raw audio on stdin is live, and audio an outage outran its replay
+            any reconnect; raw audio piped to stdin is live, and audio an outage outran its replay
             buffer is named in ``transcript.gaps`` (``transcript.incomplete`` is true).
         """
         path_or_stdin = Path(path) if path != "-" else "-"
