@@ -3,7 +3,9 @@
 It verifies the request's SigV4 signature and each event's chained signature with hashlib/hmac
 written here (independent of the library), answers 403 on a bad request signature and a
 BadRequestException event on a bad event signature, and answers each pair of AudioEvents with
-one final TranscriptEvent segment. A small initial window makes the client wait for WINDOW_UPDATEs.
+one final TranscriptEvent segment covering them. Like the service (as the emulator models it), a
+dropped connection keeps only the audio covered by finals; a clean end keeps it all. A small
+initial window makes the client wait for WINDOW_UPDATEs.
 """
 
 from __future__ import annotations
@@ -85,7 +87,10 @@ class Seen:
     end_frames: int = 0
     bad_signatures: int = 0
     window_updates_sent: int = 0
+    connections: int = 0
     descriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Per session: the audio the "service" kept (covered by finals, or all of a clean pause).
+    kept_audio: dict[str, bytearray] = field(default_factory=dict)
 
 
 class ScribeH2Server:
@@ -130,8 +135,9 @@ class _Connection:
         self.prior = ""
         self.stream_id = 0
         self.audio = 0
-        self.segments = 0
+        self.pending = bytearray()  # audio of this connection not yet covered by a final
         self.done = False
+        self.configured = False
 
     def flush(self) -> None:
         data = self.h2.data_to_send()
@@ -168,6 +174,10 @@ class _Connection:
             for outer in self.decoder.feed(event.data):
                 self.event(outer)
         elif isinstance(event, h2.events.StreamEnded):
+            # A clean end (pause or END_OF_SESSION): all the audio is kept.
+            if self.configured:
+                self.server.seen.kept_audio[self.session_id] += self.pending
+                self.pending.clear()
             if not self.done:
                 self.h2.send_data(self.stream_id, b"", end_stream=True)
                 self.done = True
@@ -207,16 +217,15 @@ class _Connection:
             return
         self.prior = given
         self.session_id = headers["x-amzn-transcribe-session-id"]
+        self.server.seen.connections += 1
+        self.server.seen.kept_audio.setdefault(self.session_id, bytearray())
         self.respond(200, end=False)
 
     def event(self, outer: Message) -> None:
         expected = event_signature(self.server.secret, self.server.region, self.prior, outer)
         if not hmac.compare_digest(expected, outer.headers[":chunk-signature"]):
             self.server.seen.bad_signatures += 1
-            body = json.dumps({"Message": "invalid event signature"}).encode()
-            headers = {":message-type": "exception", ":exception-type": "BadRequestException"}
-            self.h2.send_data(self.stream_id, encode_message(headers, body), end_stream=True)
-            self.done = True
+            self.exception("BadRequestException", "invalid event signature")
             return
         self.prior = expected.hex()
         if not outer.payload:
@@ -225,8 +234,14 @@ class _Connection:
         [inner] = EventStreamDecoder().feed(outer.payload)
         kind = str(inner.headers[":event-type"])
         self.server.seen.events.append((kind, inner.payload))
+        if kind == "ConfigurationEvent":
+            self.configured = True
+        elif not self.configured:
+            self.exception("BadRequestException", "the first event must be the ConfigurationEvent")
+            return
         if kind == "AudioEvent":
             self.audio += 1
+            self.pending += inner.payload
             if self.audio % 2 == 0:
                 self.segment()
             if self.server.drop_after_audio is not None and self.audio >= self.server.drop_after_audio:
@@ -240,27 +255,36 @@ class _Connection:
                 "PostStreamAnalyticsResult": {"ClinicalNoteGenerationResult": {"Status": "IN_PROGRESS"}},
             }
 
+    def exception(self, kind: str, message: str) -> None:
+        body = json.dumps({"Message": message}).encode()
+        headers = {":message-type": "exception", ":exception-type": kind}
+        self.h2.send_data(self.stream_id, encode_message(headers, body), end_stream=True)
+        self.done = True
+
     def segment(self) -> None:
-        index = self.segments
-        self.segments += 1
-        channel = str(index % 2)
+        """A final covering this connection's pending audio, in session time (16 kHz mono)."""
+        kept = self.server.seen.kept_audio[self.session_id]
+        begin, end = len(kept) / 32000, (len(kept) + len(self.pending)) / 32000
+        kept += self.pending
+        self.pending.clear()
+        index = round(begin / 0.2)
         body = {
             "TranscriptSegment": {
-                "SegmentId": f"seg-{self.audio:04d}",
-                "BeginAudioTime": index * 0.2,
-                "EndAudioTime": index * 0.2 + 0.2,
+                "SegmentId": f"{self.session_id[:8]}-{len(kept):08d}",
+                "BeginAudioTime": begin,
+                "EndAudioTime": end,
                 "Content": f"word{index}",
                 "Items": [
                     {
-                        "BeginAudioTime": index * 0.2,
-                        "EndAudioTime": index * 0.2 + 0.2,
+                        "BeginAudioTime": begin,
+                        "EndAudioTime": end,
                         "Type": "PRONUNCIATION",
                         "Content": f"word{index}",
                         "Confidence": 0.9,
                     }
                 ],
                 "IsPartial": False,
-                "ChannelId": channel,
+                "ChannelId": f"ch_{index % 2}",
             }
         }
         headers = {":message-type": "event", ":event-type": "TranscriptEvent", ":content-type": "application/json"}

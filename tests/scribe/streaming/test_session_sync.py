@@ -70,7 +70,8 @@ def test_session_signs_every_event_and_collects_segments(server: ScribeH2Server)
     assert request["x-amzn-transcribe-session-id"] == session.session_id
     # The server's 4 KiB stream window is smaller than what was sent: flow control was honoured.
     assert seen.window_updates_sent >= 2
-    assert [e.segment.segment_id for e in events] == ["seg-0002", "seg-0004", "seg-0006"]
+    assert len({e.segment.segment_id for e in events}) == 3
+    assert [(e.segment.start, e.segment.end) for e in events] == [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6)]
     transcript = session.transcript
     assert [s.speaker for s in transcript.segments] == ["CLINICIAN_0", "PATIENT_0", "CLINICIAN_0"]
     assert [s.channel for s in transcript.segments] == ["ch_0", "ch_1", "ch_0"]
@@ -109,6 +110,38 @@ def test_tampered_event_signature_is_refused(server: ScribeH2Server) -> None:
         with pytest.raises(BadRequestError, match="invalid event signature"):
             list(session)
     assert server.seen.bad_signatures == 1
+
+
+def test_a_dropped_connection_resumes_the_session_with_no_audio_lost_or_doubled(server: ScribeH2Server) -> None:
+    server.drop_after_audio = 3  # one final (chunks 1-2) kept; chunk 3 and what followed are dropped
+    chunks = [bytes([index]) * 3200 for index in range(1, 11)]
+    resumed: list[int] = []
+    mono = _config().model_copy(update={"channel_definitions": None})
+    with _client(server) as client:
+        run = client.scribe.streaming.transcribe(chunks, mono, realtime=False, on_resume=resumed.append)
+        events = list(run)
+    assert resumed == [1]
+    assert server.seen.connections == 2
+    assert {r["x-amzn-transcribe-session-id"] for r in server.seen.requests} == {run.session_id}
+    # Configuration first on both connections.
+    kinds = [kind for kind, _ in server.seen.events]
+    assert kinds[0] == "ConfigurationEvent" and kinds.count("ConfigurationEvent") == 2
+    assert kinds[kinds.index("ConfigurationEvent", 1) - 1] == "AudioEvent"
+    # What the service kept is every chunk once, in order.
+    assert bytes(server.seen.kept_audio[run.session_id]) == b"".join(chunks)
+    assert server.seen.bad_signatures == 0 and server.seen.end_frames == 1
+    spans = [(s.start, s.end) for s in run.transcript.segments]
+    assert spans == [(round(0.2 * i, 6), round(0.2 * (i + 1), 6)) for i in range(5)]
+    assert len(events) == 5
+
+
+def test_no_resume_when_resumes_are_off(server: ScribeH2Server) -> None:
+    server.drop_after_audio = 3
+    with _client(server) as client:
+        run = client.scribe.streaming.transcribe([CHUNK] * 10, _config(), realtime=False, max_resumes=0)
+        with pytest.raises(ConnectionError):
+            list(run)
+    assert server.seen.connections == 1
 
 
 def test_dropped_connection_is_a_connection_error(server: ScribeH2Server) -> None:

@@ -73,42 +73,64 @@ class ScribeStreaming:
             ConnectionError / TimeoutError: The endpoint could not be reached (after retries).
         """
         config = config.with_session_id()
+        config.request_headers()  # refuses an incomplete config before any connection
+        stream, signer = self._open(config)
+        protocol = ScribeSessionProtocol(config)
+        try:
+            stream.send(protocol.start(signer))
+        except BaseException:
+            stream.close()
+            raise
+        return ScribeStreamSession(stream, protocol, self.note, reopen=lambda: self._open(config))
+
+    def _open(self, config: ScribeStreamConfig) -> tuple[SyncH2Stream, EventSigner]:
+        """A signed StartMedicalScribeStream for ``config`` (retried), and its event signer."""
         headers = config.request_headers()
         endpoint = self.endpoint()
         settings = self._client.config
         region = self._client.region_name
-        holder: dict[str, Any] = {}
 
-        def attempt() -> SyncH2Stream:
+        def attempt() -> tuple[SyncH2Stream, EventSigner]:
             credentials = self._client.credentials()
             signed = sign_initial_request(endpoint.url, headers, credentials, region)
-            holder["signer"] = EventSigner(credentials, region, signed.seed_signature)
-            return SyncH2Stream.open(
+            stream = SyncH2Stream.open(
                 endpoint,
                 signed.headers,
                 verify=settings.verify,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
             )
+            return stream, EventSigner(credentials, region, signed.seed_signature)
 
-        stream = call_with_retries(settings.retry, OPERATION, attempt)
-        protocol = ScribeSessionProtocol(config)
-        try:
-            stream.send(protocol.start(holder["signer"]))
-        except BaseException:
-            stream.close()
-            raise
-        return ScribeStreamSession(stream, protocol, self.note)
+        return call_with_retries(settings.retry, OPERATION, attempt)
 
-    def transcribe(self, audio: Any, config: ScribeStreamConfig, *, realtime: bool = True) -> ScribeTranscription:
+    def transcribe(
+        self,
+        audio: Any,
+        config: ScribeStreamConfig,
+        *,
+        realtime: bool = True,
+        max_resumes: int = 3,
+        on_resume: Callable[[int], None] | None = None,
+    ) -> ScribeTranscription:
         """Stream ``audio`` (a path, ``"-"``, bytes, an iterable of bytes or an AudioSource).
+
+        A dropped connection is resumed with the same session id (PCM audio): the
+        ConfigurationEvent first, then the audio after the last final segment.
+
+        Args:
+            audio: What to stream.
+            config: The session's settings (a file's own format fills in rate and encoding).
+            realtime: Pace the audio as it would be spoken (``False``: as fast as accepted).
+            max_resumes: Dropped connections resumed at most (0: fail on the first).
+            on_resume: Called with the resume count after each reconnection.
 
         Returns:
             A :class:`ScribeTranscription`: iterate it for the events; then ``.transcript`` and
             ``.note()``.
         """
         source, config, pacer = prepare_audio(audio, config, realtime=realtime)
-        return ScribeTranscription(self.connect(config), source, pacer)
+        return ScribeTranscription(self.connect(config), source, pacer, max_resumes=max_resumes, on_resume=on_resume)
 
     def get(self, session_id: str) -> MedicalScribeStream:
         """Describe a session (GetMedicalScribeStream).

@@ -10,15 +10,19 @@ segment once, in order, keeping its ``SegmentId``; exception events become the l
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from transcribe_medical._exceptions import ProtocolError
+from transcribe_medical._exceptions import ConnectionError, ProtocolError
+from transcribe_medical._limits import AUDIO_EVENT_MAX_PAYLOAD
 from transcribe_medical.eventstream import AUDIO_EVENT_HEADERS, Message, encode_message
 from transcribe_medical.models._base import PhiSafeModel
+from transcribe_medical.models.enums import MediaEncoding
 from transcribe_medical.models.transcript import Item, Segment, Transcript, normalise_channel
 from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
 from transcribe_medical.scribe.streaming.errors import exception_event_error
 from transcribe_medical.scribe.streaming.event_signing import EventSigner
+from transcribe_medical.scribe.streaming.replay import ReplayBuffer
 
 __all__ = ["ScribeSessionProtocol", "ScribeTranscriptEvent", "encode_json_event"]
 
@@ -61,18 +65,44 @@ class ScribeSessionProtocol:
         self._roles = {c.channel_id: c.participant_role.value for c in config.channel_definitions or ()}
         self._final: dict[str, Segment] = {}
         self._order: list[str] = []
-        self.audio_bytes_sent = 0
         self.session_ended = False
+        frame = 2 * config.channels
+        pcm = config.media_encoding is MediaEncoding.PCM and config.sample_rate is not None
+        self.replay = ReplayBuffer(config.sample_rate * frame if pcm and config.sample_rate else None, frame)
+        # Replayed chunks: at most a tenth of a second (and 32 KiB), as fresh audio is sent.
+        self._replay_chunk = max(frame, min(AUDIO_EVENT_MAX_PAYLOAD, (self.replay.bytes_per_second or 0) // 10))
+
+    @property
+    def audio_bytes_sent(self) -> int:
+        """Bytes of audio sent in the session (replays not counted twice)."""
+        return self.replay.sent
 
     def start(self, signer: EventSigner) -> bytes:
         """Begin a connection: return the signed ConfigurationEvent frame."""
         self._signer = signer
         return self._sign(encode_json_event("ConfigurationEvent", self.config.configuration_event()))
 
+    def resume(self, signer: EventSigner) -> Iterator[bytes]:
+        """Begin a new connection of the session after a drop.
+
+        Yields the signed ConfigurationEvent, then the audio the service did not keep, signed
+        anew (frames are made as they are taken, so each is signed just before it is sent).
+
+        Raises:
+            ConnectionError: The session cannot be resumed without losing or doubling audio
+                (END_OF_SESSION was sent, the audio is not PCM, or the replay buffer overflowed).
+        """
+        if self.session_ended or not self.replay.resumable:
+            why = "END_OF_SESSION was sent" if self.session_ended else "its audio cannot be replayed"
+            raise ConnectionError(f"HealthScribe session {self.config.session_id} cannot be resumed: {why}")
+        yield self.start(signer)
+        for chunk in self.replay.replay(self._replay_chunk):
+            yield self._sign(encode_message(AUDIO_EVENT_HEADERS, chunk))
+
     def audio(self, chunk: bytes) -> bytes:
         """The signed AudioEvent frame for ``chunk`` (at most one second of audio)."""
         frame = self._sign(encode_message(AUDIO_EVENT_HEADERS, chunk))
-        self.audio_bytes_sent += len(chunk)
+        self.replay.add(chunk)
         return frame
 
     def end_of_session(self) -> bytes:
@@ -85,7 +115,9 @@ class ScribeSessionProtocol:
         """The signed empty end frame alone: the input ends, the session can be resumed."""
         if self._signer is None:
             raise ProtocolError("the session has not started")
-        return self._signer.sign_end()
+        frame = self._signer.sign_end()
+        self.replay.all_kept()
+        return frame
 
     def _sign(self, message: bytes) -> bytes:
         if self._signer is None:
@@ -118,6 +150,7 @@ class ScribeSessionProtocol:
             raise ProtocolError(f"the service sent a malformed TranscriptEvent ({type(error).__name__})") from None
         if not event.is_partial:
             self._keep(event.segment)
+            self.replay.final_until(event.segment.end)
         return event
 
     def _segment(self, raw: dict[str, Any]) -> Segment:

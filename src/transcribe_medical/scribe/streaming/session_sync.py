@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from transcribe_medical._exceptions import TranscribeMedicalError
+from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical.models.transcript import Transcript
+from transcribe_medical.scribe.streaming.event_signing import EventSigner
 from transcribe_medical.scribe.streaming.h2_sync import SyncH2Stream
 from transcribe_medical.scribe.streaming.protocol import ScribeSessionProtocol, ScribeTranscriptEvent
 from transcribe_medical.streaming.audio import AudioSource, Pacer
@@ -41,12 +42,20 @@ class ScribeStreamSession:
         stream: SyncH2Stream,
         protocol: ScribeSessionProtocol,
         note: Callable[..., ClinicalNote],
+        reopen: Callable[[], tuple[SyncH2Stream, EventSigner]] | None = None,
     ) -> None:
         """Wrap a connected stream whose ConfigurationEvent was sent (use ``connect()``)."""
         self._stream = stream
         self._protocol = protocol
         self._note = note
+        self._reopen = reopen
         self._send_lock = threading.Lock()
+        # The protocol's state (signer chain, replay buffer, segments) is touched by the sending
+        # and the iterating thread; this lock keeps each step whole. Never held across I/O.
+        self._state_lock = threading.Lock()
+        self._changed = threading.Condition()
+        self.generation = 0
+        self.closed = False
 
     def __repr__(self) -> str:
         return f"ScribeStreamSession(session_id={self.session_id!r})"
@@ -69,19 +78,65 @@ class ScribeStreamSession:
             TranscribeMedicalError: The stream failed.
         """
         with self._send_lock:
-            self._stream.send(self._protocol.audio(bytes(chunk)))
+            with self._state_lock:
+                frame = self._protocol.audio(bytes(chunk))
+            self._stream.send(frame)
 
     def end(self) -> None:
         """Send ``END_OF_SESSION`` and the signed end frame: the note starts; no resuming after."""
         with self._send_lock:
-            self._stream.send(self._protocol.end_of_session())
+            with self._state_lock:
+                frames = self._protocol.end_of_session()
+            self._stream.send(frames)
             self._stream.end_request()
 
     def pause(self) -> None:
         """End this connection's input without ``END_OF_SESSION``: the session can be resumed."""
         with self._send_lock:
-            self._stream.send(self._protocol.pause())
+            with self._state_lock:
+                frame = self._protocol.pause()
+            self._stream.send(frame)
             self._stream.end_request()
+
+    def resume(self) -> None:
+        """Reconnect after a dropped connection, with the same session id.
+
+        The new connection sends the ConfigurationEvent first, then the audio after the last
+        final segment (the service drops a dropped stream's unfinished audio), so nothing is lost
+        or heard twice. Segments already received are not added again.
+
+        Raises:
+            ConnectionError: The session cannot be resumed (END_OF_SESSION was sent, the audio
+                is not PCM, or more audio than the replay buffer holds is unconfirmed).
+            TranscribeMedicalError: The new connection failed.
+        """
+        if self._reopen is None:
+            raise ProtocolError("this session was not made by connect(): it cannot reconnect")
+        with self._send_lock:
+            self._stream.close()
+            stream, signer = self._reopen()
+            try:
+                frames = self._protocol.resume(signer)
+                while True:
+                    with self._state_lock:
+                        frame = next(frames, None)
+                    if frame is None:
+                        break
+                    stream.send(frame)
+            except BaseException:
+                stream.close()
+                raise
+            self._stream = stream
+        with self._changed:
+            self.generation += 1
+            self._changed.notify_all()
+
+    def wait_for_resume(self, generation: int, timeout: float | None = None) -> bool:
+        """Wait until the session has reconnected since ``generation`` (False: closed or timed out)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.generation != generation or self.closed, timeout) and (
+                self.generation != generation
+            )
 
     def __iter__(self) -> Iterator[ScribeTranscriptEvent]:
         """Transcript events until the service ends the stream.
@@ -92,7 +147,8 @@ class ScribeStreamSession:
             ConnectionError: The connection dropped.
         """
         while (message := self._stream.next_message()) is not None:
-            event = self._protocol.handle(message)
+            with self._state_lock:
+                event = self._protocol.handle(message)
             if event is not None:
                 yield event
 
@@ -103,6 +159,9 @@ class ScribeStreamSession:
     def close(self) -> None:
         """Close the connection (idempotent)."""
         self._stream.close()
+        with self._changed:
+            self.closed = True
+            self._changed.notify_all()
 
     def __enter__(self) -> ScribeStreamSession:
         return self
@@ -119,11 +178,31 @@ class ScribeTranscription:
     The audio is sent on a background thread, paced in real time unless ``realtime=False``.
     """
 
-    def __init__(self, session: ScribeStreamSession, source: AudioSource, pacer: Pacer) -> None:
-        """Stream ``source`` into ``session`` once iteration starts."""
+    def __init__(
+        self,
+        session: ScribeStreamSession,
+        source: AudioSource,
+        pacer: Pacer,
+        *,
+        max_resumes: int = 3,
+        on_resume: Callable[[int], None] | None = None,
+    ) -> None:
+        """Stream ``source`` into ``session`` once iteration starts.
+
+        Args:
+            session: The connected session.
+            source: The audio.
+            pacer: Real-time pacing (or none).
+            max_resumes: Dropped connections resumed at most (0: fail on the first drop).
+            on_resume: Called with the resume count after each reconnection.
+        """
         self._session = session
         self._source = source
         self._pacer = pacer
+        self._resume = max_resumes > 0
+        self._max_resumes = max_resumes
+        self._on_resume = on_resume
+        self.resumes = 0
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._sender = threading.Thread(target=self._send, name="transcribe-medical-scribe-audio", daemon=True)
@@ -146,9 +225,16 @@ class ScribeTranscription:
                     return
                 if self._stop.is_set():
                     return
-                self._session.send_audio(chunk)
+                generation = self._session.generation
+                try:
+                    self._session.send_audio(chunk)
+                except ConnectionError:
+                    # The chunk is in the replay buffer: the iterating thread reconnects and sends
+                    # it again. Wait for that, then go on with the next chunk.
+                    if not self._resume or not self._session.wait_for_resume(generation):
+                        raise
             self._session.end()
-        except BaseException as error:
+        except BaseException as error:  # re-raised in the iterating thread
             self._error = error
             self._session.close()  # wakes the reader so the iterating thread sees the failure
 
@@ -156,12 +242,23 @@ class ScribeTranscription:
         """Send the audio and yield transcript events until the service ends the stream."""
         self._sender.start()
         try:
-            try:
-                yield from self._session
-            except TranscribeMedicalError:
-                if self._error is not None:
-                    raise self._error from None
-                raise
+            while True:
+                try:
+                    yield from self._session
+                    break
+                except ConnectionError:
+                    if self._error is not None:
+                        raise self._error from None
+                    if self.resumes >= self._max_resumes:
+                        raise
+                    self.resumes += 1
+                    self._session.resume()
+                    if self._on_resume is not None:
+                        self._on_resume(self.resumes)
+                except TranscribeMedicalError:
+                    if self._error is not None:
+                        raise self._error from None
+                    raise
             self._sender.join()
             if self._error is not None:
                 raise self._error
