@@ -44,8 +44,10 @@ def _wav_path() -> Path:
     return Path(__file__).resolve().parents[1] / "fixtures" / "audio" / "mono_16k.wav"
 
 
-def _event(result_id: str, start: float, *, partial: bool, text: str = "word") -> TranscriptEvent:
-    result = {
+def _event(
+    result_id: str, start: float, *, partial: bool, text: str = "word", channel: str | None = None
+) -> TranscriptEvent:
+    result: dict[str, object] = {
         "ResultId": result_id,
         "StartTime": start,
         "EndTime": start + 0.5,
@@ -57,6 +59,8 @@ def _event(result_id: str, start: float, *, partial: bool, text: str = "word") -
             }
         ],
     }
+    if channel is not None:
+        result["ChannelId"] = channel
     return TranscriptEvent.from_payload(json.dumps({"Transcript": {"Results": [result]}}).encode())
 
 
@@ -85,15 +89,28 @@ def test_a_final_sent_again_is_still_ignored_after_many_finals() -> None:
 
 
 def test_the_resume_point_forgets_partials_that_never_become_final() -> None:
-    resilient = ResilientSession(PCM, retry=RetryPolicy())
-    resilient.accept_audio(bytes(32_000 * 10))
+    stereo = PCM.model_copy(update={"channel_identification": True, "number_of_channels": 2})
+    resilient = ResilientSession(stereo, retry=RetryPolicy())
+    resilient.accept_audio(bytes(64_000 * 10))
     resilient.begin_session("first", now=0.0)
-    resilient.receive(_event("final", 8.5, partial=False))  # final up to 9 s: resume there at most
+    resilient.receive(_event("final", 8.5, partial=False, channel="ch_0"))  # ch_0 final up to 9 s
     for index in range(2 * CAP):
-        resilient.receive(_event(f"id-{index}", index * 0.01, partial=True))
+        resilient.receive(_event(f"id-{index}", index * 0.01, partial=True, channel="ch_1"))
     replay = resilient.begin_session("second", now=1.0)
     # Only the newest CAP ids are still in progress: the oldest of them starts at CAP * 0.01 s.
     assert replay.offset == pytest.approx(CAP * 0.01)
+    assert replay.lost_seconds == 0
+
+
+def test_a_partial_inside_what_is_final_does_not_take_the_resume_point_back() -> None:
+    resilient = ResilientSession(PCM, retry=RetryPolicy())
+    resilient.begin_session("first", now=0.0)
+    resilient.accept_audio(bytes(32_000 * 10))
+    resilient.receive(_event("final", 8.5, partial=False))  # final up to 9 s: the buffer is trimmed there
+    resilient.receive(_event("stale", 0.5, partial=True))  # a partial the service should not send
+    replay = resilient.begin_session("second", now=1.0)
+    assert (replay.offset, replay.lost_seconds) == (9.0, 0.0)
+    assert not resilient.transcript.incomplete
 
 
 def test_a_flood_of_unique_partials_keeps_a_live_session_bounded() -> None:

@@ -35,6 +35,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -440,13 +441,7 @@ class ResilientSession:
         self._inflight.clear()
         self._ended_at_byte = None
         self.session_ids.append(session_id)
-        return Replay(
-            audio=replay.audio,
-            offset=self._offset,
-            lost_seconds=replay.lost_seconds,
-            reread=replay.reread,
-            reread_bytes=replay.reread_bytes,
-        )
+        return dataclasses.replace(replay, offset=self._offset)
 
     def _reread_stream(self, start: int, end: int) -> Iterator[bytes]:
         """The stream's bytes ``[start, end)`` read from the source again, keep-alive silence included."""
@@ -484,8 +479,10 @@ class ResilientSession:
             return self._ended_at_byte  # the session was ended on purpose: all of it is final
         times = list(self._final_end.values())
         resume = min(times) if times else self._floor / self.bytes_per_second
-        for _, start in self._inflight.values():
-            resume = min(resume, start)
+        for channel, start in self._inflight.values():
+            # A partial that starts inside what is already final on its channel cannot take the
+            # resume point back there: the replayed finals would be dropped as duplicates anyway.
+            resume = min(resume, max(start, self._final_end.get(channel, 0.0)))
         byte = int(round(resume * self.bytes_per_second, 3))
         byte -= byte % self.frame_bytes
         return min(max(byte, self._floor), self.accepted_bytes)
