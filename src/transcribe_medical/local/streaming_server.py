@@ -16,9 +16,11 @@ background thread. For each connection:
    ends the first one with ``ConflictException``.
 3. **Audio**: each binary message must be exactly one event-stream message (strict codec) with
    ``:message-type=event`` and ``:event-type=AudioEvent``, its payload at most 32,768 bytes; any
-   violation gets ``BadRequestException`` and the stream ends. Recognition runs in a worker thread
-   per call (``run_in_executor``), so the loop keeps serving other streams; partial results are
-   sent as audio arrives and a final result at each pause the recognizer detects.
+   violation gets ``BadRequestException`` and the stream ends. The audio waits in a bounded queue
+   (``audio_queue_bytes``; when full, the socket is not read, which slows the sender) and is
+   recognized in 0.1 s blocks in worker threads, so the loop keeps serving other streams and
+   streams take turns; partial results are sent as audio is recognized and a final result at
+   each pause the recognizer detects (see :class:`_StreamPipeline`).
 4. **End**: the empty AudioEvent flushes the final results, then the server closes with 1000.
    No audio for ``idle_timeout`` seconds (15) ends the stream with ``BadRequestException``; a
    stream longer than ``max_stream_seconds`` (4 h) ends with ``LimitExceededException``.
