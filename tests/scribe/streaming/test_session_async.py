@@ -85,3 +85,21 @@ def test_async_wrong_secret_is_a_credentials_error(server: ScribeH2Server, monke
 
     with pytest.raises(CredentialsError, match="HTTP 403"):
         asyncio.run(main())
+
+
+def test_async_dropped_connection_resumes_with_no_audio_lost_or_doubled(server: ScribeH2Server) -> None:
+    server.drop_after_audio = 3
+    chunks = [bytes([index]) * 3200 for index in range(1, 11)]
+    mono = _config().model_copy(update={"channel_definitions": None})
+
+    async def main() -> tuple[str, int, int]:
+        async with _client(server) as client:
+            run = await client.scribe.streaming.transcribe(chunks, mono, realtime=False)
+            count = len([event async for event in run])
+            return run.session_id, run.resumes, count
+
+    session_id, resumes, count = asyncio.run(main())
+    assert resumes == 1 and count == 5
+    assert server.seen.connections == 2
+    assert bytes(server.seen.kept_audio[session_id]) == b"".join(chunks)
+    assert server.seen.bad_signatures == 0 and server.seen.end_frames == 1

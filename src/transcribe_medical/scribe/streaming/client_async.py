@@ -50,39 +50,54 @@ class AsyncScribeStreaming:
     async def connect(self, config: ScribeStreamConfig) -> AsyncScribeStreamSession:
         """Open a session and send its ConfigurationEvent; see the sync ``connect``."""
         config = config.with_session_id()
+        config.request_headers()  # refuses an incomplete config before any connection
+        stream, signer = await self._open(config)
+        protocol = ScribeSessionProtocol(config)
+        try:
+            await stream.send(protocol.start(signer))
+        except BaseException:
+            await stream.close()
+            raise
+        return AsyncScribeStreamSession(stream, protocol, self.note, reopen=lambda: self._open(config))
+
+    async def _open(self, config: ScribeStreamConfig) -> tuple[AsyncH2Stream, EventSigner]:
+        """A signed StartMedicalScribeStream for ``config`` (retried), and its event signer."""
         headers = config.request_headers()
         endpoint = self.endpoint()
         settings = self._client.config
         region = self._client.region_name
-        holder: dict[str, Any] = {}
 
-        async def attempt() -> AsyncH2Stream:
+        async def attempt() -> tuple[AsyncH2Stream, EventSigner]:
             credentials = await asyncio.to_thread(self._client.credentials)
             signed = sign_initial_request(endpoint.url, headers, credentials, region)
-            holder["signer"] = EventSigner(credentials, region, signed.seed_signature)
-            return await AsyncH2Stream.open(
+            stream = await AsyncH2Stream.open(
                 endpoint,
                 signed.headers,
                 verify=settings.verify,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
             )
+            return stream, EventSigner(credentials, region, signed.seed_signature)
 
-        stream = await call_with_retries_async(settings.retry, OPERATION, attempt)
-        protocol = ScribeSessionProtocol(config)
-        try:
-            await stream.send(protocol.start(holder["signer"]))
-        except BaseException:
-            await stream.close()
-            raise
-        return AsyncScribeStreamSession(stream, protocol, self.note)
+        return await call_with_retries_async(settings.retry, OPERATION, attempt)
 
     async def transcribe(
-        self, audio: Any, config: ScribeStreamConfig, *, realtime: bool = True
+        self,
+        audio: Any,
+        config: ScribeStreamConfig,
+        *,
+        realtime: bool = True,
+        max_resumes: int = 3,
+        on_resume: Callable[[int], None] | None = None,
     ) -> AsyncScribeTranscription:
-        """Stream ``audio``; ``async for`` the result's events, then ``.transcript`` / ``await .note()``."""
+        """Stream ``audio``; ``async for`` the result's events, then ``.transcript`` / ``await .note()``.
+
+        Options as the sync ``transcribe`` (a dropped connection resumes the session).
+        """
         source, config, pacer = prepare_audio(audio, config, realtime=realtime)
-        return AsyncScribeTranscription(await self.connect(config), source, pacer)
+        return AsyncScribeTranscription(
+            await self.connect(config), source, pacer, max_resumes=max_resumes, on_resume=on_resume
+        )
 
     async def get(self, session_id: str) -> MedicalScribeStream:
         """Describe a session (GetMedicalScribeStream)."""

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from transcribe_medical._exceptions import TranscribeMedicalError
+from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical.models.transcript import Transcript
+from transcribe_medical.scribe.streaming.event_signing import EventSigner
 from transcribe_medical.scribe.streaming.h2_async import AsyncH2Stream
 from transcribe_medical.scribe.streaming.protocol import ScribeSessionProtocol, ScribeTranscriptEvent
 from transcribe_medical.streaming.audio import AudioSource, Pacer
@@ -32,13 +33,21 @@ class AsyncScribeStreamSession:
     """
 
     def __init__(
-        self, stream: AsyncH2Stream, protocol: ScribeSessionProtocol, note: Callable[..., Awaitable[ClinicalNote]]
+        self,
+        stream: AsyncH2Stream,
+        protocol: ScribeSessionProtocol,
+        note: Callable[..., Awaitable[ClinicalNote]],
+        reopen: Callable[[], Awaitable[tuple[AsyncH2Stream, EventSigner]]] | None = None,
     ) -> None:
         """Wrap a connected stream whose ConfigurationEvent was sent (use ``connect()``)."""
         self._stream = stream
         self._protocol = protocol
         self._note = note
+        self._reopen = reopen
         self._send_lock = asyncio.Lock()
+        self._changed = asyncio.Condition()
+        self.generation = 0
+        self.closed = False
 
     def __repr__(self) -> str:
         return f"AsyncScribeStreamSession(session_id={self.session_id!r})"
@@ -71,6 +80,30 @@ class AsyncScribeStreamSession:
             await self._stream.send(self._protocol.pause())
             await self._stream.end_request()
 
+    async def resume(self) -> None:
+        """Reconnect after a dropped connection, with the same session id (see the sync session)."""
+        if self._reopen is None:
+            raise ProtocolError("this session was not made by connect(): it cannot reconnect")
+        async with self._send_lock:
+            await self._stream.close()
+            stream, signer = await self._reopen()
+            try:
+                for frame in self._protocol.resume(signer):
+                    await stream.send(frame)
+            except BaseException:
+                await stream.close()
+                raise
+            self._stream = stream
+        async with self._changed:
+            self.generation += 1
+            self._changed.notify_all()
+
+    async def wait_for_resume(self, generation: int) -> bool:
+        """Wait until the session has reconnected since ``generation`` (False: it was closed)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.generation != generation or self.closed)
+            return self.generation != generation
+
     async def __aiter__(self) -> AsyncIterator[ScribeTranscriptEvent]:
         """Transcript events until the service ends the stream (errors as the sync session)."""
         while (message := await self._stream.next_message()) is not None:
@@ -85,6 +118,9 @@ class AsyncScribeStreamSession:
     async def close(self) -> None:
         """Close the connection (idempotent)."""
         await self._stream.close()
+        async with self._changed:
+            self.closed = True
+            self._changed.notify_all()
 
     async def __aenter__(self) -> AsyncScribeStreamSession:
         return self
@@ -98,12 +134,23 @@ class AsyncScribeStreamSession:
 class AsyncScribeTranscription:
     """``transcribe()``'s result (asyncio): ``async for`` the events; then ``transcript``, ``note()``."""
 
-    def __init__(self, session: AsyncScribeStreamSession, source: AudioSource, pacer: Pacer) -> None:
-        """Stream ``source`` into ``session`` once iteration starts."""
+    def __init__(
+        self,
+        session: AsyncScribeStreamSession,
+        source: AudioSource,
+        pacer: Pacer,
+        *,
+        max_resumes: int = 3,
+        on_resume: Callable[[int], None] | None = None,
+    ) -> None:
+        """Stream ``source`` into ``session`` once iteration starts (see the sync twin)."""
         self._session = session
         self._source = source
         self._pacer = pacer
         self._error: BaseException | None = None
+        self._max_resumes = max_resumes
+        self._on_resume = on_resume
+        self.resumes = 0
 
     @property
     def session_id(self) -> str:
@@ -122,7 +169,13 @@ class AsyncScribeTranscription:
                 delay = self._pacer.delay_for(len(chunk), loop.time())
                 if delay:
                     await asyncio.sleep(delay)
-                await self._session.send_audio(chunk)
+                generation = self._session.generation
+                try:
+                    await self._session.send_audio(chunk)
+                except ConnectionError:
+                    # The chunk is in the replay buffer; the iterating task reconnects and resends it.
+                    if self._max_resumes <= 0 or not await self._session.wait_for_resume(generation):
+                        raise
             await self._session.end()
         except asyncio.CancelledError:
             raise
@@ -134,13 +187,24 @@ class AsyncScribeTranscription:
         """Send the audio and yield transcript events until the service ends the stream."""
         sender = asyncio.get_running_loop().create_task(self._send())
         try:
-            try:
-                async for event in self._session:
-                    yield event
-            except TranscribeMedicalError:
-                if self._error is not None:
-                    raise self._error from None
-                raise
+            while True:
+                try:
+                    async for event in self._session:
+                        yield event
+                    break
+                except ConnectionError:
+                    if self._error is not None:
+                        raise self._error from None
+                    if self.resumes >= self._max_resumes:
+                        raise
+                    self.resumes += 1
+                    await self._session.resume()
+                    if self._on_resume is not None:
+                        self._on_resume(self.resumes)
+                except TranscribeMedicalError:
+                    if self._error is not None:
+                        raise self._error from None
+                    raise
             await sender
             if self._error is not None:
                 raise self._error
