@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import socket
+import ssl
 import struct
 import threading
 from dataclasses import dataclass, field
@@ -96,8 +97,11 @@ class Seen:
 class ScribeH2Server:
     """A threaded loopback server; one connection at a time, each served to its end."""
 
-    def __init__(self, secret: str, *, region: str = "us-east-1", window: int = 4096) -> None:
+    def __init__(
+        self, secret: str, *, region: str = "us-east-1", window: int = 4096, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.secret = secret
+        self.tls = tls
         self.region = region
         self.window = window
         self.seen = Seen()
@@ -111,7 +115,7 @@ class ScribeH2Server:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def close(self) -> None:
         self._sock.close()
@@ -122,8 +126,11 @@ class ScribeH2Server:
                 conn, _ = self._sock.accept()
             except OSError:
                 return
-            with conn, contextlib.suppress(OSError):
-                _Connection(self, conn).run()
+            with contextlib.suppress(OSError):
+                if self.tls is not None:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                with conn:
+                    _Connection(self, conn).run()
 
 
 class _Connection:
