@@ -9,7 +9,7 @@ import pytest
 
 from conftest import TEST_SECRET_KEY
 from scribe.streaming.h2_server import ScribeH2Server
-from transcribe_medical import ClientConfig, CredentialsError, RetryPolicy, TranscribeMedical
+from transcribe_medical import ClientConfig, CredentialsError, RetryPolicy, TranscribeMedical, ValidationError
 from transcribe_medical._exceptions import BadRequestError, ConnectionError, NotFoundError
 from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
 
@@ -151,3 +151,40 @@ def test_dropped_connection_is_a_connection_error(server: ScribeH2Server) -> Non
             session.send_audio(CHUNK)
         with pytest.raises(ConnectionError):
             list(session)
+
+
+def test_note_of_a_failed_session_says_why(server: ScribeH2Server) -> None:
+    from transcribe_medical.scribe.streaming.client import ScribeNoteFailedError
+
+    session_id = "11111111-2222-4333-8444-555555555555"
+    server.seen.descriptions[session_id] = {
+        "SessionId": session_id,
+        "StreamStatus": "COMPLETED",
+        "PostStreamAnalyticsResult": {
+            "ClinicalNoteGenerationResult": {"Status": "FAILED", "FailureReason": "too little conversation"}
+        },
+    }
+    with _client(server) as client, pytest.raises(ScribeNoteFailedError, match="too little conversation"):
+        client.scribe.streaming.note(session_id, poll_interval=0.0)
+
+
+def test_waiting_for_a_note_times_out(server: ScribeH2Server) -> None:
+    from transcribe_medical import TimeoutError
+
+    session_id = "11111111-2222-4333-8444-555555555556"
+    server.seen.descriptions[session_id] = {
+        "SessionId": session_id,
+        "PostStreamAnalyticsResult": {"ClinicalNoteGenerationResult": {"Status": "IN_PROGRESS"}},
+    }
+    with _client(server) as client, pytest.raises(TimeoutError, match="IN_PROGRESS"):
+        client.scribe.streaming.wait(session_id, timeout=0.0, poll_interval=1.0)
+
+
+def test_a_stereo_file_needs_channel_definitions(server: ScribeH2Server) -> None:
+    from pathlib import Path
+
+    stereo = Path(__file__).resolve().parents[2] / "fixtures" / "audio" / "stereo_16k.wav"
+    mono = _config().model_copy(update={"channel_definitions": None})
+    with _client(server) as client, pytest.raises(ValidationError, match="channel_definitions"):
+        client.scribe.streaming.transcribe(stereo, mono)
+    assert server.seen.requests == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from transcribe_medical._exceptions import ValidationError
 from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
 from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio
 
@@ -35,6 +36,12 @@ def prepare_audio(
             audio, sample_rate=config.sample_rate, media_encoding=config.media_encoding, channels=config.channels
         )
     fmt = source.format
+    if fmt is not None and fmt.channels == 2 and not config.channel_definitions:
+        raise ValidationError(
+            "channel_definitions: a two-channel recording needs them: give channel 0 and 1 one role each "
+            "(CLINICIAN and PATIENT; --channel-roles 0=CLINICIAN,1=PATIENT)",
+            field="channel_definitions",
+        )
     if fmt is not None:
         config = config.model_copy(update={"sample_rate": fmt.sample_rate, "media_encoding": fmt.media_encoding})
     config.request_headers()  # refuses a config without a sample rate before any connection
