@@ -106,6 +106,7 @@ class ScribeH2Server:
         self.window = window
         self.seen = Seen()
         self.drop_after_audio: int | None = None
+        self.refuse_after_audio: int | None = None
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen()
@@ -251,6 +252,9 @@ class _Connection:
             self.pending += inner.payload
             if self.audio % 2 == 0:
                 self.segment()
+            if self.server.refuse_after_audio is not None and self.audio >= self.server.refuse_after_audio:
+                self.exception("LimitExceededException", "too many sessions")
+                return
             if self.server.drop_after_audio is not None and self.audio >= self.server.drop_after_audio:
                 self.server.drop_after_audio = None
                 self.sock.shutdown(socket.SHUT_RDWR)

@@ -188,3 +188,16 @@ def test_a_stereo_file_needs_channel_definitions(server: ScribeH2Server) -> None
     with _client(server) as client, pytest.raises(ValidationError, match="channel_definitions"):
         client.scribe.streaming.transcribe(stereo, mono)
     assert server.seen.requests == []
+
+
+def test_an_exception_event_mid_audio_ends_transcribe_and_its_sender(server: ScribeH2Server) -> None:
+    from transcribe_medical import LimitExceededError
+
+    server.refuse_after_audio = 3
+    with _client(server) as client:
+        run = client.scribe.streaming.transcribe([CHUNK] * 200, _config(), realtime=False)
+        with pytest.raises(LimitExceededError, match="too many sessions"):
+            list(run)
+        run._sender.join(timeout=10)
+        assert not run._sender.is_alive()  # woken by the close, not left waiting for window
+    assert server.seen.connections == 1

@@ -159,10 +159,11 @@ class AsyncH2Stream:
         """
         view = memoryview(data)
         while view:
-            await self._wait(lambda: self._core.send_window() > 0 or self._core.error is not None, self._read_timeout)
+            await self._wait(self._core.send_ready, self._read_timeout)
             async with self._cond:
-                if self._core.error is not None:
-                    raise self._core.error
+                if self._core.error is not None or self._core.finished or self._core.send_window() == 0:
+                    self._core.check_sendable()
+                    continue  # woken, but the window is still shut
                 try:
                     taken = self._core.write(view)
                     await self._flush()

@@ -98,6 +98,21 @@ class H2Core:
             return 0
         return max(0, min(window, self._conn.max_outbound_frame_size))
 
+    def send_ready(self) -> bool:
+        """Whether a sender waiting for window should wake: window opened, or sending is over."""
+        return self.error is not None or self.finished or self.send_window() > 0
+
+    def check_sendable(self) -> None:
+        """Raise when nothing more can be sent: the recorded failure, or the peer's end.
+
+        Raises:
+            TranscribeMedicalError: The stream failed, or the peer ended it (ConnectionError).
+        """
+        if self.error is not None:
+            raise self.error
+        if self.finished:
+            raise ConnectionError(f"{self._endpoint} ended the stream before everything was sent")
+
     def write(self, data: memoryview) -> int:
         """Queue as much of ``data`` as the window allows; return how many bytes were taken."""
         size = min(len(data), self.send_window())
@@ -114,7 +129,12 @@ class H2Core:
                 self._conn.end_stream(self.stream_id)
 
     def close(self) -> None:
-        """Queue a GOAWAY (the driver writes :meth:`outgoing` and closes the socket)."""
+        """Queue a GOAWAY (the driver writes :meth:`outgoing` and closes the socket).
+
+        A stream still open is failed, so that a sender waiting for window wakes.
+        """
+        if not self.finished:
+            self.fail(ConnectionError(f"the connection to {self._endpoint} was closed"))
         with contextlib.suppress(H2Error):  # closing a broken connection is not an error
             self._conn.close_connection()
 

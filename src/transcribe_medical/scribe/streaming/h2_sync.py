@@ -148,10 +148,11 @@ class SyncH2Stream:
         """
         view = memoryview(data)
         while view:
-            self._wait(lambda: self._core.send_window() > 0 or self._core.error is not None, self._read_timeout)
+            self._wait(self._core.send_ready, self._read_timeout)
             with self._cond:
-                if self._core.error is not None:
-                    raise self._core.error
+                if self._core.error is not None or self._core.finished or self._core.send_window() == 0:
+                    self._core.check_sendable()
+                    continue  # woken, but the window is still shut
                 try:
                     taken = self._core.write(view)
                     self._flush()
