@@ -69,8 +69,8 @@ def reference() -> Transcript:
 def _sync_run(client: Any, audio: Any, config: StreamConfig, **options: Any) -> tuple[Transcript, list[ReconnectEvent]]:
     seen: list[ReconnectEvent] = []
     with client.streaming.transcribe(audio, config, realtime=False, on_reconnect=seen.append, **options) as events:
-        for _ in events:
-            pass
+        for event in events:
+            _note_finals(event)
         assert list(getattr(events, "reconnects", [])) == seen
         return events.transcript, seen
 
@@ -83,8 +83,8 @@ async def _async_run(
         emu.async_client(config=client_config) as client,
         client.streaming.transcribe(audio, config, realtime=False, on_reconnect=seen.append, **options) as events,
     ):
-        async for _ in events:
-            pass
+        async for event in events:
+            _note_finals(event)
         return events.transcript, seen
 
 
@@ -109,11 +109,37 @@ async def _as_async(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
         if chunk is _PAUSE:
             await asyncio.to_thread(_PAUSE_DONE.wait, 20)
             continue
+        if chunk is _FINAL:
+            assert await asyncio.to_thread(_FINAL_SEEN.wait, 20), "no final result reached the client"
+            continue
         yield chunk
 
 
 _PAUSE = b"\x00pause"
 _PAUSE_DONE = threading.Event()
+_FINAL = b"\x00final"
+_FINAL_SEEN = threading.Event()
+
+
+def _note_finals(event: Any) -> None:
+    if any(not result.is_partial for result in event.results):
+        _FINAL_SEEN.set()
+
+
+def _after_a_final(mode: str, audio: bytes, first_chunks: int = 16) -> Iterator[bytes]:
+    """``audio`` in 100 ms chunks, held after the first ones until the client has a final result.
+
+    The emulator recognizes off its event loop, so a fault counted in frames could otherwise land
+    before any final result: this makes it land after one (a resume that is not at 0).
+    """
+    _FINAL_SEEN.clear()
+    for index, start in enumerate(range(0, len(audio), 3200)):
+        if index == first_chunks:
+            if mode == "sync":
+                assert _FINAL_SEEN.wait(20), "no final result reached the client"
+            else:
+                yield _FINAL
+        yield audio[start : start + 3200]
 
 
 def assert_continuous(transcript: Transcript) -> None:
@@ -143,7 +169,7 @@ def test_a_faulty_stream_gives_the_uninterrupted_transcript(
 ) -> None:
     plan = FAULTS[fault]
     emu.faults = plan
-    transcript, reconnects = run(mode, emu, AUDIO)
+    transcript, reconnects = run(mode, emu, _after_a_final(mode, AUDIO))
     assert segments_of(transcript) == segments_of(reference)
     assert words_of(transcript) == words_of(reference)
     assert_continuous(transcript)
@@ -252,20 +278,22 @@ def test_a_spent_budget_raises_connection_error_with_the_finals_so_far(
     policy = ClientConfig(retry=RetryPolicy(max_attempts=3, initial_backoff=0.0, max_backoff=0.0))
     refused = FaultPlan(exception="ServiceUnavailableException", exception_after_frames=0)
 
+    audio = _after_a_final(mode, AUDIO, first_chunks=40)
+
     def sync_run() -> None:
-        with emu.client(config=policy) as client, client.streaming.transcribe(AUDIO, PCM, realtime=False) as events:
+        with emu.client(config=policy) as client, client.streaming.transcribe(audio, PCM, realtime=False) as events:
             emu.faults = refused  # every later stream is refused at once
-            for _ in events:
-                pass
+            for event in events:
+                _note_finals(event)
 
     async def async_run() -> None:
         async with (
             emu.async_client(config=policy) as client,
-            client.streaming.transcribe(AUDIO, PCM, realtime=False) as events,
+            client.streaming.transcribe(_as_async(audio), PCM, realtime=False) as events,
         ):
             emu.faults = refused
-            async for _ in events:
-                pass
+            async for event in events:
+                _note_finals(event)
 
     with pytest.raises(ConnectionError) as raised:
         sync_run() if mode == "sync" else asyncio.run(async_run())
@@ -401,7 +429,10 @@ def test_a_60_second_dictation_with_drops_every_few_seconds(mode: str) -> None:
     with LocalTranscribeMedical(batch=False, recognizer=ToneRecognizer()) as faulty:
         faulty.faults = FaultPlan(drop_after_audio_seconds=4.0)  # every stream, after 4 s of its audio
         source = _live(dictation, 20) if mode == "sync" else _alive(dictation, 20)
-        transcript, reconnects = run(mode, faulty, source)
+        # The emulator recognizes off its event loop: under load a session may drop before its
+        # first final, and the next one replays the same audio; allow for a few of those.
+        patient = ClientConfig(retry=RetryPolicy(max_attempts=10, initial_backoff=0.0, max_backoff=0.0))
+        transcript, reconnects = run(mode, faulty, source, client_config=patient)
     expected = words_of(uninterrupted)
     got = words_of(transcript)
     assert [word for word, _, _ in got] == [word for word, _, _ in expected]  # each word once, in order
