@@ -96,3 +96,12 @@ def test_a_wrong_secret_is_a_credentials_error(emulator: LocalTranscribeMedical)
     )
     with emulator.client(boto3_session=wrong) as client, pytest.raises(CredentialsError):
         client.scribe.streaming.connect(_config().model_copy(update={"sample_rate": 16000}))
+
+
+def test_a_tampered_event_signature_is_a_credentials_error(emulator: LocalTranscribeMedical) -> None:
+    config = _config().model_copy(update={"sample_rate": 16000})
+    with emulator.client() as client, client.scribe.streaming.connect(config) as session:
+        session._protocol._signer._prior = "0" * 64  # type: ignore[union-attr]  # break the chain
+        session.send_audio(b"\0\0" * 3200)
+        with pytest.raises(CredentialsError, match="signature"):
+            list(session)
