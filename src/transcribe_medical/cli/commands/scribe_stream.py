@@ -105,7 +105,12 @@ def stream(
         endpoint_url=endpoint_url,
         streaming_endpoint_url=streaming_endpoint_url,
     ) as client:
-        run = client.scribe.streaming.transcribe(source, config, realtime=not no_realtime)
+        run = client.scribe.streaming.transcribe(
+            source,
+            config,
+            realtime=not no_realtime,
+            on_resume=lambda count: say(f"the connection dropped; session resumed ({count})"),
+        )
         say(f"HealthScribe session {run.session_id}")
         for event in run:
             if not event.is_partial:
