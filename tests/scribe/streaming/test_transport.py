@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from conftest import TEST_SECRET_KEY
+from scribe.streaming.connect_proxy import ConnectProxy
 from scribe.streaming.h2_server import ScribeH2Server
 from streaming.tls_server import make_certificates
-from transcribe_medical import ClientConfig, RetryPolicy, TranscribeMedical, ValidationError
+from transcribe_medical import AsyncTranscribeMedical, ClientConfig, RetryPolicy, TranscribeMedical, ValidationError
 from transcribe_medical._exceptions import ConnectionError
 from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
 from transcribe_medical.scribe.streaming.endpoint import resolve_scribe_endpoint
@@ -104,3 +107,65 @@ def test_endpoint_resolution(configured: str | None, expected: str | None) -> No
 def test_endpoint_refusals(configured: str) -> None:
     with pytest.raises(ValidationError, match="endpoint_url"):
         resolve_scribe_endpoint("us-east-1", configured)
+
+
+def test_through_an_http_proxy_over_tls(tls_server: tuple[ScribeH2Server, Path]) -> None:
+    server, ca = tls_server
+    proxy = ConnectProxy(require_auth="Basic " + base64.b64encode(b"me:s3cret").decode())
+    try:
+        config = ClientConfig(
+            streaming_endpoint_url=server.url,
+            verify=str(ca),
+            proxies={"https": proxy.url.replace("http://", "http://me:s3cret@")},
+            retry=RetryPolicy(max_attempts=1, initial_backoff=0.0, max_backoff=0.0),
+        )
+        with TranscribeMedical(region_name="us-east-1", config=config) as client:
+            assert _stream(client) == 1
+    finally:
+        proxy.close()
+    assert proxy.targets == [f"127.0.0.1:{server.port}"]
+    assert server.seen.bad_signatures == 0
+
+
+def test_async_through_https_proxy_env(
+    tls_server: tuple[ScribeH2Server, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, ca = tls_server
+    proxy = ConnectProxy()
+    monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+
+    async def main() -> int:
+        config = ClientConfig(
+            streaming_endpoint_url=server.url,
+            verify=str(ca),
+            retry=RetryPolicy(max_attempts=1, initial_backoff=0.0, max_backoff=0.0),
+        )
+        async with AsyncTranscribeMedical(region_name="us-east-1", config=config) as client:
+            run = await client.scribe.streaming.transcribe([b"\0\0" * 1600] * 4, CONFIG, realtime=False)
+            return len([event async for event in run])
+
+    try:
+        assert asyncio.run(main()) == 2
+    finally:
+        proxy.close()
+    assert proxy.targets == [f"127.0.0.1:{server.port}"]
+
+
+def test_a_refusing_proxy_is_one_line(tls_server: tuple[ScribeH2Server, Path]) -> None:
+    server, ca = tls_server
+    proxy = ConnectProxy(status=403)
+    try:
+        config = ClientConfig(
+            streaming_endpoint_url=server.url,
+            verify=str(ca),
+            proxies={"https": proxy.url},
+            retry=RetryPolicy(max_attempts=1, initial_backoff=0.0, max_backoff=0.0),
+        )
+        with (
+            TranscribeMedical(region_name="us-east-1", config=config) as client,
+            pytest.raises(ConnectionError, match="refused the tunnel") as caught,
+        ):
+            client.scribe.streaming.connect(CONFIG)
+    finally:
+        proxy.close()
+    assert "\n" not in str(caught.value)

@@ -99,6 +99,7 @@ class ScribeStreaming:
                 verify=settings.verify,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
+                proxies=settings.proxies,
             )
             return stream, EventSigner(credentials, region, signed.seed_signature)
 
@@ -150,6 +151,7 @@ class ScribeStreaming:
                 verify=settings.verify,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
+                proxies=settings.proxies,
                 method="GET",
                 path=path,
                 event_stream=False,

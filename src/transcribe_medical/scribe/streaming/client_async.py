@@ -76,6 +76,7 @@ class AsyncScribeStreaming:
                 verify=settings.verify,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
+                proxies=settings.proxies,
             )
             return stream, EventSigner(credentials, region, signed.seed_signature)
 
@@ -113,6 +114,7 @@ class AsyncScribeStreaming:
                 verify=settings.verify,
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
+                proxies=settings.proxies,
                 method="GET",
                 path=path,
                 event_stream=False,

@@ -92,6 +92,8 @@ def translate_error(error: BaseException, *, endpoint: str, timeout: float | Non
         return error
     if isinstance(error, h2.exceptions.H2Error):
         return ProtocolError(f"the HTTP/2 connection to {endpoint} broke: {type(error).__name__}: {error}")
+    if isinstance(error, EOFError):  # asyncio's IncompleteReadError: the peer closed mid-answer
+        return ConnectionError(f"{endpoint} closed the connection before answering")
     if isinstance(error, builtins.TimeoutError):
         waited = f" for {timeout:g} s" if timeout else ""
         return TimeoutError(f"{endpoint} did not answer{waited}")

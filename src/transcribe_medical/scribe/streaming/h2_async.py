@@ -18,6 +18,7 @@ from transcribe_medical.eventstream import Message
 from transcribe_medical.scribe.streaming.endpoint import SCRIBE_STREAM_PATH, ScribeEndpoint
 from transcribe_medical.scribe.streaming.errors import translate_error
 from transcribe_medical.scribe.streaming.h2_core import H2Core
+from transcribe_medical.scribe.streaming.proxy_tunnel import check_connect_response, proxy_target
 from transcribe_medical.scribe.streaming.tls import check_alpn, tls_context
 
 __all__ = ["AsyncH2Stream"]
@@ -58,6 +59,7 @@ class AsyncH2Stream:
         method: str = "POST",
         path: str = SCRIBE_STREAM_PATH,
         event_stream: bool = True,
+        proxies: Mapping[str, str] | None = None,
     ) -> AsyncH2Stream:
         """Connect, negotiate HTTP/2, send the request headers and wait for the response status.
 
@@ -68,20 +70,32 @@ class AsyncH2Stream:
             TimeoutError: Connecting or the response took longer than the timeouts.
         """
         context = tls_context(endpoint, verify)
+        proxy = proxy_target(endpoint.url, proxies)
         writer: asyncio.StreamWriter | None = None
         try:
-            reader, opened = await asyncio.wait_for(
-                asyncio.open_connection(
-                    endpoint.host,
-                    endpoint.port,
-                    ssl=context,
-                    server_hostname=endpoint.host if context is not None else None,
-                ),
-                connect_timeout,
-            )
-            writer = opened
+            if proxy is None:
+                reader, opened = await asyncio.wait_for(
+                    asyncio.open_connection(
+                        endpoint.host,
+                        endpoint.port,
+                        ssl=context,
+                        server_hostname=endpoint.host if context is not None else None,
+                    ),
+                    connect_timeout,
+                )
+                writer = opened
+            else:
+                reader, opened = await asyncio.wait_for(
+                    asyncio.open_connection(proxy.host, proxy.port), connect_timeout
+                )
+                writer = opened
+                opened.write(proxy.connect_request(endpoint.host, endpoint.port))
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), connect_timeout)
+                check_connect_response(head, proxy, str(endpoint))
+                if context is not None:
+                    await asyncio.wait_for(opened.start_tls(context, server_hostname=endpoint.host), connect_timeout)
             if context is not None:
-                ssl_object = writer.get_extra_info("ssl_object")
+                ssl_object = opened.get_extra_info("ssl_object")
                 check_alpn(ssl_object.selected_alpn_protocol() if ssl_object else None, endpoint)
             sock = opened.get_extra_info("socket")
             if sock is not None:

@@ -18,11 +18,23 @@ from transcribe_medical.eventstream import Message
 from transcribe_medical.scribe.streaming.endpoint import SCRIBE_STREAM_PATH, ScribeEndpoint
 from transcribe_medical.scribe.streaming.errors import translate_error
 from transcribe_medical.scribe.streaming.h2_core import H2Core
+from transcribe_medical.scribe.streaming.proxy_tunnel import MAX_RESPONSE_HEAD, check_connect_response, proxy_target
 from transcribe_medical.scribe.streaming.tls import check_alpn, tls_context
 
 __all__ = ["SyncH2Stream"]
 
 _READ_SIZE = 65536
+
+
+def _read_head(sock: socket.socket) -> bytes:
+    # Byte by byte: nothing after the proxy's answer may be consumed (TLS or HTTP/2 follow).
+    head = bytearray()
+    while not head.endswith(b"\r\n\r\n") and len(head) < MAX_RESPONSE_HEAD:
+        byte = sock.recv(1)
+        if not byte:
+            break
+        head += byte
+    return bytes(head)
 
 
 class SyncH2Stream:
@@ -54,6 +66,7 @@ class SyncH2Stream:
         method: str = "POST",
         path: str = SCRIBE_STREAM_PATH,
         event_stream: bool = True,
+        proxies: Mapping[str, str] | None = None,
     ) -> SyncH2Stream:
         """Connect, negotiate HTTP/2, send the request headers and wait for the response status.
 
@@ -64,9 +77,15 @@ class SyncH2Stream:
             TimeoutError: Connecting or the response took longer than the timeouts.
         """
         context = tls_context(endpoint, verify)
+        proxy = proxy_target(endpoint.url, proxies)
         sock: socket.socket | None = None
         try:
-            sock = socket.create_connection((endpoint.host, endpoint.port), timeout=connect_timeout)
+            if proxy is None:
+                sock = socket.create_connection((endpoint.host, endpoint.port), timeout=connect_timeout)
+            else:
+                sock = socket.create_connection((proxy.host, proxy.port), timeout=connect_timeout)
+                sock.sendall(proxy.connect_request(endpoint.host, endpoint.port))
+                check_connect_response(_read_head(sock), proxy, str(endpoint))
             if context is not None:
                 sock = context.wrap_socket(sock, server_hostname=endpoint.host)
                 check_alpn(sock.selected_alpn_protocol(), endpoint)
