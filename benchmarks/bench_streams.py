@@ -121,9 +121,7 @@ async def _held_stream(
                 await release.wait()
             yield chunk
 
-    async with client.streaming.transcribe(
-        audio(), _config(), realtime=False, reconnect=reconnect
-    ) as transcription:
+    async with client.streaming.transcribe(audio(), _config(), realtime=False, reconnect=reconnect) as transcription:
         async for _ in transcription:
             pass
 

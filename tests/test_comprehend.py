@@ -37,8 +37,18 @@ def _client() -> TranscribeMedical:
 
 
 def _entity(text: str, begin: int, category: str, **extra: Any) -> dict[str, Any]:
-    return {"Id": 0, "BeginOffset": begin, "EndOffset": begin + len(text), "Score": 0.97, "Text": text,
-            "Category": category, "Type": extra.pop("Type", "DX_NAME"), "Traits": [], "Attributes": [], **extra}
+    return {
+        "Id": 0,
+        "BeginOffset": begin,
+        "EndOffset": begin + len(text),
+        "Score": 0.97,
+        "Text": text,
+        "Category": category,
+        "Type": extra.pop("Type", "DX_NAME"),
+        "Traits": [],
+        "Attributes": [],
+        **extra,
+    }
 
 
 def test_entities_are_mapped_to_segments_and_times() -> None:
@@ -49,15 +59,28 @@ def test_entities_are_mapped_to_segments_and_times() -> None:
     with Stubber(client.boto3_client("comprehendmedical")) as stub:
         stub.add_response(
             "detect_entities_v2",
-            {"Entities": [_entity("chest pain", text.index("chest"), "MEDICAL_CONDITION"),
-                          _entity("aspirin", text.index("aspirin"), "MEDICATION", Type="GENERIC_NAME")],
-             "ModelVersion": "2.0.0"},
+            {
+                "Entities": [
+                    _entity("chest pain", text.index("chest"), "MEDICAL_CONDITION"),
+                    _entity("aspirin", text.index("aspirin"), "MEDICATION", Type="GENERIC_NAME"),
+                ],
+                "ModelVersion": "2.0.0",
+            },
             {"Text": text},
         )
         stub.add_response(
             "infer_rx_norm",
-            {"Entities": [_entity("aspirin", text.index("aspirin"), "MEDICATION", Type="GENERIC",
-                                  RxNormConcepts=[{"Code": "1191", "Description": "aspirin", "Score": 0.9}])]},
+            {
+                "Entities": [
+                    _entity(
+                        "aspirin",
+                        text.index("aspirin"),
+                        "MEDICATION",
+                        Type="GENERIC",
+                        RxNormConcepts=[{"Code": "1191", "Description": "aspirin", "Score": 0.9}],
+                    )
+                ]
+            },
             {"Text": text},
         )
         analysis = analyze_transcript(transcript, client, rxnorm=True)

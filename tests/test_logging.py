@@ -24,8 +24,10 @@ URL = (
         (f"connecting to {URL}", ["X-Amz-Signature=5", SIGNATURE, "AKIAIOSFODNN7EXAMPLE", "IQoJb3Jp"]),
         (f"aws_secret_access_key = {SECRET}", [SECRET]),
         (f"{{'SessionToken': 'x', 'session_token': '{TOKEN}'}}", [TOKEN]),
-        ("Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/transcribe/aws4_request, Signature=" + SIGNATURE,
-         ["AKIAIOSFODNN7EXAMPLE", SIGNATURE]),
+        (
+            "Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/transcribe/aws4_request, Signature=" + SIGNATURE,
+            ["AKIAIOSFODNN7EXAMPLE", SIGNATURE],
+        ),
         ('{"Transcript": "patient reports chest pain", "Content": "aspirin"}', ["chest pain", "aspirin"]),
         ('{"transcript": "Mr. Alvarez", "content": "Alvarez"}', ["Alvarez"]),
     ],

@@ -97,8 +97,12 @@ def test_explicit_proxies_replace_the_environment_and_no_proxy(monkeypatch: pyte
 
 @pytest.mark.parametrize(
     "proxy",
-    ["ftp://user:s3cret-pass@proxy:21", "http://user:s3cret-pass@proxy:3128/path", "http://user:s3cret-pass@:3128",
-     "http://user:s3cret-pass@proxy:notaport"],
+    [
+        "ftp://user:s3cret-pass@proxy:21",
+        "http://user:s3cret-pass@proxy:3128/path",
+        "http://user:s3cret-pass@:3128",
+        "http://user:s3cret-pass@proxy:notaport",
+    ],
 )
 def test_bad_proxy_urls_are_refused_without_showing_the_password(proxy: str) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -38,8 +38,19 @@ def test_every_specialty_streams(name: str) -> None:
 
 @pytest.mark.parametrize(
     "alias",
-    ["family medicine", "Family-Medicine", "INTERNAL MEDICINE", "OB-GYN", "ob/gyn", "obgyn",
-     "Obstetrics and Gynecology", "pediatrics", "Paediatrics", "primary care", "primarycare"],
+    [
+        "family medicine",
+        "Family-Medicine",
+        "INTERNAL MEDICINE",
+        "OB-GYN",
+        "ob/gyn",
+        "obgyn",
+        "Obstetrics and Gynecology",
+        "pediatrics",
+        "Paediatrics",
+        "primary care",
+        "primarycare",
+    ],
 )
 def test_primary_care_sub_specialties_resolve(alias: str) -> None:
     assert validate_specialty(alias, "batch") is Specialty.PRIMARYCARE

@@ -171,9 +171,7 @@ class _ClientBase:
 
     def call(self, service: ServiceName, operation: str, **params: Any) -> dict[str, Any]:
         """Call a boto3 operation with the shared retry policy and error translation."""
-        return call_with_retries(
-            self.config.retry, operation, lambda: self._call_once(service, operation, params)
-        )
+        return call_with_retries(self.config.retry, operation, lambda: self._call_once(service, operation, params))
 
     def close(self) -> None:
         """Close the underlying HTTP connections."""

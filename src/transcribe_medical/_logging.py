@@ -35,8 +35,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(Credential=)[^,\s\"']+", re.I), rf"\1{_REDACTED}"),
     # A credential scope on its own (key id/date/region/service/aws4_request, maybe URL-encoded).
     (
-        re.compile(r"[A-Za-z0-9]{16,128}(?:/|%2F)\d{8}(?:/|%2F)[a-z0-9-]+(?:/|%2F)[a-z0-9-]+(?:/|%2F)aws4_request",
-                   re.I),
+        re.compile(
+            r"[A-Za-z0-9]{16,128}(?:/|%2F)\d{8}(?:/|%2F)[a-z0-9-]+(?:/|%2F)[a-z0-9-]+(?:/|%2F)aws4_request", re.I
+        ),
         _REDACTED,
     ),
     (
@@ -109,8 +110,7 @@ class RedactionFilter(logging.Filter):
         try:
             if record.args:
                 args = record.args if isinstance(record.args, tuple) else (record.args,)
-                safe = tuple(f"<{len(a)} bytes>" if isinstance(a, bytes | bytearray | memoryview) else a
-                             for a in args)
+                safe = tuple(f"<{len(a)} bytes>" if isinstance(a, bytes | bytearray | memoryview) else a for a in args)
                 message = str(record.msg) % safe if isinstance(record.args, tuple) else str(record.msg) % safe[0]
             else:
                 message = str(record.msg)

@@ -72,9 +72,20 @@ def _aliases() -> dict[str, Specialty]:
                 aliases[_key(short.group(1))] = row.specialty
                 aliases[_key(sub[: short.start()])] = row.specialty
     # Common spellings of the sub-specialties.
-    for extra in ("obgyn", "obstetrics", "gynecology", "gynaecology", "obstetricsgynaecology",
-                  "paediatrics", "pediatric", "paediatric", "familypractice", "generalpractice",
-                  "internalmed", "primary"):
+    for extra in (
+        "obgyn",
+        "obstetrics",
+        "gynecology",
+        "gynaecology",
+        "obstetricsgynaecology",
+        "paediatrics",
+        "pediatric",
+        "paediatric",
+        "familypractice",
+        "generalpractice",
+        "internalmed",
+        "primary",
+    ):
         aliases[extra] = Specialty.PRIMARYCARE
     return aliases
 

@@ -95,8 +95,14 @@ def transcribe_medical_env(
     transcribe_medical_emulator: LocalTranscribeMedical, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[LocalTranscribeMedical]:
     """Point the standard ``AWS_*`` variables at the session emulator for one test."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                 "AWS_ENDPOINT_URL_TRANSCRIBE", "AWS_ENDPOINT_URL_S3"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ENDPOINT_URL_TRANSCRIBE",
+        "AWS_ENDPOINT_URL_S3",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in transcribe_medical_emulator.environment().items():
         monkeypatch.setenv(name, value)

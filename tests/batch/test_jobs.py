@@ -55,9 +55,7 @@ def test_start_get_wait_delete_cycle(client: TranscribeMedical) -> None:
     seen: list[JobStatus | None] = []
     waited = client.jobs.wait("visit-0412", poll_interval=0.0, progress=lambda job: seen.append(job.status))
     assert waited.status is JobStatus.COMPLETED and seen == [JobStatus.IN_PROGRESS, JobStatus.COMPLETED]
-    assert waited.transcript_uri == (
-        f"https://s3.us-east-1.amazonaws.com/{OUTPUT_BUCKET}/medical/visit-0412.json"
-    )
+    assert waited.transcript_uri == (f"https://s3.us-east-1.amazonaws.com/{OUTPUT_BUCKET}/medical/visit-0412.json")
 
     client.jobs.delete("visit-0412")
     with pytest.raises(NotFoundError):
@@ -251,7 +249,11 @@ def test_transcribe_file_uploads_starts_waits_and_fetches(client: TranscribeMedi
         _put_transcript(client, job.name)
 
     transcript = client.jobs.transcribe_file(
-        audio, bucket=MEDIA_BUCKET, output_bucket=OUTPUT_BUCKET, type="CONVERSATION", poll_interval=0.0,
+        audio,
+        bucket=MEDIA_BUCKET,
+        output_bucket=OUTPUT_BUCKET,
+        type="CONVERSATION",
+        poll_interval=0.0,
         progress=progress,
     )
     assert transcript.text.startswith("Good morning")

@@ -83,12 +83,20 @@ def test_jobs_start_passes_kms_options(monkeypatch: pytest.MonkeyPatch, capsys: 
     with stub:
         code = main(
             [
-                "jobs", "start", "visit-1", "s3://audio-bucket/visit-1.wav",
-                "--output-bucket", "transcripts-bucket",
-                "--kms-key-id", KEY,
-                "--kms-encryption-context", "clinic=north",
-                "--kms-encryption-context", "purpose=dictation",
-                "--format", "json",
+                "jobs",
+                "start",
+                "visit-1",
+                "s3://audio-bucket/visit-1.wav",
+                "--output-bucket",
+                "transcripts-bucket",
+                "--kms-key-id",
+                KEY,
+                "--kms-encryption-context",
+                "clinic=north",
+                "--kms-encryption-context",
+                "purpose=dictation",
+                "--format",
+                "json",
             ]
         )
         stub.assert_no_pending_responses()
@@ -97,8 +105,16 @@ def test_jobs_start_passes_kms_options(monkeypatch: pytest.MonkeyPatch, capsys: 
 
 def test_a_malformed_kms_context_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
-        ["jobs", "start", "visit-1", "s3://audio-bucket/visit-1.wav", "--output-bucket", "transcripts-bucket",
-         "--kms-encryption-context", "no-equals-sign"]
+        [
+            "jobs",
+            "start",
+            "visit-1",
+            "s3://audio-bucket/visit-1.wav",
+            "--output-bucket",
+            "transcripts-bucket",
+            "--kms-encryption-context",
+            "no-equals-sign",
+        ]
     )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--kms-encryption-context" in err

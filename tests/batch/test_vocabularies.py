@@ -17,9 +17,11 @@ def test_vocabulary_round_trip(client: TranscribeMedical) -> None:
         "cardio-terms", ["atrial fibrillation", "metoprolol"], bucket=MEDIA_BUCKET, tags={"team": "cardio"}
     )
     assert created.name == "cardio-terms"
-    body = client.boto3_client("s3").get_object(
-        Bucket=MEDIA_BUCKET, Key="transcribe-medical/vocabularies/cardio-terms.txt"
-    )["Body"].read()
+    body = (
+        client.boto3_client("s3")
+        .get_object(Bucket=MEDIA_BUCKET, Key="transcribe-medical/vocabularies/cardio-terms.txt")["Body"]
+        .read()
+    )
     assert body.decode() == (
         "Phrase\tSoundsLike\tIPA\tDisplayAs\natrial-fibrillation\t\t\tatrial fibrillation\nmetoprolol\t\t\t\n"
     )

@@ -213,8 +213,16 @@ def test_exception_messages_quoting_a_presigned_url_are_redacted_in_the_tracebac
     monkeypatch.setattr("websockets.sync.client.connect", connect)
     log_file = tmp_path / "debug.log"
     code = main(
-        ["stream", str(WAV), "--endpoint-url", emulator.streaming_endpoint, "--no-realtime", "--debug",
-         "--log-file", str(log_file)]
+        [
+            "stream",
+            str(WAV),
+            "--endpoint-url",
+            emulator.streaming_endpoint,
+            "--no-realtime",
+            "--debug",
+            "--log-file",
+            str(log_file),
+        ]
     )
     err = capsys.readouterr().err
     log = log_file.read_text(encoding="utf-8")

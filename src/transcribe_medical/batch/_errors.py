@@ -57,8 +57,10 @@ def valid_page_size(value: object) -> int:
     Raises:
         ValidationError: not a whole number in range.
     """
-    if isinstance(value, bool) or not isinstance(value, int) or not (
-        _limits.MAX_RESULTS_MIN <= value <= _limits.MAX_RESULTS_MAX
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not (_limits.MAX_RESULTS_MIN <= value <= _limits.MAX_RESULTS_MAX)
     ):
         raise ValidationError(
             f"page_size: {value!r} is invalid: use {_limits.MAX_RESULTS_MIN}-{_limits.MAX_RESULTS_MAX}",

@@ -27,9 +27,7 @@ def paginate(call: Call, operation: str, params: dict[str, Any], key: str) -> It
             return
 
 
-async def apaginate(
-    call: AsyncCall, operation: str, params: dict[str, Any], key: str
-) -> AsyncIterator[dict[str, Any]]:
+async def apaginate(call: AsyncCall, operation: str, params: dict[str, Any], key: str) -> AsyncIterator[dict[str, Any]]:
     """The asyncio twin of :func:`paginate`."""
     token: str | None = None
     while True:

@@ -79,9 +79,7 @@ def _name(value: object) -> str:
     return valid_name(value, "name")
 
 
-def _list_params(
-    status: JobStatus | str | None, name_contains: str | None, page_size: int
-) -> dict[str, Any]:
+def _list_params(status: JobStatus | str | None, name_contains: str | None, page_size: int) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if status is not None:
         try:

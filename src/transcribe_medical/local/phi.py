@@ -32,21 +32,83 @@ __all__ = ["PhiSpan", "find_phi"]
 _TITLES: Final = frozenset({"mr", "mrs", "ms", "miss", "dr", "mister", "missus", "doctor"})
 _GENDER: Final = frozenset({"male", "female", "man", "woman", "boy", "girl"})
 _MONTHS: Final = frozenset(
-    {"january", "february", "march", "april", "may", "june", "july", "august", "september",
-     "october", "november", "december"}
+    {
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    }
 )
-_DIGIT_WORDS: Final = {"zero": 1, "oh": 1, "one": 1, "two": 1, "three": 1, "four": 1, "five": 1,
-                       "six": 1, "seven": 1, "eight": 1, "nine": 1}
+_DIGIT_WORDS: Final = {
+    "zero": 1,
+    "oh": 1,
+    "one": 1,
+    "two": 1,
+    "three": 1,
+    "four": 1,
+    "five": 1,
+    "six": 1,
+    "seven": 1,
+    "eight": 1,
+    "nine": 1,
+}
 _NUMBER_WORDS: Final = frozenset(
     set(_DIGIT_WORDS)
-    | {"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-       "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
-       "ninety", "hundred", "and"}
+    | {
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "and",
+    }
 )
 _ORDINALS: Final = frozenset(
-    {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-     "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
-     "eighteenth", "nineteenth", "twentieth", "thirtieth"}
+    {
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
+        "twentieth",
+        "thirtieth",
+    }
 )
 _MIN_ID_DIGITS: Final = 7
 _STRIP: Final = re.compile(r"[^\w@.:/']+")

@@ -112,17 +112,38 @@ def build_result(
     entities: list[ResultEntity] = []
     if is_partial:
         for recognized in words:
-            items.append(ResultItem(start_time=round(recognized.start, 3),
-                                    end_time=round(max(recognized.end, recognized.start), 3),
-                                    type="pronunciation", content=recognized.text, speaker=speaker_label))
+            items.append(
+                ResultItem(
+                    start_time=round(recognized.start, 3),
+                    end_time=round(max(recognized.end, recognized.start), 3),
+                    type="pronunciation",
+                    content=recognized.text,
+                    speaker=speaker_label,
+                )
+            )
     else:
         presented = final_words(words)
         for word in presented:
-            items.append(ResultItem(start_time=word.start, end_time=word.end, type="pronunciation",
-                                    content=word.content, confidence=word.confidence, speaker=speaker_label))
+            items.append(
+                ResultItem(
+                    start_time=word.start,
+                    end_time=word.end,
+                    type="pronunciation",
+                    content=word.content,
+                    confidence=word.confidence,
+                    speaker=speaker_label,
+                )
+            )
             if word.punctuation:
-                items.append(ResultItem(start_time=word.end, end_time=word.end, type="punctuation",
-                                        content=word.punctuation, speaker=speaker_label))
+                items.append(
+                    ResultItem(
+                        start_time=word.end,
+                        end_time=word.end,
+                        type="punctuation",
+                        content=word.punctuation,
+                        speaker=speaker_label,
+                    )
+                )
         if identify_phi:
             for span in find_phi([word.content for word in presented]):
                 chosen = presented[span.start : span.end]

@@ -170,9 +170,7 @@ class _StreamRecognition:
     waits for a block still being recognized.
     """
 
-    def __init__(
-        self, params: StreamParameters, recognizer: Recognizer, vocabulary: Vocabulary | None = None
-    ) -> None:
+    def __init__(self, params: StreamParameters, recognizer: Recognizer, vocabulary: Vocabulary | None = None) -> None:
         self.params = params
         self.channels = params.number_of_channels
         self._lock = threading.Lock()
@@ -546,8 +544,9 @@ class StreamingServer:
         faults = self._take_fault_plan()
         if faults is not None and faults.handshake_status is not None:
             status = HTTPStatus(faults.handshake_status)
-            return self._error_response(connection, status.value, status.phrase.replace(" ", ""),
-                                        "Refused by the emulator's FaultPlan.")
+            return self._error_response(
+                connection, status.value, status.phrase.replace(" ", ""), "Refused by the emulator's FaultPlan."
+            )
         host = request.headers.get("Host", "")
         try:
             pairs = verify_presigned_request(
@@ -575,8 +574,7 @@ class StreamingServer:
             and self.vocabulary_exists is not None
             and not self.vocabulary_exists(params.vocabulary_name)
         ):
-            error = ("The requested vocabulary couldn't be found. "
-                     "Check the vocabulary name and try your request again.")
+            error = "The requested vocabulary couldn't be found. Check the vocabulary name and try your request again."
         session_id = (params.session_id if params is not None else None) or str(uuid.uuid4())
         self._pending[connection] = _Pending(params, error, str(uuid.uuid4()), session_id, query, faults)
         return None
@@ -645,8 +643,9 @@ class StreamingServer:
         previous = self._sessions.get(pending.session_id)
         self._sessions[pending.session_id] = connection
         if previous is not None:
-            await self._refuse(previous, "ConflictException",
-                               "A new stream started with the same session id; this stream has ended.")
+            await self._refuse(
+                previous, "ConflictException", "A new stream started with the same session id; this stream has ended."
+            )
         try:
             await self._serve_stream(connection, pending.params, pending.faults)
         except _Refusal as refusal:
@@ -681,15 +680,14 @@ class StreamingServer:
         vocabulary = None
         if params.vocabulary_name and self.vocabulary_loader is not None:
             vocabulary = await loop.run_in_executor(self._executor, self.vocabulary_loader, params.vocabulary_name)
-        recognition = await loop.run_in_executor(
-            self._executor, _StreamRecognition, params, recognizer, vocabulary
-        )
+        recognition = await loop.run_in_executor(self._executor, _StreamRecognition, params, recognizer, vocabulary)
         pipeline = _StreamPipeline(self, connection, params, faults, recognition)
         try:
             await pipeline.run()
         finally:
             # Under the stream's lock: a block still being recognized finishes before the close.
             await loop.run_in_executor(self._executor, recognition.close_when_idle)
+
     async def _apply_faults(
         self,
         connection: ServerConnection,
@@ -723,19 +721,25 @@ class StreamingServer:
         except ProtocolError as error:
             raise _Refusal("BadRequestException", f"Could not decode the event-stream message: {error}") from None
         if len(messages) != 1:
-            raise _Refusal("BadRequestException",
-                           f"Each WebSocket message must hold exactly one event-stream message, not {len(messages)}.")
+            raise _Refusal(
+                "BadRequestException",
+                f"Each WebSocket message must hold exactly one event-stream message, not {len(messages)}.",
+            )
         message = messages[0]
         message_type = message.headers.get(":message-type")
         event_type = message.headers.get(":event-type")
         if message_type != "event" or event_type != "AudioEvent":
-            raise _Refusal("BadRequestException",
-                           f"Unexpected message (:message-type={message_type!r}, :event-type={event_type!r}): "
-                           "the client may send only AudioEvent events.")
+            raise _Refusal(
+                "BadRequestException",
+                f"Unexpected message (:message-type={message_type!r}, :event-type={event_type!r}): "
+                "the client may send only AudioEvent events.",
+            )
         if len(message.payload) > _limits.AUDIO_EVENT_MAX_PAYLOAD:
-            raise _Refusal("BadRequestException",
-                           f"The AudioEvent payload is {len(message.payload)} bytes; the maximum is "
-                           f"{_limits.AUDIO_EVENT_MAX_PAYLOAD} bytes. Send smaller chunks of audio.")
+            raise _Refusal(
+                "BadRequestException",
+                f"The AudioEvent payload is {len(message.payload)} bytes; the maximum is "
+                f"{_limits.AUDIO_EVENT_MAX_PAYLOAD} bytes. Send smaller chunks of audio.",
+            )
         return bytes(message.payload)
 
 
@@ -864,9 +868,10 @@ class _StreamPipeline:
             except ConnectionClosed:
                 return False
             if isinstance(data, str):
-                raise _Refusal("BadRequestException",
-                               "Text WebSocket messages are not supported: send event-stream messages "
-                               "as binary messages.")
+                raise _Refusal(
+                    "BadRequestException",
+                    "Text WebSocket messages are not supported: send event-stream messages as binary messages.",
+                )
             audio = server._audio_payload(data)
             frames += 1
             audio_bytes += len(audio)
