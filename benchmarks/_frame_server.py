@@ -33,10 +33,33 @@ def _templates() -> list[dict[str, Any]]:
     return [json.loads(payload) for payload in transcript_event_payloads()]
 
 
+def _latest_time(value: Any) -> float:
+    if isinstance(value, dict):
+        own = [float(v) for k, v in value.items() if k in ("StartTime", "EndTime")]
+        return max([*own, *(_latest_time(v) for v in value.values())], default=0.0)
+    if isinstance(value, list):
+        return max((_latest_time(v) for v in value), default=0.0)
+    return 0.0
+
+
+def _shifted(value: Any, seconds: float) -> Any:
+    """A copy of ``value`` with every ``StartTime``/``EndTime`` moved ``seconds`` later."""
+    if isinstance(value, dict):
+        return {
+            k: float(v) + seconds if k in ("StartTime", "EndTime") else _shifted(v, seconds) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_shifted(v, seconds) for v in value]
+    return value
+
+
 async def _serve(frames: int, interval: float) -> None:
     from websockets.asyncio.server import ServerConnection, serve
 
     templates = _templates()
+    # The templates repeat; their times must not, as the service's never go back on a channel
+    # (a client may rightly drop a final that starts inside audio already final).
+    span = max(_latest_time(template) for template in templates) + 1.0
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -47,7 +70,7 @@ async def _serve(frames: int, interval: float) -> None:
 
         reader = asyncio.create_task(drain())
         for index in range(frames):
-            body = templates[index % len(templates)]
+            body = _shifted(templates[index % len(templates)], (index // len(templates)) * span)
             body["Transcript"]["Results"][0]["ResultId"] = str(time.monotonic_ns())
             frame = encode_message(TRANSCRIPT_EVENT_HEADERS, json.dumps(body, separators=(",", ":")).encode())
             await websocket.send(frame)
