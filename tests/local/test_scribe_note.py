@@ -186,3 +186,19 @@ def test_filters_match_phrases_and_keep_the_full_stop_when_removing() -> None:
     masked = apply_filter(_words("no shortness of breath"), ["Shortness of Breath"], "mask")
     assert [r.word.content for r in masked] == ["no", MASK, MASK, MASK]
     assert parse_filter_file("one\n\n  two words \n") == ["one", "two words"]
+
+
+def test_the_emulator_writes_the_section_names_the_sdk_documents_for_each_template() -> None:
+    from transcribe_medical.local.clinical_note import NOTE_TEMPLATES, TEMPLATE_SECTIONS
+    from transcribe_medical.scribe.enums import NoteTemplate
+    from transcribe_medical.scribe.templates import DOCUMENTED_SECTIONS
+    from transcribe_medical.scribe.templates import TEMPLATE_SECTIONS as SDK_SECTIONS
+
+    assert NOTE_TEMPLATES[0] == "HISTORY_AND_PHYSICAL"
+    assert set(TEMPLATE_SECTIONS) == {template.value for template in NoteTemplate}
+    for template, sections in TEMPLATE_SECTIONS.items():
+        emulated = [name for name, _facets in sections]
+        known = set(SDK_SECTIONS[NoteTemplate(template)]) | set(DOCUMENTED_SECTIONS)
+        assert set(emulated) <= known, (template, set(emulated) - known)
+        # Every main section the SDK documents for the template can be written by the emulator.
+        assert set(SDK_SECTIONS[NoteTemplate(template)]) <= set(emulated), template

@@ -30,6 +30,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from transcribe_medical.scribe.enums import NoteTemplate
+
 __all__ = [
     "EMULATED_NOTICE",
     "NOTE_TEMPLATES",
@@ -46,16 +48,9 @@ EMULATED_NOTICE: Final = (
     "conversation, not by AWS HealthScribe. For testing only."
 )
 
-#: The note templates of StartMedicalScribeJob (botocore's enum), default first.
-NOTE_TEMPLATES: Final = (
-    "HISTORY_AND_PHYSICAL",
-    "GIRPP",
-    "BIRP",
-    "SIRP",
-    "DAP",
-    "BEHAVIORAL_SOAP",
-    "PHYSICAL_SOAP",
-)
+#: The note templates of StartMedicalScribeJob (botocore's enum), default first: the SDK's enum
+#: is the one source.
+NOTE_TEMPLATES: Final = tuple(template.value for template in NoteTemplate)
 
 # Facets: what a clause is about.
 COMPLAINT: Final = "complaint"
