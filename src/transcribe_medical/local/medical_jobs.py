@@ -17,9 +17,10 @@ import binascii
 import itertools
 import json
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol, TypeVar
 
 from transcribe_medical import _limits
 from transcribe_medical.local.aws_constraints import Member, check, validation_error
@@ -33,6 +34,7 @@ __all__ = [
     "MedicalJobRequest",
     "decode_token",
     "encode_token",
+    "newest_first_page",
     "validate_start",
 ]
 
@@ -303,6 +305,49 @@ def decode_token(token: object) -> int:
         ) from None
 
 
+class _Listed(Protocol):
+    sequence: int
+
+
+_Record = TypeVar("_Record", bound=_Listed)
+
+
+def newest_first_page(
+    records: Mapping[tuple[str, str], _Record],
+    region: str,
+    *,
+    name_contains: str | None,
+    before: int | None,
+    size: int,
+    keep: Callable[[_Record], bool] = lambda _record: True,
+) -> tuple[list[_Record], int | None]:
+    """One page of a store's records, newest first, the way every emulated List operation pages.
+
+    Args:
+        records: The store's records by ``(region, name)`` (the caller holds the store's lock).
+        region: Only records of this region.
+        name_contains: Only names containing this, ignoring case (``None``: all).
+        before: Only records created before this sequence (a decoded ``NextToken``).
+        size: The page size.
+        keep: Any other filter (a status or state).
+
+    Returns:
+        The page's records and the sequence to continue before (``None``: the last page).
+    """
+    needle = name_contains.lower() if name_contains else None
+    chosen = [
+        record
+        for (record_region, name), record in records.items()
+        if record_region == region
+        and (needle is None or needle in name.lower())
+        and (before is None or record.sequence < before)
+        and keep(record)
+    ]
+    chosen.sort(key=lambda record: record.sequence, reverse=True)
+    page = chosen[:size]
+    return page, (page[-1].sequence if len(chosen) > size and page else None)
+
+
 class JobHandle:
     """The batch worker's grip on one job: set its status as it runs (thread-safe)."""
 
@@ -405,20 +450,16 @@ class JobStore:
         self, region: str, *, status: str | None, name_contains: str | None, before: int | None, size: int
     ) -> tuple[list[dict[str, Any]], int | None]:
         """One page of summaries, newest first, and the sequence to continue before (``None``: last page)."""
-        needle = name_contains.lower() if name_contains else None
         with self.lock:
-            chosen = [
-                job
-                for (job_region, name), job in self._jobs.items()
-                if job_region == region
-                and (status is None or job.status == status)
-                and (needle is None or needle in name.lower())
-                and (before is None or job.sequence < before)
-            ]
-            chosen.sort(key=lambda job: job.sequence, reverse=True)
-            page = chosen[:size]
-            more = len(chosen) > size
-            return [job.summary() for job in page], (page[-1].sequence if more and page else None)
+            page, more = newest_first_page(
+                self._jobs,
+                region,
+                name_contains=name_contains,
+                before=before,
+                size=size,
+                keep=lambda job: status is None or job.status == status,
+            )
+            return [job.summary() for job in page], more
 
     def clear(self) -> None:
         """Forget every job."""

@@ -21,7 +21,7 @@ from transcribe_medical import _limits
 from transcribe_medical.local.aws_constraints import Member, check, validation_error
 from transcribe_medical.local.aws_json import AwsError, epoch_seconds, utc_now
 from transcribe_medical.local.emulated_s3 import ObjectNotFound, https_object_url, parse_object_uri
-from transcribe_medical.local.medical_jobs import NAME_PATTERN, URI_PATTERN, check_tags
+from transcribe_medical.local.medical_jobs import NAME_PATTERN, URI_PATTERN, check_tags, newest_first_page
 from transcribe_medical.local.vocabulary import Vocabulary
 
 __all__ = [
@@ -246,20 +246,16 @@ class VocabularyStore:
         self, region: str, *, state: str | None, name_contains: str | None, before: int | None, size: int
     ) -> tuple[list[dict[str, Any]], int | None]:
         """One page of summaries, newest first, and the sequence to continue before (``None``: last page)."""
-        needle = name_contains.lower() if name_contains else None
         with self.lock:
-            chosen = [
-                record
-                for (record_region, name), record in self._records.items()
-                if record_region == region
-                and (state is None or record.state == state)
-                and (needle is None or needle in name.lower())
-                and (before is None or record.sequence < before)
-            ]
-            chosen.sort(key=lambda record: record.sequence, reverse=True)
-            page = chosen[:size]
-            more = len(chosen) > size
-            return [record.summary() for record in page], (page[-1].sequence if more and page else None)
+            page, more = newest_first_page(
+                self._records,
+                region,
+                name_contains=name_contains,
+                before=before,
+                size=size,
+                keep=lambda record: state is None or record.state == state,
+            )
+            return [record.summary() for record in page], more
 
     def clear(self) -> None:
         """Forget every vocabulary."""

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from transcribe_medical.local.aws_json import AwsError, epoch_seconds, utc_now
+from transcribe_medical.local.medical_jobs import newest_first_page
 
 __all__ = ["ScribeJob", "ScribeJobHandle", "ScribeJobRequest", "ScribeJobStore"]
 
@@ -241,20 +242,16 @@ class ScribeJobStore:
         self, region: str, *, status: str | None, name_contains: str | None, before: int | None, size: int
     ) -> tuple[list[dict[str, Any]], int | None]:
         """One page of summaries, newest first, and the sequence to continue before (``None``: last page)."""
-        needle = name_contains.lower() if name_contains else None
         with self.lock:
-            chosen = [
-                job
-                for (job_region, name), job in self._jobs.items()
-                if job_region == region
-                and (status is None or job.status == status)
-                and (needle is None or needle in name.lower())
-                and (before is None or job.sequence < before)
-            ]
-            chosen.sort(key=lambda job: job.sequence, reverse=True)
-            page = chosen[:size]
-            more = len(chosen) > size
-            return [job.summary() for job in page], (page[-1].sequence if more and page else None)
+            page, more = newest_first_page(
+                self._jobs,
+                region,
+                name_contains=name_contains,
+                before=before,
+                size=size,
+                keep=lambda job: status is None or job.status == status,
+            )
+            return [job.summary() for job in page], more
 
     def clear(self) -> None:
         """Forget every job."""

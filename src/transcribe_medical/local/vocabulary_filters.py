@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from transcribe_medical.local.aws_json import AwsError, epoch_seconds, utc_now
+from transcribe_medical.local.medical_jobs import newest_first_page
 from transcribe_medical.local.results import FinalWord
 
 __all__ = ["MASK", "FilterRecord", "FilterStore", "FilteredWord", "apply_filter", "parse_filter_file"]
@@ -179,19 +180,9 @@ class FilterStore:
         self, region: str, *, name_contains: str | None, before: int | None, size: int
     ) -> tuple[list[dict[str, Any]], int | None]:
         """One page of filters, newest first, and the sequence to continue before (``None``: last page)."""
-        needle = name_contains.lower() if name_contains else None
         with self.lock:
-            chosen = [
-                record
-                for (record_region, name), record in self._filters.items()
-                if record_region == region
-                and (needle is None or needle in name.lower())
-                and (before is None or record.sequence < before)
-            ]
-            chosen.sort(key=lambda record: record.sequence, reverse=True)
-            page = chosen[:size]
-            more = len(chosen) > size
-            return [record.brief() for record in page], (page[-1].sequence if more and page else None)
+            page, more = newest_first_page(self._filters, region, name_contains=name_contains, before=before, size=size)
+            return [record.brief() for record in page], more
 
     def clear(self) -> None:
         """Forget every filter."""
