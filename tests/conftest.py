@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis's deadline and its "too slow" health check time each example by the wall clock. A busy
+# CI machine makes both fail a correct test, and our rule is no wall-clock asserts in tests, so the
+# profile every run loads turns both off. Health checks about the strategies themselves (too many
+# filtered or oversized examples) stay on. HYPOTHESIS_PROFILE=thorough runs ten times the examples.
+settings.register_profile("transcribe-medical", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", parent=settings.get_profile("transcribe-medical"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "transcribe-medical"))
 
 _AWS_VARIABLES = (
     "AWS_PROFILE",

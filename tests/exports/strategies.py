@@ -23,8 +23,10 @@ words = st.one_of(
 )
 times = st.floats(min_value=0, max_value=100_000, allow_nan=False, allow_infinity=False)
 confidences = st.none() | st.floats(min_value=0, max_value=1, allow_nan=False)
-speakers = st.none() | st.integers(0, 4).map(lambda n: f"spk_{n}")
-channels = st.none() | st.integers(0, 1).map(lambda n: f"ch_{n}")
+speaker_labels = st.integers(0, 4).map(lambda n: f"spk_{n}")
+channel_labels = st.integers(0, 1).map(lambda n: f"ch_{n}")
+speakers = st.none() | speaker_labels
+channels = st.none() | channel_labels
 
 
 @st.composite
@@ -56,8 +58,9 @@ def segments(draw: st.DrawFn, labelling: str = "any") -> Segment:
 
     ``labelling`` is ``"speakers"``, ``"channels"``, ``"both"``, ``"none"`` or ``"any"``.
     """
-    speaker = draw(speakers.filter(bool)) if labelling in ("speakers", "both") else None
-    channel = draw(channels.filter(bool)) if labelling in ("channels", "both") else None
+    # Drawn directly, not filtered out of the optional strategies: no rejected examples.
+    speaker = draw(speaker_labels) if labelling in ("speakers", "both") else None
+    channel = draw(channel_labels) if labelling in ("channels", "both") else None
     if labelling == "any":
         speaker, channel = draw(speakers), draw(channels)
     start = draw(times)
