@@ -245,7 +245,7 @@ class _FakeInput:
 def test_mic_streams_the_default_input(
     service: FakeTranscribeStreaming, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("transcribe_medical.streaming.audio._sounddevice_factory", lambda: _FakeInput)
+    monkeypatch.setattr("transcribe_medical.streaming.audio.microphone._sounddevice_factory", lambda: _FakeInput)
     code = main(["mic", "--max-seconds", "0.5", "--specialty", "NEUROLOGY", "--endpoint-url", service.url])
     captured = capsys.readouterr()
     assert code == 0, captured.err

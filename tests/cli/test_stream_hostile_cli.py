@@ -168,7 +168,7 @@ class _FakeInput:
 def test_mic_keeps_the_finals_before_a_drop(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("transcribe_medical.streaming.audio._sounddevice_factory", lambda: _FakeInput)
+    monkeypatch.setattr("transcribe_medical.streaming.audio.microphone._sounddevice_factory", lambda: _FakeInput)
     output = tmp_path / "dictation.txt"
     with HostileServer("finals-then-drop") as server:
         code = run_cli(["mic", "--max-seconds", "5", "--no-reconnect", "--endpoint-url", server.url, "-o", str(output)])

@@ -1,7 +1,7 @@
 """Sans-I/O parsing of container headers: RIFF/WAVE, FLAC STREAMINFO and Ogg-Opus ``OpusHead``.
 
 These functions only read what the file says; whether the service accepts it (16-bit PCM,
-16000-48000 Hz, 1 or 2 channels) is decided by :mod:`transcribe_medical.streaming.audio`, which
+16000-48000 Hz, 1 or 2 channels) is decided by :mod:`transcribe_medical.streaming.audio.formats`, which
 turns their findings into :class:`~transcribe_medical.AudioFormatError` messages.
 """
 
