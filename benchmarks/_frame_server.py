@@ -1,15 +1,24 @@
-"""A tiny WebSocket server that sends timestamped TranscriptEvent frames, for the latency benchmark.
+"""A tiny WebSocket server that sends realistic TranscriptEvent frames, for the stream benchmarks.
 
-Run as a subprocess by ``bench_latency.py``::
+Run as a subprocess by ``bench_latency.py`` and ``bench_streams.py``::
 
-    python benchmarks/_frame_server.py --frames 500 --interval-ms 3
+    python benchmarks/_frame_server.py --frames 500 --interval-ms 3    # latency: timestamped frames
+    python benchmarks/_frame_server.py --follow-audio                  # streams: results follow audio
 
-It prints ``ENDPOINT ws://127.0.0.1:<port>`` and serves until its standard input closes. To each
-connection (any path: it checks no signature) it sends ``--frames`` realistic TranscriptEvent
-frames, one every ``--interval-ms`` so that none waits behind another, then closes normally
-(1000). Each frame's ``ResultId`` is ``time.monotonic_ns()`` taken just before the send — a
-clock shared by every process on the machine — so the receiver can tell how long the frame took
-to reach it. What the client sends (audio, the end-of-stream event) is read and dropped.
+It prints ``ENDPOINT ws://127.0.0.1:<port>`` and serves until its standard input closes. It
+accepts any path and checks no signature, and costs little per stream, so that the client's work
+dominates what a benchmark sees.
+
+* Default (latency): to each connection it sends ``--frames`` TranscriptEvent frames, one every
+  ``--interval-ms`` so that none waits behind another, then closes normally (1000). Each frame's
+  ``ResultId`` is ``time.monotonic_ns()`` taken just before the send — a clock shared by every
+  process on the machine — so the receiver can tell how long the frame took to reach it. What the
+  client sends is read and dropped.
+* ``--follow-audio`` (streams): results follow the audio as the service's do. It counts the
+  16 kHz mono PCM received in AudioEvents and sends each event of one long dictation (a partial
+  result per word, a final one per utterance, times increasing) once the audio reaches its end
+  time; on the empty AudioEvent that ends the stream it closes normally. Every connection gets
+  the same frames, encoded once and shared.
 """
 
 from __future__ import annotations
@@ -17,12 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import struct
 import sys
 import threading
 import time
 from typing import Any
 
-from _workloads import TRANSCRIPT_EVENT_HEADERS, transcript_event_payloads
+from _workloads import SAMPLE_RATE, TRANSCRIPT_EVENT_HEADERS, transcript_event_payloads
 
 from transcribe_medical.eventstream import encode_message
 
@@ -53,9 +63,56 @@ def _shifted(value: Any, seconds: float) -> Any:
     return value
 
 
-async def _serve(frames: int, interval: float) -> None:
+#: Bytes per second of the audio the clients send: 16 kHz, 16-bit, mono PCM.
+_PCM_BYTES_PER_SECOND = SAMPLE_RATE * 2
+#: An event-stream message's bytes besides its headers and payload: prelude (12) and CRC (4).
+_FRAMING_BYTES = 16
+_UNLIMITED_UTTERANCES = 10**9
+
+
+class _Dictation:
+    """The events of one endless dictation, each with the audio time it ends at, encoded once."""
+
+    def __init__(self) -> None:
+        self._payloads = transcript_event_payloads(_UNLIMITED_UTTERANCES)
+        self._frames: list[tuple[float, bytes]] = []
+
+    def frame(self, index: int) -> tuple[float, bytes]:
+        """The ``index``-th event: the audio time (s) its result ends at, and its frame."""
+        while len(self._frames) <= index:
+            payload = next(self._payloads)
+            end = float(json.loads(payload)["Transcript"]["Results"][0]["EndTime"])
+            self._frames.append((end, encode_message(TRANSCRIPT_EVENT_HEADERS, payload)))
+        return self._frames[index]
+
+
+def _audio_bytes(message: bytes) -> int:
+    """The payload size of an AudioEvent message (its CRCs are not checked: the client is trusted)."""
+    total, headers = struct.unpack_from(">II", message)
+    return int(total - headers - _FRAMING_BYTES)
+
+
+async def _follow_audio(websocket: Any, dictation: _Dictation) -> None:
+    received = 0
+    index = 0
+    async for message in websocket:
+        if isinstance(message, str):
+            continue
+        size = _audio_bytes(message)
+        if size == 0:  # the empty AudioEvent: the caller's audio has ended
+            break
+        received += size
+        heard = received / _PCM_BYTES_PER_SECOND
+        while (event := dictation.frame(index))[0] <= heard:
+            await websocket.send(event[1])
+            index += 1
+    await websocket.close(1000)
+
+
+async def _serve(frames: int, interval: float, follow_audio: bool = False) -> None:
     from websockets.asyncio.server import ServerConnection, serve
 
+    dictation = _Dictation()
     templates = _templates()
     # The templates repeat; their times must not, as the service's never go back on a channel
     # (a client may rightly drop a final that starts inside audio already final).
@@ -64,6 +121,10 @@ async def _serve(frames: int, interval: float) -> None:
     stop = asyncio.Event()
 
     async def handle(websocket: ServerConnection) -> None:
+        if follow_audio:
+            await _follow_audio(websocket, dictation)
+            return
+
         async def drain() -> None:
             async for _ in websocket:
                 pass
@@ -78,7 +139,9 @@ async def _serve(frames: int, interval: float) -> None:
         await websocket.close(1000)
         reader.cancel()
 
-    async with serve(handle, "127.0.0.1", 0, compression=None, ping_interval=None, max_size=2**20) as server:
+    async with serve(
+        handle, "127.0.0.1", 0, compression=None, ping_interval=None, max_size=2**20, backlog=1024
+    ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         print(f"ENDPOINT ws://127.0.0.1:{port}", flush=True)
         threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(stop.set)), daemon=True).start()
@@ -90,8 +153,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=500)
     parser.add_argument("--interval-ms", type=float, default=3.0)
+    parser.add_argument("--follow-audio", action="store_true", help="send results as the audio reaches them")
     args = parser.parse_args()
-    asyncio.run(_serve(args.frames, args.interval_ms / 1000))
+    asyncio.run(_serve(args.frames, args.interval_ms / 1000, args.follow_audio))
 
 
 if __name__ == "__main__":
