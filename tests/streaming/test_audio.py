@@ -8,6 +8,7 @@ import logging
 import os
 import struct
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,9 +94,14 @@ def ogg_page(packet: bytes, *, granule: int, header_type: int = 0) -> bytes:
     )
 
 
-def make_ogg_opus(*, channels: int = 1, seconds: float = 2.0, body: bytes = b"\x01" * 3000) -> bytes:
-    """An Ogg-Opus file: OpusHead, OpusTags, then ``body`` in pages; the last page ends at ``seconds``."""
-    head = b"OpusHead" + struct.pack("<BBHIhB", 1, channels, 312, 16000, 0, 0)
+def make_ogg_opus(
+    *, channels: int = 1, seconds: float = 2.0, body: bytes = b"\x01" * 3000, input_rate: int = 16000
+) -> bytes:
+    """An Ogg-Opus file: OpusHead (recording ``input_rate``), OpusTags, then ``body`` in pages.
+
+    The last page ends at ``seconds`` (granule positions count 48 kHz samples, whatever the input rate).
+    """
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, channels, 312, input_rate, 0, 0)
     pages = [ogg_page(head, granule=0, header_type=2), ogg_page(b"OpusTags" + b"\x00" * 8, granule=0)]
     pieces = [body[start : start + 60_000] for start in range(0, len(body), 60_000)]
     for index, piece in enumerate(pieces, start=1):
@@ -265,7 +271,8 @@ ERROR_CASES: list[ErrorCase] = [
     ("short.flac", b"fLaC\x80\x00\x00", {}, ("FLAC", "truncated")),
     ("vorbis.ogg", ogg_page(b"\x01vorbis" + b"\x00" * 23, granule=0, header_type=2), {}, ("not Opus",)),
     ("3ch.ogg", make_ogg_opus(channels=3), {}, ("3 channels",)),
-    ("rate.ogg", make_ogg_opus(), {"sample_rate": 16000}, ("48000",)),
+    ("rate.ogg", make_ogg_opus(), {"sample_rate": 48000}, ("sample_rate=48000", "16000 Hz", "pass 16000")),
+    ("8k.ogg", make_ogg_opus(input_rate=8000), {}, ("8000 Hz", "16000-48000", "ffmpeg", "-ar 16000 -c:a libopus")),
 ]
 
 
@@ -400,10 +407,14 @@ def test_flac_of_unknown_length_uses_a_fixed_chunk() -> None:
     assert {len(piece) for piece in source.chunks()} <= {4096, 100_042 % 4096}
 
 
-def test_ogg_opus_is_declared_at_48k(tmp_path: Path) -> None:
-    data = make_ogg_opus(channels=2, seconds=2.0, body=b"\x05" * 100_000)
-    source = open_audio(write(tmp_path, "visit.ogg", data), sample_rate=48000)
-    assert source.format == AudioFormat(MediaEncoding.OGG_OPUS, 48000, 2)
+@pytest.mark.parametrize(("input_rate", "declared"), [(16000, 16000), (44100, 44100), (48000, 48000), (0, 48000)])
+def test_ogg_opus_is_declared_at_the_input_rate_of_its_header(tmp_path: Path, input_rate: int, declared: int) -> None:
+    # Opus decodes at 48 kHz, but AWS checks the declared rate against OpusHead's input rate
+    # (0 means unspecified: 48 kHz); pacing still counts granules at 48 kHz.
+    data = make_ogg_opus(channels=2, seconds=2.0, body=b"\x05" * 100_000, input_rate=input_rate)
+    source = open_audio(write(tmp_path, "visit.ogg", data))
+    assert source.format == AudioFormat(MediaEncoding.OGG_OPUS, declared, 2)
+    assert open_audio(data, sample_rate=declared).format == source.format
     pieces = list(source.chunks())
     assert b"".join(pieces) == data
     assert max(len(piece) for piece in pieces) <= AUDIO_EVENT_MAX_PAYLOAD
@@ -489,10 +500,127 @@ def test_sync_iterable_works_with_achunks() -> None:
     assert [len(piece) for piece in collect_async(source)] == [32768, 40000 - 32768]
 
 
-def test_stdin_needs_a_sample_rate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
-    with pytest.raises(AudioFormatError, match="--sample-rate"):
+@pytest.mark.parametrize("data", [b"", tone(1600)], ids=["empty", "raw-pcm"])
+def test_raw_audio_on_stdin_needs_a_sample_rate(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    with pytest.raises(AudioFormatError, match="--sample-rate") as caught:
         open_audio("-")
+    assert "no WAV, FLAC or Ogg-Opus header" in str(caught.value)
+
+
+@pytest.fixture
+def pipe_stdin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bytes], None]]:
+    """Make ``sys.stdin`` a real pipe that a thread fills with the given bytes in small writes."""
+    opened: list[io.TextIOWrapper] = []
+    feeders: list[threading.Thread] = []
+
+    def use(data: bytes) -> None:
+        read_end, write_end = os.pipe()
+
+        def feed() -> None:
+            with os.fdopen(write_end, "wb", buffering=0) as writer:
+                for start in range(0, len(data), 1000):  # short writes: the reader sees short reads
+                    writer.write(data[start : start + 1000])
+
+        feeders.append(threading.Thread(target=feed, daemon=True))
+        feeders[-1].start()
+        opened.append(io.TextIOWrapper(os.fdopen(read_end, "rb")))
+        monkeypatch.setattr(sys, "stdin", opened[-1])
+
+    yield use
+    for stream in opened:
+        stream.close()  # the feeder then sees a broken pipe if the test read less than it wrote
+    for feeder in feeders:
+        feeder.join()
+
+
+@pytest.mark.parametrize("how", ["pipe", "file", "memory"])
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_wav_on_stdin_is_read_by_its_header_which_is_not_sent(
+    monkeypatch: pytest.MonkeyPatch, pipe_stdin: Callable[[bytes], None], tmp_path: Path, how: str, use_async: bool
+) -> None:
+    # `cat visit.wav | transcribe-medical stream -`: rate and channels from the RIFF header; the
+    # header, and chunks after the audio, are not audio.
+    pcm = tone(24000, channels=2)
+    wav = make_wav(pcm, rate=24000, channels=2, before_data=chunk(b"LIST", b"INFOISFT" + b"x" * 301)) + chunk(
+        b"id3 ", b"trailing tag"
+    )
+    if how == "pipe":
+        pipe_stdin(wav)
+    elif how == "file":
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(write(tmp_path, "visit.wav", wav).open("rb")))
+    else:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(wav)))
+    source = open_audio("-")
+    assert source.format == AudioFormat(MediaEncoding.PCM, 24000, 2)
+    pieces = collect_async(source) if use_async else list(source.chunks())
+    assert b"".join(pieces) == pcm
+    assert {len(piece) for piece in pieces[:-1]} == {pcm_chunk_size(24000, 2)}
+    assert Pacer.for_source(source).bytes_per_second == 24000 * 2 * 2
+    reread = rereader(source)
+    assert (reread is not None) == (how == "file")  # a regular file is replayed from its audio
+    if reread is not None:
+        assert b"".join(reread(100, len(pcm) + 500)) == pcm[100:]
+    if how == "file":
+        sys.stdin.close()
+
+
+@pytest.mark.parametrize("declared", [0, 0xFFFFFFFF])
+def test_a_wav_streamed_to_stdin_without_sizes_runs_to_the_end(
+    pipe_stdin: Callable[[bytes], None], declared: int
+) -> None:
+    # sox or ffmpeg writing a WAV to a pipe cannot go back to fill in the data size.
+    pcm = tone(5000)
+    pipe_stdin(make_wav(pcm, data_size=declared))
+    source = open_audio("-")
+    assert source.format == AudioFormat(MediaEncoding.PCM, 16000, 1)
+    assert b"".join(source.chunks()) == pcm
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "expected"),
+    [
+        (make_wav(tone(1600)), {"sample_rate": 8000}, ("sample_rate=8000", "sampled at 16000 Hz")),
+        (make_wav(tone(1600)), {"channels": 2}, ("channels=2", "has 1")),
+        (make_wav(bytes(4800), bits=24), {}, ("24-bit", "sox in.wav -b 16")),
+        (make_wav(tone(1600), rate=8000), {}, ("8000 Hz", "sox in.wav -r 16000")),
+        (make_wav(tone(1600))[:30], {}, ("not a usable WAV", "ends inside")),
+        (b"RIFX" + make_wav(tone(1600))[4:], {}, ("RIFX", "not supported")),
+    ],
+    ids=["rate-mismatch", "channels-mismatch", "24-bit", "8k", "cut-header", "rifx"],
+)
+def test_a_bad_wav_on_stdin_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, options: dict[str, Any], expected: tuple[str, ...]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    with pytest.raises(AudioFormatError) as caught:
+        open_audio("-", **options)
+    message = str(caught.value)
+    assert "\n" not in message and "stdin" in message
+    for fragment in expected:
+        assert fragment in message
+
+
+def test_flac_and_ogg_opus_on_stdin_are_recognised_and_sent_whole(
+    monkeypatch: pytest.MonkeyPatch, pipe_stdin: Callable[[bytes], None]
+) -> None:
+    flac = make_flac(rate=22050, channels=2, frames=b"\x07" * 10_000)
+    pipe_stdin(flac)
+    source = open_audio("-")
+    assert source.format == AudioFormat(MediaEncoding.FLAC, 22050, 2)
+    assert b"".join(source.chunks()) == flac
+    opus = make_ogg_opus(input_rate=16000)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(opus)))
+    source = open_audio("-", sample_rate=16000, media_encoding="ogg-opus")
+    assert source.format == AudioFormat(MediaEncoding.OGG_OPUS, 16000, 1)
+    assert b"".join(source.chunks()) == opus
+
+
+def test_raw_pcm_on_a_pipe_keeps_its_first_bytes(pipe_stdin: Callable[[bytes], None]) -> None:
+    pcm = tone(7000)
+    pipe_stdin(pcm)
+    source = open_audio("-", sample_rate=16000)
+    assert b"".join(source.chunks()) == pcm  # the bytes read to look for a header are sent too
 
 
 @pytest.mark.parametrize("use_async", [False, True])

@@ -18,10 +18,12 @@ __all__ = [
     "FlacInfo",
     "OpusInfo",
     "WavInfo",
+    "WavStreamInfo",
     "last_ogg_granule",
     "parse_flac_streaminfo",
     "parse_opus_head",
     "parse_wav",
+    "parse_wav_stream",
 ]
 
 WAVE_FORMAT_PCM: Final = 0x0001
@@ -33,6 +35,8 @@ _SUBFORMAT_TAIL: Final = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\
 _UNKNOWN_SIZES: Final = (0, 0xFFFFFFFF)
 # A fmt chunk is 16, 18 or 40 bytes; anything much larger is not a WAV we should trust.
 _FMT_MAX: Final = 1024
+# Chunks before the audio (LIST, bext, JUNK, ...) are small; a huge one on a pipe means garbage.
+_SKIP_MAX: Final = 16 * 1024 * 1024
 
 
 class ContainerError(Exception):
@@ -60,6 +64,28 @@ class WavInfo:
     block_align: int
     data_offset: int
     data_length: int
+
+
+@dataclass(frozen=True)
+class WavStreamInfo:
+    """What a WAV header read from a stream that cannot seek (a pipe) declares.
+
+    Attributes:
+        format_tag: The effective format tag (the subformat's, for WAVE_FORMAT_EXTENSIBLE).
+        sample_rate: Samples per second.
+        channels: Interleaved channels.
+        bits_per_sample: Container bits per sample.
+        block_align: Bytes per frame (one sample of every channel).
+        data_length: Audio bytes the ``data`` chunk declares, cut down to whole frames, or ``None``
+            when the writer could not know it (0 or 0xFFFFFFFF): the audio then runs to the end.
+    """
+
+    format_tag: int
+    sample_rate: int
+    channels: int
+    bits_per_sample: int
+    block_align: int
+    data_length: int | None
 
 
 @dataclass(frozen=True)
@@ -141,6 +167,56 @@ def parse_wav(stream: BinaryIO, file_size: int) -> WavInfo:
         if position > file_size:
             raise ContainerError(f"its {chunk_id!r} chunk runs past the end of the file")
         stream.seek(position)
+
+
+def parse_wav_stream(stream: BinaryIO, head: bytes = b"") -> WavStreamInfo:
+    """Read a RIFF/WAVE header from a stream that may not seek, up to the first audio byte.
+
+    The stream is read forward only: chunks before ``data`` are read and dropped, and the stream
+    is left at the first byte of audio.
+
+    Args:
+        stream: A binary stream (e.g. ``sys.stdin.buffer`` over a pipe).
+        head: Bytes already read from the start of the stream (at most its first 12).
+
+    Raises:
+        ContainerError: The header is malformed or ends before its ``data`` chunk.
+    """
+    riff = head + _read_exactly(stream, 12 - len(head))
+    if len(riff) < 12 or riff[:4] != b"RIFF" or riff[8:12] != b"WAVE":
+        raise ContainerError("not a RIFF/WAVE file")
+    fmt: tuple[int, int, int, int, int] | None = None
+    while True:
+        header = _read_exactly(stream, 8)
+        if len(header) < 8:
+            if fmt is None:
+                raise ContainerError("the header ends before its 'fmt ' chunk")
+            raise ContainerError("the stream has no 'data' chunk")
+        chunk_id, size = header[:4], struct.unpack("<I", header[4:])[0]
+        if chunk_id == b"data":
+            if fmt is None:
+                raise ContainerError("its 'data' chunk comes before the 'fmt ' chunk")
+            tag, rate, channels, bits, block_align = fmt
+            length = None if size in _UNKNOWN_SIZES else size - size % block_align if block_align else size
+            return WavStreamInfo(tag, rate, channels, bits, block_align, length)
+        if chunk_id == b"fmt " and not 16 <= size <= _FMT_MAX:
+            raise ContainerError(f"its 'fmt ' chunk has an invalid size ({size} bytes)")
+        if chunk_id != b"fmt " and size > _SKIP_MAX:
+            raise ContainerError(f"its {chunk_id!r} chunk before the audio is implausibly large ({size} bytes)")
+        body = _read_exactly(stream, size + (size & 1))
+        if len(body) < size:
+            raise ContainerError(f"the header ends inside its {chunk_id!r} chunk")
+        if chunk_id == b"fmt ":
+            fmt = _parse_fmt(body[:size])
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes: fewer only at the end of the stream (a pipe may return short reads)."""
+    parts: list[bytes] = []
+    while size > 0 and (data := stream.read(size)):
+        parts.append(data)
+        size -= len(data)
+    return b"".join(parts)
 
 
 def _parse_fmt(body: bytes) -> tuple[int, int, int, int, int]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from transcribe_medical.streaming.audio.formats import (
     OGG_OPUS_SAMPLE_RATE,
     AudioFormat,
+    opus_sample_rate,
     pcm_chunk_size,
     read_wav_header,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "RereadableSource",
     "SeekableRawStreamAudioSource",
     "open_audio",
+    "opus_sample_rate",
     "pcm_chunk_size",
     "raw_stream_source",
     "read_wav_header",

@@ -28,14 +28,18 @@ from transcribe_medical.streaming._wav import (
     WAVE_FORMAT_IEEE_FLOAT,
     WAVE_FORMAT_PCM,
     ContainerError,
+    OpusInfo,
     parse_flac_streaminfo,
     parse_opus_head,
     parse_wav,
+    parse_wav_stream,
 )
 
-__all__ = ["OGG_OPUS_SAMPLE_RATE", "AudioFormat", "pcm_chunk_size", "read_wav_header"]
+__all__ = ["OGG_OPUS_SAMPLE_RATE", "AudioFormat", "opus_sample_rate", "pcm_chunk_size", "read_wav_header"]
 
-#: The sample rate declared for Ogg-Opus streams (Opus always decodes at 48 kHz).
+#: The rate Opus decodes at and counts granule positions in; declared for an Ogg-Opus stream only
+#: when its ``OpusHead`` records no input rate (otherwise that rate is declared: see
+#: :func:`opus_sample_rate`).
 OGG_OPUS_SAMPLE_RATE: Final = 48_000
 _PCM_SAMPLE_BYTES: Final = 2
 _SNIFF_BYTES: Final = 512
@@ -246,51 +250,96 @@ def _wav_header(stream: BinaryIO, size: int, name: str) -> tuple[AudioFormat, in
         raise AudioFormatError(
             f"{name} is not a usable WAV file: {exc}; it may be truncated, export it again", field="audio"
         ) from None
-    if info.format_tag == WAVE_FORMAT_IEEE_FLOAT:
-        raise AudioFormatError(
-            f"{name} is {info.bits_per_sample}-bit floating-point WAV; streaming needs 16-bit PCM: "
-            f"convert with: sox {name} -b 16 -e signed-integer out.wav",
-            field="audio",
-        )
-    if info.format_tag != WAVE_FORMAT_PCM:
-        raise AudioFormatError(
-            f"{name} is a compressed WAV (format tag 0x{info.format_tag:04x}); streaming needs 16-bit PCM: "
-            f"convert with: sox {name} -b 16 -e signed-integer out.wav",
-            field="audio",
-        )
-    if info.bits_per_sample != 16:
-        raise AudioFormatError(
-            f"{name} is {info.bits_per_sample}-bit PCM; streaming needs 16-bit PCM: "
-            f"convert with: sox {name} -b 16 out.wav",
-            field="audio",
-        )
-    if info.channels < 1 or info.block_align != info.channels * _PCM_SAMPLE_BYTES:
-        if info.channels > STREAM_CHANNELS:
-            raise _channels_error(name, info.channels)
-        raise AudioFormatError(f"{name} has an inconsistent WAV header; export it again", field="audio")
-    fmt = _file_format(name, MediaEncoding.PCM, info.sample_rate, info.channels)
+    fmt = _pcm_wav_format(
+        name, info.format_tag, info.bits_per_sample, info.channels, info.block_align, info.sample_rate
+    )
     if info.data_length == 0:
         raise AudioFormatError(f"{name} contains no audio (its data chunk is empty)", field="audio")
     return fmt, info.data_offset, info.data_length
 
 
-def _channels_error(name: str, channels: int) -> AudioFormatError:
+def _pcm_wav_format(
+    name: str, tag: int, bits: int, channels: int, block_align: int, sample_rate: int, *, file: str | None = None
+) -> AudioFormat:
+    """The format of a WAV whose ``fmt `` chunk says this, if streaming can send it as ``pcm``.
+
+    ``file`` is the path to show in the conversion commands (default ``name``).
+    """
+    file = file or name
+    if tag == WAVE_FORMAT_IEEE_FLOAT:
+        raise AudioFormatError(
+            f"{name} is {bits}-bit floating-point WAV; streaming needs 16-bit PCM: "
+            f"convert with: sox {file} -b 16 -e signed-integer out.wav",
+            field="audio",
+        )
+    if tag != WAVE_FORMAT_PCM:
+        raise AudioFormatError(
+            f"{name} is a compressed WAV (format tag 0x{tag:04x}); streaming needs 16-bit PCM: "
+            f"convert with: sox {file} -b 16 -e signed-integer out.wav",
+            field="audio",
+        )
+    if bits != 16:
+        raise AudioFormatError(
+            f"{name} is {bits}-bit PCM; streaming needs 16-bit PCM: convert with: sox {file} -b 16 out.wav",
+            field="audio",
+        )
+    if channels < 1 or block_align != channels * _PCM_SAMPLE_BYTES:
+        if channels > STREAM_CHANNELS:
+            raise _channels_error(name, channels, file=file)
+        raise AudioFormatError(f"{name} has an inconsistent WAV header; export it again", field="audio")
+    return _file_format(name, MediaEncoding.PCM, sample_rate, channels, file=file)
+
+
+def _wav_stream_format(stream: BinaryIO, name: str) -> tuple[AudioFormat, int | None]:
+    """Read a WAV header from a stream that may not seek (stdin) and check it like a file's.
+
+    The stream is left at the first audio byte.
+
+    Returns:
+        ``(format, data_length)``; ``data_length`` is ``None`` when the writer could not know it
+        (sox or ffmpeg writing to a pipe): the audio runs to the end of the stream.
+    """
+    head = stream.read(4)  # a buffered stream returns 4 bytes unless it ends first
+    if head in (b"RIFX", b"RF64"):
+        raise AudioFormatError(
+            f"{name} is a {head.decode()} file, which is not supported; convert it with: sox in.wav -b 16 out.wav",
+            field="audio",
+        )
+    try:
+        info = parse_wav_stream(stream, head)
+    except ContainerError as exc:
+        raise AudioFormatError(f"{name} is not a usable WAV file: {exc}", field="audio") from None
+    fmt = _pcm_wav_format(
+        name, info.format_tag, info.bits_per_sample, info.channels, info.block_align, info.sample_rate, file="in.wav"
+    )
+    return fmt, info.data_length
+
+
+def _channels_error(name: str, channels: int, *, file: str | None = None) -> AudioFormatError:
     return AudioFormatError(
-        f"{name} has {channels} channels; streaming accepts 1 or 2: mix down with: sox {name} -c 1 out.wav",
+        f"{name} has {channels} channels; streaming accepts 1 or 2: mix down with: sox {file or name} -c 1 out.wav",
         field="channels",
     )
 
 
-def _file_format(name: str, encoding: MediaEncoding, sample_rate: int, channels: int) -> AudioFormat:
+def _file_format(
+    name: str, encoding: MediaEncoding, sample_rate: int, channels: int, *, file: str | None = None
+) -> AudioFormat:
     if not SAMPLE_RATE_MIN <= sample_rate <= SAMPLE_RATE_MAX:
         raise AudioFormatError(
             f"{name} is sampled at {sample_rate} Hz; Transcribe Medical needs {_RATES}: "
-            f"resample with: sox {name} -r 16000 out.{'flac' if encoding is MediaEncoding.FLAC else 'wav'}",
+            f"resample with: {_resample_command(file or name, encoding)}",
             field="sample_rate",
         )
     if not 1 <= channels <= STREAM_CHANNELS:
-        raise _channels_error(name, channels)
+        raise _channels_error(name, channels, file=file)
     return AudioFormat(encoding, sample_rate, channels)
+
+
+def _resample_command(file: str, encoding: MediaEncoding) -> str:
+    if encoding is MediaEncoding.OGG_OPUS:
+        return f"ffmpeg -i {file} -ar 16000 -c:a libopus out.ogg"
+    return f"sox {file} -r 16000 out.{'flac' if encoding is MediaEncoding.FLAC else 'wav'}"
 
 
 def _flac_format(head: bytes, name: str) -> tuple[AudioFormat, float | None]:
@@ -316,4 +365,14 @@ def _opus_format(head: bytes, name: str) -> AudioFormat:
         )
     if not 1 <= info.channels <= STREAM_CHANNELS:
         raise _channels_error(name, info.channels)
-    return AudioFormat(MediaEncoding.OGG_OPUS, OGG_OPUS_SAMPLE_RATE, info.channels)
+    return _file_format(name, MediaEncoding.OGG_OPUS, opus_sample_rate(info), info.channels)
+
+
+def opus_sample_rate(info: OpusInfo) -> int:
+    """The sample rate to declare for an Ogg-Opus stream: its ``OpusHead`` input rate, as AWS reads it.
+
+    Opus itself always decodes at 48 kHz, but the service checks the declared rate against the
+    rate of the original input recorded in the header (``ffmpeg -c:a libopus`` of a 16 kHz WAV
+    records 16000). A header that gives no rate (0, "unspecified" in RFC 7845) means 48 kHz.
+    """
+    return info.input_sample_rate or OGG_OPUS_SAMPLE_RATE

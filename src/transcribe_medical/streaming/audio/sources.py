@@ -17,7 +17,7 @@ import os
 import stat
 import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
-from typing import BinaryIO, Final, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Final, Protocol, runtime_checkable
 
 from transcribe_medical._exceptions import AudioFormatError
 from transcribe_medical._limits import AUDIO_EVENT_MAX_PAYLOAD, CHUNK_DEFAULT_MS
@@ -39,6 +39,7 @@ from transcribe_medical.streaming.audio.formats import (
     _size,
     _sniff,
     _wav_header,
+    _wav_stream_format,
     pcm_chunk_size,
 )
 
@@ -183,27 +184,39 @@ class FileAudioSource:
 
 
 class RawStreamAudioSource:
-    """Raw audio read from a binary stream until EOF, e.g. ``sys.stdin.buffer`` for ``-``.
+    """Audio read from a binary stream until EOF, e.g. ``sys.stdin.buffer`` for ``-``.
 
     The stream is read once; reads in :meth:`achunks` run in a worker thread so a slow pipe never
     blocks the event loop.
+
+    Attributes:
+        length: How many bytes to read at most (a WAV's ``data`` chunk, so that chunks after it
+            are not sent as audio); ``None`` reads to EOF.
     """
 
-    def __init__(self, stream: BinaryIO, *, format: AudioFormat, chunk_bytes: int) -> None:
-        """Create a source reading ``chunk_bytes`` at a time from ``stream``."""
+    def __init__(self, stream: BinaryIO, *, format: AudioFormat, chunk_bytes: int, length: int | None = None) -> None:
+        """Create a source reading ``chunk_bytes`` at a time from ``stream``, ``length`` bytes at most."""
         self._stream = stream
         self.format: AudioFormat | None = format
         self.chunk_bytes = chunk_bytes
+        self.length = length
         self.bytes_per_second = format.bytes_per_second
+
+    def _next_size(self, read: int) -> int:
+        return self.chunk_bytes if self.length is None else min(self.chunk_bytes, self.length - read)
 
     def chunks(self) -> Iterator[bytes]:
         """Yield what the stream holds, ``chunk_bytes`` at a time."""
-        while data := self._stream.read(self.chunk_bytes):
+        read = 0
+        while (size := self._next_size(read)) > 0 and (data := self._stream.read(size)):
+            read += len(data)
             yield data
 
     async def achunks(self) -> AsyncIterator[bytes]:
         """Asynchronous twin of :meth:`chunks`."""
-        while data := await asyncio.to_thread(self._stream.read, self.chunk_bytes):
+        read = 0
+        while (size := self._next_size(read)) > 0 and (data := await asyncio.to_thread(self._stream.read, size)):
+            read += len(data)
             yield data
 
 
@@ -215,9 +228,18 @@ class SeekableRawStreamAudioSource(RawStreamAudioSource):
     like a file. A pipe is not a regular file: it stays a live :class:`RawStreamAudioSource`.
     """
 
-    def __init__(self, stream: BinaryIO, *, format: AudioFormat, chunk_bytes: int, fd: int, base: int) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        *,
+        format: AudioFormat,
+        chunk_bytes: int,
+        fd: int,
+        base: int,
+        length: int | None = None,
+    ) -> None:
         """Create a source over ``stream``, whose byte 0 is at offset ``base`` of file descriptor ``fd``."""
-        super().__init__(stream, format=format, chunk_bytes=chunk_bytes)
+        super().__init__(stream, format=format, chunk_bytes=chunk_bytes, length=length)
         self._fd = fd
         self._base = base
 
@@ -227,6 +249,8 @@ class SeekableRawStreamAudioSource(RawStreamAudioSource):
         Raises:
             AudioFormatError: The file is now shorter than what was read from it before.
         """
+        if self.length is not None:
+            end = min(end, self.length)
         position = start
         while position < end:
             data = os.pread(self._fd, min(_REREAD_PIECE, end - position), self._base + position)
@@ -236,17 +260,104 @@ class SeekableRawStreamAudioSource(RawStreamAudioSource):
             yield data
 
 
-def raw_stream_source(stream: BinaryIO, *, format: AudioFormat, chunk_bytes: int) -> RawStreamAudioSource:
-    """A source over ``stream``: one that can be re-read when it is a regular file, else a live one."""
+def raw_stream_source(
+    stream: BinaryIO, *, format: AudioFormat, chunk_bytes: int, length: int | None = None
+) -> RawStreamAudioSource:
+    """A source over ``stream``: one that can be re-read when it is a regular file, else a live one.
+
+    Args:
+        stream: Where the audio is read from, starting at its current position.
+        format: The audio's format.
+        chunk_bytes: Bytes per chunk.
+        length: Bytes to read at most; ``None`` reads to EOF.
+    """
+    fd = _regular_file_descriptor(stream)
+    if fd is not None:
+        return SeekableRawStreamAudioSource(
+            stream, format=format, chunk_bytes=chunk_bytes, fd=fd, base=stream.tell(), length=length
+        )
+    return RawStreamAudioSource(stream, format=format, chunk_bytes=chunk_bytes, length=length)
+
+
+def _regular_file_descriptor(stream: BinaryIO) -> int | None:
     try:
         fd = stream.fileno()
         if stat.S_ISREG(os.fstat(fd).st_mode):
-            return SeekableRawStreamAudioSource(
-                stream, format=format, chunk_bytes=chunk_bytes, fd=fd, base=stream.tell()
-            )
+            return fd
     except (OSError, ValueError, AttributeError):  # no descriptor (io.UnsupportedOperation is an OSError)
         pass
-    return RawStreamAudioSource(stream, format=format, chunk_bytes=chunk_bytes)
+    return None
+
+
+class _PrefixedStream(io.RawIOBase):
+    """A stream that yields ``prefix`` (bytes already read to sniff the format), then the rest of ``inner``."""
+
+    def __init__(self, prefix: bytes, inner: BinaryIO) -> None:
+        self._prefix = prefix
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._prefix:
+            size = min(len(view), len(self._prefix))
+            view[:size] = self._prefix[:size]
+            self._prefix = self._prefix[size:]
+            return size
+        data = self._inner.read1(len(view)) if hasattr(self._inner, "read1") else self._inner.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def _stdin_source(
+    stream: BinaryIO,
+    sample_rate: int | None,
+    encoding: MediaEncoding | None,
+    channels: int | None,
+    chunk_ms: int,
+) -> RawStreamAudioSource:
+    """Audio on stdin: a WAV, FLAC or Ogg-Opus stream is known by its header, anything else is raw.
+
+    A WAV's header gives the format and is not sent (PCM is sent without it); FLAC and Ogg-Opus
+    are sent whole, container bytes included. Raw audio needs ``sample_rate``.
+    """
+    name = "the audio on stdin"
+    regular = _regular_file_descriptor(stream) is not None
+    start = stream.tell() if regular else 0
+    head = _read_up_to(stream, 4)
+    kind = _sniff(head)
+    if kind in ("flac", "ogg"):
+        head += _read_up_to(stream, _SNIFF_BYTES - len(head))
+    body: BinaryIO
+    if regular:
+        stream.seek(start)  # a regular file is re-read from its start, so a reconnect can replay it
+        body = stream
+    else:
+        body = io.BufferedReader(_PrefixedStream(head, stream))
+    length: int | None = None
+    if kind == "wav":
+        fmt, length = _wav_stream_format(body, "the WAV audio on stdin")
+    elif kind == "flac":
+        fmt, _duration = _flac_format(head, name)
+    elif kind == "ogg":
+        fmt = _opus_format(head, name)
+    else:
+        fmt = _raw_format("raw audio on stdin (no WAV, FLAC or Ogg-Opus header)", sample_rate, encoding, channels)
+        return raw_stream_source(body, format=fmt, chunk_bytes=_raw_chunk(fmt, chunk_ms))
+    _check_matches(name, fmt, sample_rate, encoding, channels)
+    logger.debug("audio on stdin is %s: %s Hz, %s channel(s)", fmt.media_encoding, fmt.sample_rate, fmt.channels)
+    return raw_stream_source(body, format=fmt, chunk_bytes=_raw_chunk(fmt, chunk_ms), length=length)
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes: fewer only at EOF (a pipe may return short reads)."""
+    parts: list[bytes] = []
+    while size > 0 and (data := stream.read(size)):
+        parts.append(data)
+        size -= len(data)
+    return b"".join(parts)
 
 
 class IterableAudioSource:
@@ -340,7 +451,9 @@ def open_audio(
     * a path to a ``.wav`` (16-bit PCM), ``.flac`` or Ogg-Opus file: the format is read from its
       header (the content decides, not the extension), and any ``sample_rate``/``media_encoding``/
       ``channels`` given must match it;
-    * ``"-"``: raw audio on ``sys.stdin.buffer`` (PCM by default); ``sample_rate`` is required;
+    * ``"-"``: audio on ``sys.stdin.buffer``: a WAV, FLAC or Ogg-Opus stream is recognised by its
+      header (a WAV's header is read, not sent); anything else is raw audio (PCM by default),
+      for which ``sample_rate`` is required;
     * ``bytes``: a whole file in memory if it starts like one, else raw audio;
     * an iterable or async iterable of ``bytes``: passed through, split to at most 32 KiB; its
       format is ``None`` unless ``sample_rate`` is given;
@@ -364,8 +477,7 @@ def open_audio(
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         if name == "-":
-            fmt = _raw_format("raw audio on stdin", sample_rate, encoding, channels)
-            return raw_stream_source(sys.stdin.buffer, format=fmt, chunk_bytes=_raw_chunk(fmt, chunk_ms))
+            return _stdin_source(sys.stdin.buffer, sample_rate, encoding, channels, chunk_ms)
         return _open_container(lambda: _open_file(name), name, sample_rate, encoding, channels, chunk_ms)
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
