@@ -56,6 +56,11 @@ STREAM_MAX_FINAL_IDS: Final = 4096
 EVENTSTREAM_MAX_MESSAGE_SIZE: Final = 1024 * 1024
 EVENTSTREAM_MAX_HEADERS_SIZE: Final = 128 * 1024
 
+# StartMedicalTranscriptionJob requests per second, the default quota: AWS's "Guidelines and quotas"
+# page (docs.aws.amazon.com/transcribe/latest/dg/limits-guidelines.html, read 2026-11-22) gives 25 TPS
+# for StartTranscriptionJob, adjustable; it lists no medical figure of its own (taken to be the same).
+START_JOB_TPS_DEFAULT: Final = 25.0
+
 # Batch media (AWS quotas: 2 GB per file, 4 h of audio)
 BATCH_MEDIA_MAX_BYTES: Final = 2 * 1024**3
 

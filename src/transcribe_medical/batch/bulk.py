@@ -1,11 +1,21 @@
 """Bulk submission: many jobs, bounded concurrency, a steady request rate, nothing lost or doubled.
 
 :func:`submit_many` (``client.jobs.submit_many``) starts a list of jobs with at most
-``max_concurrency`` requests in flight and at most ``rate`` requests per second (a token bucket).
-Throttling and 5xx are retried with the shared backoff policy. Every request pays the bucket: first
-tries and retries, Start and Get alike, so retries under throttling never push the run above its
-rate (the submitter sends each attempt itself, rather than through ``Jobs.start``/``Jobs.get``,
-whose own retries would not pass the bucket). With a state file it is resumable:
+``max_concurrency`` requests in flight, at a request rate that is either
+
+* adaptive (``rate=None``, the default): it starts at StartMedicalTranscriptionJob's documented
+  default quota (25/s), backs off multiplicatively when the service throttles and creeps back up
+  while requests succeed (:class:`~transcribe_medical.batch.adaptive_rate.AdaptiveRate`), so a run
+  finds the account's quota, raised or shared, by itself; a throttled Start is sent again (same job
+  name) when the slowed-down limiter lets it, its wait being the limiter's;
+* or fixed (``rate=20``): a token bucket of that many requests per second; throttling is retried
+  with the bulk backoff policy.
+
+5xx and connection errors are retried with the backoff policy in both. Every request pays the
+limiter: first tries and retries, Start and Get alike, so retries under throttling never push the
+run above its rate (the submitter sends each attempt itself, rather than through
+``Jobs.start``/``Jobs.get``, whose own retries would not pass the limiter). With a state file it is
+resumable:
 
 * before each StartMedicalTranscriptionJob the job is recorded as ``starting``, after it as
   ``submitted`` (or ``failed``), each durably;
@@ -38,9 +48,11 @@ from transcribe_medical._exceptions import (
     TranscribeMedicalError,
     ValidationError,
 )
+from transcribe_medical._limits import START_JOB_TPS_DEFAULT
 from transcribe_medical._logging import get_logger
 from transcribe_medical._retry import call_with_retries
 from transcribe_medical.batch._errors import as_not_found
+from transcribe_medical.batch.adaptive_rate import AdaptiveRate
 from transcribe_medical.batch.bulk_state import StateStore
 from transcribe_medical.batch.manifest import job_fingerprint
 from transcribe_medical.batch.rate_limit import RequestWindow, TokenBucket
@@ -90,13 +102,26 @@ class BulkResult:
         )
 
 
+def _retry_hint(error: BaseException) -> float | None:
+    """The service's ``Retry-After`` hint in seconds, from the botocore error behind ``error``, if any."""
+    response = getattr(error.__cause__, "response", None)
+    if not isinstance(response, dict):
+        return None
+    value = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("retry-after")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):  # absent, or an HTTP date (Transcribe sends seconds when it sends any)
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
 class _Run:
     def __init__(
         self,
         jobs: Jobs,
         *,
         state: StateStore,
-        bucket: TokenBucket,
+        limiter: TokenBucket | AdaptiveRate,
         window: RequestWindow,
         retry: RetryPolicy,
         progress: BulkProgress | None,
@@ -104,7 +129,8 @@ class _Run:
     ) -> None:
         self.jobs = jobs
         self.state = state
-        self.bucket = bucket
+        self.limiter = limiter
+        self.adaptive = limiter if isinstance(limiter, AdaptiveRate) else None
         self.window = window
         self.retry = retry
         self.progress = progress
@@ -124,9 +150,41 @@ class _Run:
     def _request(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         # One HTTP request, no retries of its own: every attempt takes its token here, and counts
         # in the window from before it is sent until its answer is back.
-        self.bucket.acquire()
-        with self.window.admit():
-            return self.jobs._client._call_once("transcribe", operation, params)
+        adaptive = self.adaptive
+        if adaptive is None:
+            self.limiter.acquire()
+            with self.window.admit():
+                return self.jobs._client._call_once("transcribe", operation, params)
+        # No request window here: the adaptive pacer never catches up in a burst, and a window
+        # would repeat, a second later, any bunch of answers the network delivered together.
+        ticket = adaptive.acquire()
+        try:
+            response = self.jobs._client._call_once("transcribe", operation, params)
+        except LimitExceededError as error:
+            if error.retryable:  # throttling; not a file too long for the service
+                adaptive.on_throttle(ticket, retry_after=_retry_hint(error))
+            raise
+        adaptive.on_success(ticket)
+        return response
+
+    def _send_start(self, params: dict[str, Any]) -> None:
+        if self.adaptive is None:
+            self._request("start_medical_transcription_job", params)
+            return
+        # With the adaptive limiter, throttling is answered by the limiter itself: it has just been
+        # cut (or paused for the service's hint), so the refused Start waits for its next token
+        # rather than for a jittered backoff of its own, which would idle this worker while the
+        # quota has room. The policy's time budget still bounds a job.
+        budget = self.retry.max_elapsed if self.retry.max_elapsed is not None else BULK_RETRY_POLICY.max_elapsed
+        assert budget is not None
+        started = time.monotonic()
+        while True:
+            try:
+                self._request("start_medical_transcription_job", params)
+                return
+            except LimitExceededError as error:
+                if not error.retryable or time.monotonic() - started >= budget:
+                    raise
 
     def _get_once(self, name: str) -> MedicalTranscriptionJob | None:
         try:
@@ -155,7 +213,7 @@ class _Run:
                 if existing is not None and existing.media_uri in (None, request.media_uri):
                     return
             try:
-                self._request("start_medical_transcription_job", params)
+                self._send_start(params)
             except LimitExceededError:
                 raise  # refused at the door: nothing to look up before the next attempt
             except TranscribeMedicalError:
@@ -245,7 +303,8 @@ def submit_many(
     requests: Iterable[StartJobRequest],
     *,
     max_concurrency: int = 8,
-    rate: float = 20.0,
+    rate: float | None = None,
+    max_rate: float | None = None,
     state_path: str | Path | None = None,
     wait: bool = False,
     timeout: float = 3600.0,
@@ -260,7 +319,12 @@ def submit_many(
         jobs: ``client.jobs``.
         requests: The jobs to start (all validated before the first request).
         max_concurrency: Requests in flight at once (1-64).
-        rate: Requests per second at most (StartMedicalTranscriptionJob's default quota is 25).
+        rate: ``None`` (the default) for an adaptive rate that finds the account's quota: it
+            starts at StartMedicalTranscriptionJob's documented default quota (25/s), is cut by
+            10 % when the service throttles and grows back while requests succeed. A number for a
+            fixed rate: requests per second at most.
+        max_rate: With the adaptive rate, the most requests per second it may reach (``None``: no
+            ceiling but the service's), to leave part of a shared quota to other callers.
         state_path: SQLite state file (mode 0600) that makes the run resumable; ``None`` keeps
             the state in memory for this run only.
         wait: Poll every job until COMPLETED or FAILED.
@@ -280,6 +344,11 @@ def submit_many(
     batch = list(requests)
     if not 1 <= max_concurrency <= 64:
         raise ValidationError(f"max_concurrency: {max_concurrency!r} is invalid: use 1 to 64", field="max_concurrency")
+    if rate is not None and max_rate is not None:
+        raise ValidationError(
+            f"max_rate: {max_rate!r} is invalid with a fixed rate: use it only with rate=None (adaptive)",
+            field="max_rate",
+        )
     names: set[str] = set()
     for request in batch:
         if not isinstance(request, StartJobRequest):
@@ -291,7 +360,11 @@ def submit_many(
                 f"job_name: {request.job_name!r} appears twice; job names must be unique", field="job_name"
             )
         names.add(request.job_name)
-    bucket = TokenBucket(rate, sleep=sleep)
+    limiter: TokenBucket | AdaptiveRate = (
+        AdaptiveRate(START_JOB_TPS_DEFAULT, maximum=max_rate, sleep=sleep)
+        if rate is None
+        else TokenBucket(rate, sleep=sleep)
+    )
     if progress is True:
         from transcribe_medical.batch.bulk_progress import progress_bar
 
@@ -301,6 +374,7 @@ def submit_many(
                 batch,
                 max_concurrency=max_concurrency,
                 rate=rate,
+                max_rate=max_rate,
                 state_path=state_path,
                 wait=wait,
                 timeout=timeout,
@@ -311,12 +385,15 @@ def submit_many(
             )
     callback = progress if callable(progress) else None
     with StateStore(state_path if state_path is not None else ":memory:") as state:
-        # The bucket spaces requests; the window keeps late ones from crowding a second at the service.
-        window = RequestWindow(max(1, math.floor(rate)))
-        run = _Run(jobs, state=state, bucket=bucket, window=window, retry=retry, progress=callback, sleep=sleep)
+        # The limiter spaces requests; at a fixed rate, the window keeps late ones from crowding a
+        # second at the service.
+        window = RequestWindow(max(1, math.floor(limiter.rate)))
+        run = _Run(jobs, state=state, limiter=limiter, window=window, retry=retry, progress=callback, sleep=sleep)
         with ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="tm-bulk") as pool:
             list(pool.map(run.submit, batch))
         _log.info("bulk submission: %s", run.result.summary())
+        if isinstance(limiter, AdaptiveRate):
+            _log.info("adaptive rate: %.1f requests/s after %d throttled requests", limiter.rate, limiter.throttles)
         if wait:
             deadline = time.monotonic() + timeout
             pending = [r.job_name for r in batch if r.job_name not in run.result.failed]

@@ -314,7 +314,8 @@ class Jobs:
         requests: Iterable[StartJobRequest],
         *,
         max_concurrency: int = 8,
-        rate: float = 20.0,
+        rate: float | None = None,
+        max_rate: float | None = None,
         state_path: str | Path | None = None,
         wait: bool = False,
         timeout: float = 3600.0,
@@ -326,7 +327,10 @@ class Jobs:
         Args:
             requests: The jobs (all validated before the first request).
             max_concurrency: Requests in flight at once (1-64).
-            rate: Requests per second at most (the service's default quota is 25).
+            rate: ``None`` (default): adaptive, starting at the documented default quota (25/s),
+                slowing down on throttling and speeding up while requests succeed; a number: a
+                fixed rate, requests per second at most.
+            max_rate: With the adaptive rate, the most requests per second it may reach.
             state_path: SQLite state file (mode 0600); with it a re-run submits nothing twice.
             wait: Poll until every job is COMPLETED or FAILED.
             timeout: With ``wait``, seconds to wait in all.
@@ -343,6 +347,7 @@ class Jobs:
             requests,
             max_concurrency=max_concurrency,
             rate=rate,
+            max_rate=max_rate,
             state_path=state_path,
             wait=wait,
             timeout=timeout,
@@ -522,7 +527,8 @@ class AsyncJobs:
         requests: Iterable[StartJobRequest],
         *,
         max_concurrency: int = 8,
-        rate: float = 20.0,
+        rate: float | None = None,
+        max_rate: float | None = None,
         state_path: str | Path | None = None,
         wait: bool = False,
         timeout: float = 3600.0,
@@ -545,6 +551,7 @@ class AsyncJobs:
             batch,
             max_concurrency=max_concurrency,
             rate=rate,
+            max_rate=max_rate,
             state_path=state_path,
             wait=wait,
             timeout=timeout,

@@ -19,7 +19,17 @@ EXIT_SERVICE = 3
 @jobs_app.command("submit-many")
 def submit_many_command(
     manifest: Annotated[Path, typer.Argument(help="A .jsonl or .csv file: one StartJobRequest per line.")],
-    rate: Annotated[float, typer.Option("--rate", help="Requests per second at most.")] = 20.0,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            help="Requests per second at most, fixed. Default: adaptive, from the documented quota (25/s) "
+            "down on throttling and up while requests succeed.",
+        ),
+    ] = None,
+    max_rate: Annotated[
+        float | None, typer.Option("--max-rate", help="Without --rate: the most requests per second to reach.")
+    ] = None,
     max_concurrency: Annotated[int, typer.Option("--max-concurrency", help="Requests in flight at once.")] = 8,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until every job is COMPLETED or FAILED.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="With --wait: seconds to wait in all.")] = 3600.0,
@@ -50,6 +60,7 @@ def submit_many_command(
         requests,
         max_concurrency=max_concurrency,
         rate=rate,
+        max_rate=max_rate,
         state_path=state_path,
         wait=wait,
         timeout=timeout,
