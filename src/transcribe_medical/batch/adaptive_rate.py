@@ -106,7 +106,7 @@ class AdaptiveRate:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._rate = min(max(initial, self.minimum), self.maximum)
-        self._next_send = -math.inf  # the earliest moment the next request may go
+        self._next_send = clock()  # the earliest moment the next request may go
         self._slow_start = True
         self._ceiling = self._rate  # the rate when last cut: the additive step is a fraction of it
         self._issued = 0  # requests let go so far: the next ticket
@@ -143,7 +143,7 @@ class AdaptiveRate:
                 start = max(self._next_send, self._paused_until)
                 if now >= start:
                     interval = 1.0 / self._rate
-                    self._next_send = max(start, now - interval) + interval
+                    self._next_send = max(self._next_send, now - interval) + interval
                     if waited:
                         self._waited_at = now
                     ticket = self._issued
