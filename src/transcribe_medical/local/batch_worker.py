@@ -7,8 +7,9 @@ worker thread:
 1. marks it ``IN_PROGRESS`` and reads ``Media.MediaFileUri`` from the emulated S3
    (``s3://bucket/key`` or an ``https://`` S3 URL) through the endpoint's public S3 API
    (:class:`~transcribe_medical.local.emulated_s3.EmulatedS3`); a missing object fails the job;
-2. decodes the audio: WAV with 16-bit PCM always, FLAC and Ogg only when the optional
-   ``soundfile`` package is installed; anything else fails with ``Unsupported media format``.
+2. decodes the audio (:mod:`~transcribe_medical.local.media_decoding`): WAV, FLAC, Ogg
+   (Opus, Vorbis) and MP3; MP4/M4A, WebM and AMR, which AWS accepts but no package here decodes,
+   fail with ``Unsupported media format`` naming the format, as does anything unrecognised.
    The sample rate must be 16000-48000 Hz (``Invalid sample rate for audio file``) and match
    ``MediaSampleRateHertz`` if given; ``MediaFormat`` must match the file; at most 2 channels;
 3. transcribes it with the emulator's recognizer (each channel on its own with
@@ -29,8 +30,6 @@ recognizer gives one hypothesis (the service may also return fewer than ``MaxAlt
 from __future__ import annotations
 
 import concurrent.futures
-import importlib
-import io
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -46,6 +45,7 @@ from transcribe_medical.local.emulated_s3 import (
     WriteRefused,
     parse_object_uri,
 )
+from transcribe_medical.local.media_decoding import UndecodableMedia, decode, detect_container
 from transcribe_medical.local.phi import find_phi
 from transcribe_medical.local.results import FinalWord, final_words, join_items
 from transcribe_medical.local.speakers import SpeakerTracker
@@ -131,31 +131,13 @@ def output_key(job_name: str, key: str | None) -> str:
     return f"{key}/{job_name}.json"
 
 
-def _detect_format(data: bytes) -> str | None:
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return "wav"
-    if data[:4] == b"fLaC":
-        return "flac"
-    if data[:4] == b"OggS":
-        return "ogg"
-    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if data[4:8] == b"ftyp":
-        return "mp4"
-    if data[:4] == b"\x1aE\xdf\xa3":
-        return "webm"
-    if data[:6] == b"#!AMR\n":
-        return "amr"
-    return None
-
-
 def decode_media(data: bytes, *, declared_format: str | None = None, declared_rate: int | None = None) -> DecodedAudio:
     """Decode a media file the way the emulator's worker does.
 
     Raises:
         JobFailed: With the ``FailureReason`` the service would give.
     """
-    detected = _detect_format(data)
+    detected = detect_container(data)
     if (
         declared_format
         and detected
@@ -163,15 +145,13 @@ def decode_media(data: bytes, *, declared_format: str | None = None, declared_ra
         and not ({declared_format, detected} <= {"mp4", "m4a"})
     ):
         raise JobFailed(REASON_FORMAT_MISMATCH)
-    if detected == "wav":
-        audio = _decode_wav(data)
-    elif detected in ("flac", "ogg"):
-        audio = _decode_soundfile(data, detected)
-    else:
-        raise JobFailed(
-            f"{REASON_UNSUPPORTED}: the local emulator reads 16-bit PCM WAV, and FLAC/Ogg "
-            "when the soundfile package is installed"
-        )
+    # An M4A is an MP4 container: named as the caller declared it.
+    container = declared_format if detected == "mp4" and declared_format == "m4a" else detected
+    try:
+        decoded = decode(data, container)
+    except UndecodableMedia as error:
+        raise JobFailed(f"{REASON_UNSUPPORTED}: {error}") from None
+    audio = DecodedAudio(decoded.container, decoded.sample_rate, decoded.channels, decoded.pcm16)
     if not _limits.SAMPLE_RATE_MIN <= audio.sample_rate <= _limits.SAMPLE_RATE_MAX:
         raise JobFailed(
             f"{REASON_RATE_INVALID}: {audio.sample_rate} Hz; medical jobs take "
@@ -182,34 +162,6 @@ def decode_media(data: bytes, *, declared_format: str | None = None, declared_ra
     if audio.channels > _limits.STREAM_CHANNELS:
         raise JobFailed(REASON_CHANNELS)
     return audio
-
-
-def _decode_wav(data: bytes) -> DecodedAudio:
-    from transcribe_medical.streaming._wav import WAVE_FORMAT_PCM, ContainerError, parse_wav
-
-    try:
-        info = parse_wav(io.BytesIO(data), len(data))
-    except ContainerError as error:
-        raise JobFailed(f"{REASON_UNSUPPORTED}: {error}") from None
-    if info.format_tag != WAVE_FORMAT_PCM or info.bits_per_sample != 16 or info.channels < 1:
-        raise JobFailed(f"{REASON_UNSUPPORTED}: the local emulator reads WAV files of 16-bit PCM only")
-    pcm = data[info.data_offset : info.data_offset + info.data_length]
-    return DecodedAudio("wav", info.sample_rate, info.channels, pcm)
-
-
-def _decode_soundfile(data: bytes, media_format: str) -> DecodedAudio:
-    try:
-        soundfile = importlib.import_module("soundfile")
-    except (ImportError, OSError):
-        raise JobFailed(
-            f"{REASON_UNSUPPORTED}: the local emulator decodes {media_format} only when the "
-            "soundfile package is installed (pip install soundfile)"
-        ) from None
-    try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
-    except Exception:
-        raise JobFailed(f"{REASON_UNSUPPORTED}: the {media_format} file could not be decoded") from None
-    return DecodedAudio(media_format, int(rate), int(samples.shape[1]), bytes(samples.astype("<i2").tobytes()))
 
 
 def _number(value: float, places: int) -> str:

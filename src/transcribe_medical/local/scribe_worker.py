@@ -6,7 +6,7 @@ For each job the HealthScribe layer (:mod:`~transcribe_medical.local.scribe_serv
 1. marks it ``IN_PROGRESS``; a ``DataAccessRoleArn`` of another account than the emulator's
    fails it (the service could not assume that role);
 2. reads ``Media.MediaFileUri`` from the emulated S3 (a missing object or bucket fails it) and
-   decodes it as the medical batch worker does (16-bit PCM WAV; FLAC/Ogg with ``soundfile``);
+   decodes it as the medical batch worker does (WAV, FLAC, Ogg, MP3: :mod:`~transcribe_medical.local.media_decoding`);
    channel identification needs 2-channel audio;
 3. recognises it with the emulator's recognizer (the same as the medical side): each channel on
    its own with channel identification, else the channels mixed with speaker labels. Long runs of

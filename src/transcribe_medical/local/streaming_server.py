@@ -34,8 +34,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import importlib
-import io
 import json
 import socket
 import threading
@@ -51,6 +49,7 @@ from transcribe_medical import _limits
 from transcribe_medical._exceptions import ProtocolError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.eventstream import EventStreamDecoder, encode_message
+from transcribe_medical.local.media_decoding import UndecodableMedia, decode, detect_container, soundfile_available
 from transcribe_medical.local.recognizers.interface import resolve_recognizer
 from transcribe_medical.local.results import build_result, event_payload
 from transcribe_medical.local.sigv4_verifier import EmulatorCredentials, SignatureRejected, verify_presigned_request
@@ -267,34 +266,38 @@ def _limit_socket_buffers(connection: ServerConnection) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _SOCKET_RECEIVE_BUFFER)
 
 
-def soundfile_available() -> bool:
-    """Whether the optional ``soundfile`` package (FLAC / Ogg decoding) is installed."""
-    try:
-        importlib.import_module("soundfile")
-    except (ImportError, OSError):
-        return False
-    return True
-
-
 def _decode_compressed(data: bytes, params: StreamParameters) -> bytes:
-    soundfile = importlib.import_module("soundfile")
+    """Decode a whole FLAC / Ogg-Opus stream to PCM16 at the declared rate, or refuse it as AWS would.
+
+    The rate checked is the one AWS and the SDK read from the header: FLAC's STREAMINFO rate, and
+    for Ogg-Opus the ``OpusHead`` input rate (not the 48 kHz Opus decodes at).
+    """
+    expected = "flac" if params.media_encoding is MediaEncoding.FLAC else "ogg"
+    container = detect_container(data)
+    if container != expected:
+        raise _Refusal(
+            "BadRequestException",
+            f"The media encoding provided ({params.media_encoding.value}) does not match the detected media "
+            f"format ({container or 'unknown'}).",
+        )
     try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
-    except Exception as error:  # soundfile raises RuntimeError / LibsndfileError
+        decoded = decode(data, container)
+    except UndecodableMedia as error:
         raise _Refusal(
-            "BadRequestException", f"The {params.media_encoding.value} audio could not be decoded."
-        ) from error
-    if rate != params.sample_rate:
-        raise _Refusal(
-            "BadRequestException",
-            f"The sample rate provided ({params.sample_rate}) does not match the detected sample rate ({rate}).",
-        )
-    if samples.shape[1] != params.number_of_channels:
+            "BadRequestException", f"The {params.media_encoding.value} audio could not be decoded: {error}."
+        ) from None
+    if decoded.sample_rate != params.sample_rate:
         raise _Refusal(
             "BadRequestException",
-            f"The audio has {samples.shape[1]} channel(s); the request declared {params.number_of_channels}.",
+            f"The sample rate provided ({params.sample_rate}) does not match the detected sample rate "
+            f"({decoded.sample_rate}).",
         )
-    return bytes(samples.astype("<i2").tobytes())
+    if decoded.channels != params.number_of_channels:
+        raise _Refusal(
+            "BadRequestException",
+            f"The audio has {decoded.channels} channel(s); the request declared {params.number_of_channels}.",
+        )
+    return decoded.pcm16
 
 
 class StreamingServer:
@@ -673,8 +676,8 @@ class StreamingServer:
         if params.media_encoding is not MediaEncoding.PCM and not soundfile_available():
             raise _Refusal(
                 "BadRequestException",
-                f"The local emulator decodes {params.media_encoding.value} only with the soundfile package "
-                "(pip install soundfile); send pcm audio instead.",
+                f"The local emulator decodes {params.media_encoding.value} with the soundfile package, which "
+                "is not installed: pip install 'transcribe-medical[local]', or send pcm audio.",
             )
         recognizer = self._get_recognizer()
         vocabulary = None
