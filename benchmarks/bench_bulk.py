@@ -187,7 +187,7 @@ def _row(quota: float, letter: str, short: bool) -> Result:
         ours["rate"] / baseline["rate"],
         target,
         met,
-        note=f"{ours['throttled']} starts throttled and retried; {ours['settled']}" if ours["settled"] else "",
+        note=f"{ours['settled']} (each retried, same job name)" if ours["settled"] else "",
         details=details,
     )
 
