@@ -28,7 +28,7 @@ from transcribe_medical import (
     _limits,
 )
 from transcribe_medical.models.transcript import TranscriptAssembler
-from transcribe_medical.streaming.resilient import ReconnectPolicy, ResilientSession
+from transcribe_medical.streaming.reconnect import ReconnectPolicy, ResilientSession
 
 PCM = StreamConfig(media_encoding="pcm", sample_rate=16000)
 NO_RETRY = ClientConfig(retry=RetryPolicy(max_attempts=1))

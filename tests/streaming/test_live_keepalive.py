@@ -28,7 +28,7 @@ from transcribe_medical import BadRequestError, ClientConfig, RetryPolicy, Strea
 from transcribe_medical.local import FaultPlan, LocalTranscribeMedical, streaming_server
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import StreamState
-from transcribe_medical.streaming.resilient import ReconnectEvent, ReconnectPolicy
+from transcribe_medical.streaming.reconnect import ReconnectEvent, ReconnectPolicy
 
 PCM = StreamConfig(media_encoding="pcm", sample_rate=16000)
 FLAC = StreamConfig(media_encoding="flac", sample_rate=16000)

@@ -23,7 +23,7 @@ from transcribe_medical.cli import main
 from transcribe_medical.exports.json_format import from_json
 from transcribe_medical.local import FaultPlan, LocalTranscribeMedical
 from transcribe_medical.models.transcript import Transcript
-from transcribe_medical.streaming.resilient import ReconnectEvent, ReconnectPolicy
+from transcribe_medical.streaming.reconnect import ReconnectEvent, ReconnectPolicy
 
 PCM = StreamConfig(media_encoding="pcm", sample_rate=16000)
 DICTATION = spoken(140)  # 140 words, ~75 s

@@ -19,7 +19,7 @@ from transcribe_medical._exceptions import (
 )
 from transcribe_medical._retry import retry_delay
 from transcribe_medical.models.events import Result, TranscriptEvent
-from transcribe_medical.streaming.resilient import (
+from transcribe_medical.streaming.reconnect import (
     ReconnectPolicy,
     ResilientSession,
     failure_reason,

@@ -193,7 +193,7 @@ def test_connection_refused_is_connection_error() -> None:
 def test_two_channels_without_channel_identification_is_refused_before_connecting(
     async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
 ) -> None:
-    with pytest.raises(AudioFormatError, match="--channel-identification"):
+    with pytest.raises(AudioFormatError, match="channel_identification"):
         asyncio.run(async_client.streaming.transcribe_file(STEREO, StreamConfig(), realtime=False))
     assert service.connections == []
 

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
+from array import array
 from collections import Counter, deque
 from collections.abc import Iterable
-from typing import Literal, Self
+from typing import Final, Literal, Self
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -656,6 +658,11 @@ class TranscriptAssembler:
     channels are merged chronologically and each segment keeps its channel. Empty events are
     skipped.
 
+    A final result is read with full fidelity (:func:`segments_from_result`: speaker changes,
+    entities, alternatives) and then kept compactly (:class:`_CompactSegment`: times and
+    confidences in arrays, words interned), about a tenth of the memory of the pydantic models;
+    :meth:`transcript` builds the models on demand and caches them until the next final.
+
     What it keeps besides the segments is bounded, whatever the service sends: at most
     ``STREAM_MAX_PARTIALS`` results in progress (the least recently updated is forgotten first:
     a result id that never becomes final cannot pile up) and the last ``STREAM_MAX_FINAL_IDS``
@@ -669,18 +676,25 @@ class TranscriptAssembler:
         >>> transcript = assembler.transcript()           # doctest: +SKIP
     """
 
-    def __init__(self, *, session_id: str | None = None) -> None:
+    def __init__(self, *, session_id: str | None = None, keep_partials: bool = True, keep_finals: bool = True) -> None:
         """Start an empty assembly.
 
         Args:
             session_id: The streaming session id, recorded in the transcript.
+            keep_partials: Keep the latest version of each result in progress (:attr:`partials`);
+                ``False`` when nobody reads them.
+            keep_finals: Keep the final results as segments; ``False`` when another object holds
+                the transcript (:meth:`transcript` is then empty, :attr:`partials` still works).
         """
         self.session_id = session_id
+        self._keep_partials = keep_partials
+        self._keep_finals = keep_finals
         self._final_ids: set[str] = set()
         self._final_order: deque[str] = deque()
         # Insertion order is the order of the last update: the first key is the stalest.
         self._partials: dict[str, Result] = {}
-        self._segments: list[Segment] = []
+        self._segments: list[_CompactSegment] = []
+        self._built: Transcript | None = None
 
     def __repr__(self) -> str:
         return (
@@ -702,19 +716,30 @@ class TranscriptAssembler:
         """
         finals: list[Result] = []
         for result in event.results:
-            result_id = result.result_id
-            if result_id in self._final_ids:
-                continue
-            if result.is_partial:
-                self._keep_partial(result_id, result)
-                continue
-            self._remember_final(result_id)
-            self._partials.pop(result_id, None)
-            finals.append(result)
-            if result.alternatives and result.alternatives[0].transcript:
-                for segment in segments_from_result(result):  # one per speaker turn in the result
-                    bisect.insort(self._segments, segment, key=_segment_start)
+            if self.add_result(result):
+                finals.append(result)
         return finals
+
+    def add_result(self, result: Result) -> bool:
+        """Take one result into account; return whether it became final just now.
+
+        Raises:
+            ProtocolError: A final result cannot be turned into a segment.
+        """
+        result_id = result.result_id
+        if result_id in self._final_ids:
+            return False
+        if result.is_partial:
+            if self._keep_partials:
+                self._keep_partial(result_id, result)
+            return False
+        self._remember_final(result_id)
+        self._partials.pop(result_id, None)
+        if self._keep_finals and result.alternatives and result.alternatives[0].transcript:
+            for segment in segments_from_result(result):  # one per speaker turn in the result
+                bisect.insort(self._segments, _CompactSegment(segment), key=_compact_start)
+            self._built = None
+        return True
 
     def _keep_partial(self, result_id: str, result: Result) -> None:
         self._partials.pop(result_id, None)
@@ -733,16 +758,111 @@ class TranscriptAssembler:
         """The latest version of each result still in progress, ordered by start time."""
         return sorted(self._partials.values(), key=lambda result: result.start_time)
 
+    @property
+    def segment_count(self) -> int:
+        """How many segments the final results made so far."""
+        return len(self._segments)
+
     def transcript(self) -> Transcript:
         """The transcript of the final results so far.
 
         Returns:
             A new :class:`Transcript` (``source="streaming"``); later events do not change it.
         """
-        return Transcript(segments=list(self._segments), source="streaming", session_id=self.session_id)
+        built = self._built
+        if built is None:
+            segments = [compact.segment() for compact in self._segments]
+            built = self._built = Transcript(segments=segments, source="streaming", session_id=self.session_id)
+        # A copy with its own list: what the caller does to it never reaches the cache.
+        return built.model_copy(update={"segments": list(built.segments)})
 
 
-def _segment_start(segment: Segment) -> float:
+class _CompactSegment:
+    """One segment of a streaming transcript, held compactly until a :class:`Transcript` is asked for.
+
+    A pydantic :class:`Item` costs about 1 KB; here a word costs its share of two arrays of floats
+    (times, confidence), one byte of type, and a pointer to its interned text and speaker. The
+    segment's entities and alternative hypotheses (rare) stay models.
+    """
+
+    __slots__ = (
+        "alternatives",
+        "channel",
+        "contents",
+        "end",
+        "entities",
+        "item_channels",
+        "kinds",
+        "result_id",
+        "scores",
+        "speaker",
+        "speakers",
+        "start",
+        "text",
+        "times",
+    )
+
+    def __init__(self, segment: Segment) -> None:
+        self.start = segment.start
+        self.end = segment.end
+        self.text = segment.text
+        self.speaker = segment.speaker
+        self.channel = segment.channel
+        self.result_id = segment.result_id
+        items = segment.items
+        self.times = array("d")
+        self.scores = array("d")
+        for item in items:
+            self.times.append(_NO_TIME if item.start is None else item.start)
+            self.times.append(_NO_TIME if item.end is None else item.end)
+            self.scores.append(_NO_SCORE if item.confidence is None else item.confidence)
+        self.contents = tuple(sys.intern(item.content) for item in items)
+        self.kinds = bytes(_PUNCTUATION if item.type == "punctuation" else _WORD for item in items)
+        speakers = tuple(None if item.speaker is None else sys.intern(item.speaker) for item in items)
+        self.speakers = speakers if any(speakers) else None
+        channels = tuple(item.channel for item in items)
+        self.item_channels = None if all(channel == segment.channel for channel in channels) else channels
+        self.entities = tuple(segment.entities) if segment.entities else ()
+        self.alternatives = tuple(segment.alternatives) if segment.alternatives else ()
+
+    def segment(self) -> Segment:
+        """The :class:`Segment` again (built without validation: its values were validated once)."""
+        times, scores = self.times, self.scores
+        items: list[Item] = []
+        for index, content in enumerate(self.contents):
+            start, end, score = times[2 * index], times[2 * index + 1], scores[index]
+            items.append(
+                Item.model_construct(
+                    start=None if start == _NO_TIME else start,
+                    end=None if end == _NO_TIME else end,
+                    content=content,
+                    type="punctuation" if self.kinds[index] == _PUNCTUATION else "pronunciation",
+                    confidence=None if score == _NO_SCORE else score,
+                    speaker=None if self.speakers is None else self.speakers[index],
+                    channel=self.channel if self.item_channels is None else self.item_channels[index],
+                )
+            )
+        return Segment.model_construct(
+            start=self.start,
+            end=self.end,
+            text=self.text,
+            speaker=self.speaker,
+            channel=self.channel,
+            items=items,
+            entities=list(self.entities),
+            alternatives=list(self.alternatives),
+            result_id=self.result_id,
+        )
+
+
+#: Stand-ins for ``None`` in the compact arrays (times and confidences are never negative).
+_NO_TIME: Final = -1.0
+_NO_SCORE: Final = -1.0
+_WORD: Final = 0
+_PUNCTUATION: Final = 1
+
+
+def _compact_start(segment: _CompactSegment) -> float:
     return segment.start
 
 

@@ -5,12 +5,16 @@ Layers, bottom up (imports only go down):
 * :mod:`.presign` — the SigV4-presigned WebSocket URL;
 * :mod:`.protocol` — :class:`StreamSession`, the sans-I/O state machine (audio → frames,
   frames → events and errors, finals → :class:`~transcribe_medical.Transcript`);
-* :mod:`.sync_client` / :mod:`.async_client` — thin transports on ``websockets``;
-* :mod:`.resilient` and its drivers :mod:`.resilient_sync` / :mod:`.resilient_async` — reconnect,
-  replay and keep-alive for ``transcribe()``; :mod:`.live_sync` / :mod:`.live_async` — the same
-  for the sessions ``connect()`` gives (:class:`LiveSession`, :class:`AsyncLiveSession`);
-* :mod:`.client` — :class:`StreamingClient` / :class:`AsyncStreamingClient`, reached as
-  ``client.streaming`` on the facades;
+* :mod:`.reconnect` — reconnect, replay, keep-alive and the one transcript of a stream, as a
+  sans-I/O policy (``reconnect=False`` turns it off: a plain stream);
+* :mod:`.sync` — the one threaded driver: :class:`StreamConnection` (one WebSocket),
+  :class:`Transcription` (``transcribe()``) and :class:`LiveSession` (``connect()``) on one
+  engine, and :class:`StreamingClient`;
+* :mod:`.asyncio` — the one asyncio driver: :class:`AsyncStreamConnection` (one WebSocket),
+  :class:`AsyncTranscription` (``transcribe()``) and :class:`AsyncLiveSession` (``connect()``) on
+  one engine, and :class:`AsyncStreamingClient`;
+* :mod:`.client` — what both clients share; the clients are reached as ``client.streaming`` on
+  the facades;
 * :mod:`.audio` — audio sources (files, stdin, iterables, the microphone) and real-time pacing.
 
 Names load lazily, so importing this package does not import ``websockets``.
@@ -25,14 +29,14 @@ _EXPORTS: dict[str, str] = {
     "presign_url": "transcribe_medical.streaming.presign",
     "StreamSession": "transcribe_medical.streaming.protocol",
     "StreamState": "transcribe_medical.streaming.protocol",
-    "StreamConnection": "transcribe_medical.streaming.sync_client",
-    "Transcription": "transcribe_medical.streaming.sync_client",
-    "AsyncStreamConnection": "transcribe_medical.streaming.async_client",
-    "AsyncTranscription": "transcribe_medical.streaming.async_client",
-    "LiveSession": "transcribe_medical.streaming.live_sync",
-    "AsyncLiveSession": "transcribe_medical.streaming.live_async",
-    "StreamingClient": "transcribe_medical.streaming.client",
-    "AsyncStreamingClient": "transcribe_medical.streaming.client",
+    "StreamConnection": "transcribe_medical.streaming.sync.connection",
+    "Transcription": "transcribe_medical.streaming.sync.stream",
+    "AsyncStreamConnection": "transcribe_medical.streaming.asyncio.connection",
+    "AsyncTranscription": "transcribe_medical.streaming.asyncio.stream",
+    "LiveSession": "transcribe_medical.streaming.sync.stream",
+    "AsyncLiveSession": "transcribe_medical.streaming.asyncio.stream",
+    "StreamingClient": "transcribe_medical.streaming.sync.client",
+    "AsyncStreamingClient": "transcribe_medical.streaming.asyncio.client",
     "AudioFormat": "transcribe_medical.streaming.audio",
     "AudioSource": "transcribe_medical.streaming.audio",
     "MicrophoneSource": "transcribe_medical.streaming.audio",
@@ -60,14 +64,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from transcribe_medical.streaming.async_client import AsyncStreamConnection, AsyncTranscription
+    from transcribe_medical.streaming.asyncio.client import AsyncStreamingClient
+    from transcribe_medical.streaming.asyncio.connection import AsyncStreamConnection
+    from transcribe_medical.streaming.asyncio.stream import AsyncLiveSession, AsyncTranscription
     from transcribe_medical.streaming.audio import AudioFormat, AudioSource, MicrophoneSource, Pacer, open_audio
-    from transcribe_medical.streaming.client import AsyncStreamingClient, StreamingClient
-    from transcribe_medical.streaming.live_async import AsyncLiveSession
-    from transcribe_medical.streaming.live_sync import LiveSession
     from transcribe_medical.streaming.presign import presign_url
     from transcribe_medical.streaming.protocol import StreamSession, StreamState
-    from transcribe_medical.streaming.sync_client import StreamConnection, Transcription
+    from transcribe_medical.streaming.sync.client import StreamingClient
+    from transcribe_medical.streaming.sync.connection import StreamConnection
+    from transcribe_medical.streaming.sync.stream import LiveSession, Transcription
 
 
 def __getattr__(name: str) -> Any:

@@ -73,6 +73,10 @@ class StreamSession:
             :attr:`session_id` is always known.
         max_message_size: The largest event-stream message accepted from the service.
         max_payload: The largest AudioEvent payload to send (at most 32,768 bytes).
+        assemble: Assemble the final results into :attr:`transcript`. A driver that spans
+            sessions (:class:`~.reconnect.ResilientSession`) holds the one transcript of the
+            stream and passes ``False``, so that it is not held twice (:attr:`partials` are kept
+            either way).
 
     Attributes:
         config: The config, with its session id.
@@ -88,6 +92,7 @@ class StreamSession:
         *,
         max_message_size: int = _limits.EVENTSTREAM_MAX_MESSAGE_SIZE,
         max_payload: int = _limits.AUDIO_EVENT_MAX_PAYLOAD,
+        assemble: bool = True,
     ) -> None:
         if not 1 <= max_payload <= _limits.AUDIO_EVENT_MAX_PAYLOAD:
             raise ValueError(f"max_payload must be 1-{_limits.AUDIO_EVENT_MAX_PAYLOAD}, got {max_payload}")
@@ -98,7 +103,7 @@ class StreamSession:
         self.events_received = 0
         self._max_payload = max_payload
         self._decoder = EventStreamDecoder(max_message_size=max_message_size)
-        self._assembler = TranscriptAssembler(session_id=self.config.session_id)
+        self._assembler = TranscriptAssembler(session_id=self.config.session_id, keep_finals=assemble)
         self._error: TranscribeMedicalError | None = None
 
     def __repr__(self) -> str:
@@ -120,7 +125,10 @@ class StreamSession:
 
     @property
     def transcript(self) -> Transcript:
-        """The transcript of the final results received so far (partials never appear in it)."""
+        """The transcript of the final results received so far (partials never appear in it).
+
+        Empty when the session does not assemble (``assemble=False``): the driver holds it.
+        """
         return self._assembler.transcript()
 
     @property
@@ -145,9 +153,14 @@ class StreamSession:
                 that failed it.
         """
         self._check_can_send("send_audio()")
-        view = memoryview(data).cast("B")
         size = self._max_payload
-        frames = [encode_audio_event(bytes(view[i : i + size])) for i in range(0, len(view), size)]
+        if type(data) is bytes and 0 < len(data) <= size:
+            # The usual chunk (50-200 ms, already bytes): framed as it is, no copy, no slicing.
+            self.audio_bytes_sent += len(data)
+            self.frames_sent += 1
+            return [encode_audio_event(data)]
+        view = memoryview(data).cast("B")
+        frames = [encode_audio_event(view[i : i + size]) for i in range(0, len(view), size)]
         self.audio_bytes_sent += len(view)
         self.frames_sent += len(frames)
         return frames

@@ -1,14 +1,15 @@
 """The asyncio transport: :class:`AsyncStreamConnection` on ``websockets.asyncio.client``.
 
-The twin of :mod:`.sync_client`, with the same sans-I/O :class:`~.protocol.StreamSession` inside.
-No threads: :class:`AsyncTranscription` runs the sender as a task next to the caller's
-``async for``.
+One WebSocket connection = one service session, with the sans-I/O
+:class:`~transcribe_medical.streaming.protocol.StreamSession` inside: bytes in and out here, their
+meaning there. The stream that spans connections (reconnects, keep-alive, pacing) is
+:mod:`.stream`'s job. The twin of :mod:`transcribe_medical.streaming.sync.connection`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -19,15 +20,12 @@ from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _no_redirects, _transport
-from transcribe_medical.streaming._iteration import AsyncEventIteration
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection
 
-    from transcribe_medical.streaming.audio import AudioSource, Pacer
-
-__all__ = ["AsyncStreamConnection", "AsyncTranscription", "open_connection"]
+__all__ = ["AsyncStreamConnection", "open_connection"]
 
 _log = get_logger("streaming.asyncio")
 
@@ -43,6 +41,7 @@ async def open_connection(
     proxies: Mapping[str, str] | None = None,
     open_timeout: float | None = 10.0,
     read_timeout: float | None = 60.0,
+    assemble: bool = True,
 ) -> AsyncStreamConnection:
     """Open the WebSocket to a presigned ``url`` and start a session (asyncio).
 
@@ -54,6 +53,8 @@ async def open_connection(
             ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (see :mod:`transcribe_medical._proxy`).
         open_timeout: Seconds allowed for TCP, TLS and the WebSocket handshake.
         read_timeout: Seconds to wait for the service to send something before giving up.
+        assemble: Whether the connection's session assembles a transcript (``False`` when the
+            stream's :class:`~transcribe_medical.streaming.reconnect.ResilientSession` holds it).
 
     Raises:
         CredentialsError: The handshake was refused with HTTP 403.
@@ -82,7 +83,8 @@ async def open_connection(
         translated = _transport.translate_error(error, endpoint=route, timeout=open_timeout)
         assert translated is not None  # only a connected session can end normally
         raise translated from error
-    return AsyncStreamConnection(websocket, StreamSession(config), endpoint=endpoint, read_timeout=read_timeout)
+    session = StreamSession(config, assemble=assemble)
+    return AsyncStreamConnection(websocket, session, endpoint=endpoint, read_timeout=read_timeout)
 
 
 class AsyncStreamConnection:
@@ -259,115 +261,3 @@ class AsyncStreamConnection:
             await self._websocket.close()
         except Exception as error:  # closing must not raise; the socket is gone either way
             _log.debug("closing the stream: %s", type(error).__name__)
-
-
-class AsyncTranscription(AsyncEventIteration):
-    """A stream fed from an audio source by a sender task, iterated with ``async for``.
-
-    Returned by :meth:`AsyncStreamingClient.transcribe
-    <transcribe_medical.streaming.client.AsyncStreamingClient.transcribe>`. It connects on
-    ``async with`` or on the first ``async for`` step.
-
-    Example:
-        >>> async with client.streaming.transcribe("visit.wav", config) as events:   # doctest: +SKIP
-        ...     async for event in events:
-        ...         ...
-        ...     transcript = events.transcript
-    """
-
-    def __init__(
-        self,
-        opener: Callable[[], Awaitable[tuple[AsyncStreamConnection, AudioSource, Pacer]]],
-        *,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], Awaitable[object]] | None = None,
-    ) -> None:
-        self._opener = opener
-        self._clock = clock
-        self._sleep = sleep or asyncio.sleep
-        self._connection: AsyncStreamConnection | None = None
-        self._events: AsyncIterator[TranscriptEvent] | None = None
-        self._sender: asyncio.Task[None] | None = None
-        self._source_error: BaseException | None = None
-        self._audio_done = asyncio.Event()
-
-    def __repr__(self) -> str:
-        session = self._connection.session if self._connection is not None else None
-        return f"AsyncTranscription(session={session!r})"
-
-    async def _join_sender(self) -> None:
-        if self._sender is not None:
-            await self._sender
-
-    @property
-    def session_id(self) -> str | None:
-        """The session id sent to the service (``None`` before connecting)."""
-        return self._connection.session_id if self._connection is not None else None
-
-    @property
-    def transcript(self) -> Transcript:
-        """The transcript of the final results received so far."""
-        if self._connection is None:
-            return Transcript(source="streaming")
-        return self._connection.transcript
-
-    def finish_audio(self) -> None:
-        """Stop reading the source, end the stream, and keep receiving the last results."""
-        self._audio_done.set()
-
-    async def aclose(self) -> None:
-        """Stop sending, close the connection and wait for the sender task."""
-        await self._stop()
-
-    async def _start(self) -> AsyncIterator[TranscriptEvent]:
-        if self._events is None:
-            connection, source, pacer = await self._opener()
-            self._connection = connection
-            self._events = connection.events()
-            self._sender = asyncio.create_task(self._send_all(connection, source, pacer))
-        return self._events
-
-    async def _stop(self) -> None:
-        if self._sender is not None and not self._sender.done():
-            self._sender.cancel()
-        if self._connection is not None:
-            await self._connection.close()
-        if self._sender is not None:
-            await asyncio.gather(self._sender, return_exceptions=True)
-
-    async def _send_all(self, connection: AsyncStreamConnection, source: AudioSource, pacer: Pacer) -> None:
-        clock = self._clock or asyncio.get_running_loop().time
-        try:
-            chunks = aiter(source.achunks())
-        except Exception as error:
-            await self._source_failed(connection, error)
-            return
-        try:
-            while not self._audio_done.is_set():
-                try:
-                    chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    break
-                except Exception as error:
-                    await self._source_failed(connection, error)
-                    return
-                delay = pacer.delay_for(len(chunk), clock())
-                if delay > 0:
-                    await self._sleep(delay)
-                await connection.send_audio(chunk)
-            await connection.end()
-        except Exception as error:
-            # A send failed: the receiving side reports why (exception frame, closed socket).
-            _log.debug("the sender stopped: %s", type(error).__name__)
-        finally:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                try:
-                    await aclose()
-                except Exception as error:
-                    _log.debug("closing the audio source: %s", type(error).__name__)
-
-    async def _source_failed(self, connection: AsyncStreamConnection, error: Exception) -> None:
-        self._source_error = error
-        _log.debug("the audio source failed: %s", type(error).__name__)
-        await connection.close()
