@@ -344,7 +344,13 @@ def _stdin_source(
     elif kind == "ogg":
         fmt = _opus_format(head, name)
     else:
-        fmt = _raw_format("raw audio on stdin (no WAV, FLAC or Ogg-Opus header)", sample_rate, encoding, channels)
+        if sample_rate is None:
+            raise AudioFormatError(
+                "the audio on stdin has no WAV, FLAC or Ogg-Opus header, so it is read as raw audio, "
+                "whose sample rate nothing gives: pass sample_rate= (--sample-rate)",
+                field="sample_rate",
+            )
+        fmt = _raw_format(name, sample_rate, encoding, channels)
         return raw_stream_source(body, format=fmt, chunk_bytes=_raw_chunk(fmt, chunk_ms))
     _check_matches(name, fmt, sample_rate, encoding, channels)
     logger.debug("audio on stdin is %s: %s Hz, %s channel(s)", fmt.media_encoding, fmt.sample_rate, fmt.channels)
