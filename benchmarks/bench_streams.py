@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,9 +132,13 @@ def run_pair(endpoint: str, *options: str, timeout: float) -> dict[str, Side]:
             )
             for client in ("ours", "peer")
         }
+        # A worker stuck before READY would block readline() forever: past the timeout, kill both.
+        deadline = threading.Timer(timeout, lambda: [p.kill() for p in processes.values() if p.poll() is None])
+        deadline.start()
         try:
             sides = _drive(processes, timeout)
         finally:
+            deadline.cancel()
             for process in processes.values():
                 if process.poll() is None:
                     process.kill()

@@ -30,9 +30,9 @@ from _harness import Result, format_table, results_to_json
 #: Benchmark groups, in table order: the name used by ``--only`` and the module that runs them.
 GROUPS: dict[str, tuple[str, str]] = {
     "codec": ("bench_codec", "1-2. event-stream codec"),
-    "streams": ("bench_streams", "3. concurrent streams vs the emulator"),
+    "streams": ("bench_streams", "3. streaming at the defaults vs a hand-written peer"),
     "latency": ("bench_latency", "4. latency added per event"),
-    "bulk": ("bench_bulk", "5. bulk batch submissions"),
+    "bulk": ("bench_bulk", "5. bulk submissions at default options"),
     "startup": ("bench_startup", "6. start-up"),
 }
 
