@@ -94,6 +94,7 @@ class Side:
     """What one worker measured."""
 
     cpu_s: float
+    wall_s: float
     audio_s: float
     rss_before: int
     rss_peak: int
@@ -216,6 +217,8 @@ def run(short: bool = False) -> list[Result]:
                         "ours_cpu_ms_per_audio_s": cpu["ours"],
                         "peer_cpu_ms_per_audio_s": cpu["peer"],
                         "events_per_stream": max(measured[label][0]["ours"].events),
+                        "ours_wall_s": measured[label][0]["ours"].wall_s,
+                        "peer_wall_s": measured[label][0]["peer"].wall_s,
                     },
                 )
             )

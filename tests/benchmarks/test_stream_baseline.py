@@ -117,6 +117,7 @@ def test_a_pair_of_workers_reports_both_sides() -> None:
 def test_side_arithmetic() -> None:
     side = bench_streams.Side(
         cpu_s=0.5,
+        wall_s=1.0,
         audio_s=250.0,
         rss_before=10 * 2**20,
         rss_peak=10 * 2**20 + 100 * 1024,
