@@ -1,17 +1,17 @@
-"""Run the emulator's streaming endpoint with the scripted recognizer, for the stream benchmarks.
+"""The emulator's streaming endpoint with the scripted recognizer, and the benchmarks' credentials.
 
-Started as a subprocess by ``bench_streams.py``, so the server's CPU (recognition, encoding
-events) never counts as the client's::
+``bench_latency.py`` signs with :data:`ACCESS_KEY` and :data:`SECRET_KEY`. Run as a script, this
+serves the emulator for checking a stream benchmark's clients against a server that verifies
+signatures and recognizes audio (the benchmarks themselves use ``_frame_server.py``, whose cost
+per stream is far lower, so that 100 real-time streams per side do not make the server the
+machine's biggest consumer)::
 
     python benchmarks/_emulator.py
 
 It prints ``ENDPOINT ws://127.0.0.1:<port>`` once listening and serves until its standard input
-closes (the benchmark closes it, or dies). The credentials it accepts are :data:`ACCESS_KEY` and
-:data:`SECRET_KEY`. The recognizer is
-:class:`~transcribe_medical.local.recognizers.ScriptedRecognizer` (DESIGN.md: concurrency
-benchmarks use it; pocketsphinx holds the GIL and needs ~90 MiB per stream), revealing a
-medical dictation at 2.5 words per second of audio, so a client gets a growing partial result
-every ~400 ms of audio, as from the service.
+closes. The recognizer is :class:`~transcribe_medical.local.recognizers.ScriptedRecognizer`
+(DESIGN.md: concurrency benchmarks use it; pocketsphinx holds the GIL and needs ~90 MiB per
+stream), revealing a medical dictation at 2.5 words per second of audio.
 """
 
 from __future__ import annotations
