@@ -3,11 +3,14 @@
 Credentials, region and endpoints come from botocore's chain (environment, profiles, SSO, IMDS,
 ``AWS_ENDPOINT_URL*``). botocore clients are made with ``total_max_attempts=1``: retries belong
 to the one tenacity policy in :mod:`transcribe_medical._retry`.
+
+Importing this module is cheap: boto3, botocore, tenacity and asyncio are imported when a client
+first needs them (streaming needs only botocore, for credentials and signing; boto3 is imported
+when the session is first made, e.g. for a batch call or to resolve credentials).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Callable
@@ -17,17 +20,18 @@ from transcribe_medical import __version__
 from transcribe_medical._config import ClientConfig, check_region_name
 from transcribe_medical._exceptions import CredentialsError, ValidationError, translate_error
 from transcribe_medical._logging import get_logger, remember_secret
-from transcribe_medical._retry import call_with_retries, call_with_retries_async
 
 if TYPE_CHECKING:
     import boto3
+    import botocore.session
     from botocore.credentials import ReadOnlyCredentials
 
     from transcribe_medical.batch.jobs import AsyncJobs, Jobs
     from transcribe_medical.batch.vocabularies import AsyncVocabularies, Vocabularies
     from transcribe_medical.scribe.client import AsyncScribeClient, ScribeClient
     from transcribe_medical.scribe.vocabulary_filters import AsyncVocabularyFilters, VocabularyFilters
-    from transcribe_medical.streaming.client import AsyncStreamingClient, StreamingClient
+    from transcribe_medical.streaming.asyncio.client import AsyncStreamingClient
+    from transcribe_medical.streaming.sync.client import StreamingClient
 
 __all__ = ["AsyncTranscribeMedical", "TranscribeMedical"]
 
@@ -60,6 +64,7 @@ class _ClientBase:
             verify=verify,
         )
         self._session = boto3_session
+        self._botocore_session: botocore.session.Session | None = None
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -68,6 +73,18 @@ class _ClientBase:
             f"{type(self).__name__}(region_name={self.config.region_name!r}, "
             f"profile_name={self.config.profile_name!r}, endpoint_url={self.config.endpoint_url!r})"
         )
+
+    def _core_session(self) -> botocore.session.Session:
+        """botocore's session for the profile: credentials and region, all streaming needs.
+
+        boto3 is not imported for it; :attr:`session` wraps this same botocore session when a
+        boto3 client is first needed, so both share one credential cache.
+        """
+        if self._botocore_session is None:
+            import botocore.session
+
+            self._botocore_session = botocore.session.Session(profile=self.config.profile_name)
+        return self._botocore_session
 
     @property
     def session(self) -> boto3.Session:
@@ -78,7 +95,7 @@ class _ClientBase:
 
             try:
                 self._session = boto3.Session(
-                    profile_name=self.config.profile_name, region_name=self.config.region_name
+                    botocore_session=self._core_session(), region_name=self.config.region_name
                 )
             except bce.BotoCoreError as error:
                 raise translate_error(error) from error
@@ -88,13 +105,26 @@ class _ClientBase:
     def region_name(self) -> str:
         """The resolved AWS Region."""
         # botocore reads AWS_DEFAULT_REGION; AWS_REGION is what the other AWS SDKs and the CLI read.
-        region = self.config.region_name or os.environ.get("AWS_REGION") or self.session.region_name
+        region = self.config.region_name or os.environ.get("AWS_REGION") or self._configured_region()
         if not region:
             raise ValidationError(
-                "region: no AWS Region configured; pass region_name= / --region or set AWS_REGION",
+                "region: no AWS Region configured; pass region_name= or set AWS_REGION",
                 field="region",
             )
         return check_region_name(region)
+
+    def _configured_region(self) -> str | None:
+        """The region of the boto3 session given, or of the profile (``AWS_DEFAULT_REGION``, config)."""
+        if self._session is not None:
+            return self._session.region_name
+        try:
+            region = self._core_session().get_config_variable("region")
+        except Exception as error:
+            translated = translate_error(error)
+            if translated is error:
+                raise
+            raise translated from error
+        return str(region) if region else None
 
     def boto3_client(self, service: ServiceName) -> Any:
         """The underlying boto3 client for ``"transcribe"``, ``"s3"`` or ``"comprehendmedical"`` (made once)."""
@@ -134,8 +164,11 @@ class _ClientBase:
         Raises:
             CredentialsError: no credentials could be found.
         """
+        # A boto3 session given by the caller is the source; otherwise botocore's own session is,
+        # so that streaming never imports boto3.
+        source = self._session if self._session is not None else self._core_session()
         try:
-            credentials = self.session.get_credentials()
+            credentials = source.get_credentials()
             if credentials is None:
                 raise CredentialsError(
                     "no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
@@ -171,6 +204,8 @@ class _ClientBase:
 
     def call(self, service: ServiceName, operation: str, **params: Any) -> dict[str, Any]:
         """Call a boto3 operation with the shared retry policy and error translation."""
+        from transcribe_medical._retry import call_with_retries
+
         return call_with_retries(self.config.retry, operation, lambda: self._call_once(service, operation, params))
 
     def close(self) -> None:
@@ -236,7 +271,7 @@ class TranscribeMedical(_ClientBase):
     @property
     def streaming(self) -> StreamingClient:
         """Real-time streaming over the WebSocket API."""
-        from transcribe_medical.streaming.client import StreamingClient
+        from transcribe_medical.streaming.sync.client import StreamingClient
 
         return _cached(self, "_streaming", lambda: StreamingClient(self))
 
@@ -256,10 +291,16 @@ class AsyncTranscribeMedical(_ClientBase):
 
     async def aclose(self) -> None:
         """Close the underlying HTTP connections."""
+        import asyncio
+
         await asyncio.to_thread(self.close)
 
     async def acall(self, service: ServiceName, operation: str, **params: Any) -> dict[str, Any]:
         """The asyncio twin of :meth:`call`."""
+        import asyncio
+
+        from transcribe_medical._retry import call_with_retries_async
+
         return await call_with_retries_async(
             self.config.retry,
             operation,
@@ -297,7 +338,7 @@ class AsyncTranscribeMedical(_ClientBase):
     @property
     def streaming(self) -> AsyncStreamingClient:
         """Real-time streaming over the WebSocket API (asyncio)."""
-        from transcribe_medical.streaming.client import AsyncStreamingClient
+        from transcribe_medical.streaming.asyncio.client import AsyncStreamingClient
 
         return _cached(self, "_streaming", lambda: AsyncStreamingClient(self))
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import importlib.util
 import socket
-import urllib.request
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
@@ -63,6 +62,8 @@ def proxy_for(url: str, proxies: Mapping[str, str] | None = None) -> str | None:
     if scheme is None:
         return None
     if proxies is None:
+        import urllib.request  # here, not at the top: ``import transcribe_medical`` stays cheap
+
         if _bypassed(parts.netloc):
             return None
         proxies = urllib.request.getproxies()
@@ -86,6 +87,8 @@ def describe_proxy(proxy: str) -> str:
 
 def _bypassed(netloc: str) -> bool:
     # botocore.utils.should_bypass_proxies: the same call, the same tolerated failures.
+    import urllib.request
+
     try:
         return bool(urllib.request.proxy_bypass(netloc))
     except (TypeError, socket.gaierror):

@@ -123,6 +123,10 @@ def to_validation_error(
 class _ConvertingModel(BaseModel):
     """Raise :class:`ValidationError` (a ``ValueError``) instead of pydantic's error, everywhere."""
 
+    # Validators are built on a model's first use, not when its module is imported: importing the
+    # package (``from transcribe_medical import StreamConfig``) then costs no more than boto3 does.
+    model_config = ConfigDict(defer_build=True)
+
     #: Name fields in errors by their Python names (models users build) or as the input did.
     _error_field_names: ClassVar[bool] = False
 
