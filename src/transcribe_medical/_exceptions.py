@@ -329,7 +329,7 @@ def translate_error(error: BaseException) -> BaseException:
     if isinstance(error, bce.TokenRetrievalError | bce.SSOTokenLoadError | bce.UnauthorizedSSOTokenError):
         return CredentialsError(f"the SSO session is missing or expired: run 'aws sso login' ({type(error).__name__})")
     if isinstance(error, bce.ProfileNotFound):
-        return CredentialsError(f"{error}: check AWS_PROFILE / --profile against ~/.aws/config")
+        return CredentialsError(f"{error}: check AWS_PROFILE or profile_name= against ~/.aws/config")
     if isinstance(error, bce.InvalidRegionError):
         region = error.kwargs.get("region_name")
         return ValidationError(
@@ -343,7 +343,7 @@ def translate_error(error: BaseException) -> BaseException:
         )
     if isinstance(error, bce.NoRegionError):
         return ValidationError(
-            "region: no AWS Region configured; pass region_name= / --region or set AWS_REGION", field="region"
+            "region: no AWS Region configured; pass region_name= or set AWS_REGION", field="region"
         )
     if isinstance(error, bce.ParamValidationError):
         return ValidationError(str(error.kwargs.get("report", error)).strip().replace("\n", "; "))

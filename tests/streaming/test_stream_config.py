@@ -137,7 +137,7 @@ class TestForAudio:
         assert (config.media_encoding, config.sample_rate) == (MediaEncoding.PCM, 44100)
 
     def test_two_channels_without_channel_identification_hint(self) -> None:
-        with pytest.raises(AudioFormatError, match="add --channel-identification") as raised:
+        with pytest.raises(AudioFormatError, match="pass channel_identification=True") as raised:
             StreamConfig().for_audio("pcm", 16000, 2)
         assert "\n" not in str(raised.value)
 

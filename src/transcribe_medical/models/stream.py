@@ -165,23 +165,23 @@ class StreamConfig(RequestModel):
         if encoding is not None and self.media_encoding is not None and encoding is not self.media_encoding:
             raise AudioFormatError(
                 f"media encoding: the audio is {encoding.value} but {self.media_encoding.value} was asked "
-                "for; leave --media-encoding out to use the file's"
+                "for; omit media_encoding= to use the file's"
             )
         if sample_rate is not None and self.sample_rate is not None and sample_rate != self.sample_rate:
             raise AudioFormatError(
                 f"sample rate: the audio is {sample_rate} Hz but {self.sample_rate} Hz was asked for; "
-                "leave --sample-rate out to use the file's, or resample the audio"
+                "omit sample_rate= to use the file's, or resample the audio"
             )
         if channels is not None:
             if channels == _limits.STREAM_CHANNELS and not self.channel_identification:
                 raise AudioFormatError(
-                    "channels: the audio has 2 channels; add --channel-identification "
-                    "(channel_identification=True) to transcribe each channel, or mix it down to mono"
+                    "channels: the audio has 2 channels; pass channel_identification=True to transcribe "
+                    "each channel, or mix it down to mono"
                 )
             if channels == 1 and self.channel_identification:
                 raise AudioFormatError(
                     "channels: channel identification needs 2-channel audio but the audio has 1 channel; "
-                    "drop --channel-identification"
+                    "drop channel_identification=True"
                 )
             if channels > _limits.STREAM_CHANNELS:
                 raise AudioFormatError(f"channels: the audio has {channels} channels; streaming takes 1 or 2")
@@ -210,14 +210,14 @@ class StreamConfig(RequestModel):
         """
         if self.media_encoding is None:
             raise ValidationError(
-                "media_encoding: not set; give pcm, ogg-opus or flac (--media-encoding), "
+                "media_encoding: not set; pass media_encoding= (pcm, ogg-opus or flac), "
                 "or stream a file whose header declares it",
                 field="media_encoding",
             )
         if self.sample_rate is None:
             raise ValidationError(
-                f"sample_rate: not set; give {_limits.SAMPLE_RATE_MIN}-{_limits.SAMPLE_RATE_MAX} Hz "
-                "(--sample-rate), or stream a file whose header declares it",
+                f"sample_rate: not set; pass sample_rate= ({_limits.SAMPLE_RATE_MIN}-{_limits.SAMPLE_RATE_MAX} Hz), "
+                "or stream a file whose header declares it",
                 field="sample_rate",
             )
         query = {
