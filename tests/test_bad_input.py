@@ -272,7 +272,7 @@ CLI_CASES: list[tuple[str, list[str], int, str]] = [
         "wait with a NaN poll interval",
         ["jobs", "wait", "j1", "--poll-interval", "nan", "--endpoint-url", CLOSED_HTTP],
         2,
-        "poll_interval",
+        "--poll-interval",
     ),
     (
         "submit-many with a NaN timeout",
@@ -284,7 +284,7 @@ CLI_CASES: list[tuple[str, list[str], int, str]] = [
         "submit-many with a negative poll interval",
         ["jobs", "submit-many", "{d}/ok.jsonl", "--wait", "--poll-interval", "-1", "--endpoint-url", CLOSED_HTTP],
         2,
-        "poll_interval",
+        "--poll-interval",
     ),
     (
         "region that is no region name",

@@ -76,12 +76,11 @@ def specialties_table() -> str:
 
 def cli_reference() -> str:
     """The help text of the CLI and each of its commands, depth first."""
-    import typer
+    from transcribe_medical.cli import commands
+    from transcribe_medical.cli.app import build_command
 
-    from transcribe_medical.cli import commands  # noqa: F401  (registers the commands)
-    from transcribe_medical.cli.app import app
-
-    root = typer.main.get_command(app)
+    commands.load_all()
+    root = build_command()
     sections: list[str] = []
     _describe(root, "transcribe-medical", None, sections, level=2)
     return "\n".join(sections)

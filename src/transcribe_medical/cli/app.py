@@ -1,22 +1,34 @@
 """The typer application and its sub-command groups.
 
-Command modules register themselves on these objects; they import heavy modules (boto3,
-websockets, the emulator) inside the command functions so that ``--help`` stays fast.
+Command modules register themselves on these objects (:mod:`transcribe_medical.cli.commands`
+loads only the one a command line names); they import heavy modules (boto3, websockets, the
+emulator) inside the command functions so that ``--help`` stays fast.
+
+The connection options (``--region``, ``--profile``, ``--endpoint-url``) are accepted before the
+command name too, as the AWS CLI accepts them: the root callback hands them down as click's
+``default_map`` to every command that declares them, so a value given after the command name
+still wins.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from transcribe_medical import __version__
+from transcribe_medical.cli.options import GLOBAL_VALUE_OPTIONS, EndpointUrl, Profile, Region
 
 app = typer.Typer(
     name="transcribe-medical",
     help="Amazon Transcribe Medical from the command line: streaming, batch jobs, vocabularies, "
-    "transcript exports and a local emulator.",
+    "transcript exports and a local emulator.\n\n"
+    "The options below (--region, --profile, --endpoint-url, --debug, --log-file) may also follow the "
+    "command name, as in the AWS CLI.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -35,8 +47,60 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class CommandDefaults(MutableMapping[str, Any]):
+    """click's ``default_map`` for a group: per sub-command, the global options it declares.
+
+    click looks a sub-command's defaults up by its name in its parent's ``default_map``; this
+    mapping answers for every command of ``group`` (a group gets another :class:`CommandDefaults`),
+    giving each the values of the global options among its own options. A command that does not
+    call AWS (``convert``, ``specialties``) declares none and so gets none.
+
+    Args:
+        group: The click group whose sub-commands are described.
+        context: The group's context (click's ``get_command`` takes one).
+        values: The global options given before the command name, by flag (``"--region"``).
+    """
+
+    def __init__(self, group: Any, context: typer.Context, values: Mapping[str, str]) -> None:
+        self._group = group
+        self._context = context
+        self._values = dict(values)
+        self._set: dict[str, Any] = {}  # click's context may store defaults of its own
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._set:
+            return self._set[name]
+        command = self._group.get_command(self._context, name)
+        if command is None:
+            raise KeyError(name)
+        if hasattr(command, "list_commands"):  # a group such as ``jobs``: its commands in turn
+            return CommandDefaults(command, self._context, self._values)
+        return {
+            param.name: self._values[flag]
+            for param in command.params
+            for flag in getattr(param, "opts", ())
+            if flag in self._values
+        }
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._set[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._set[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._group.list_commands(self._context), *self._set]))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @app.callback()
 def _root(
+    context: typer.Context,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks and debug logs (never secrets or PHI).")
     ] = False,
@@ -56,5 +120,113 @@ def _root(
 
     ``--debug`` and ``--log-file`` are read by :func:`transcribe_medical.cli.main.main` before typer
     parses the command line (so they work after the command name too); they are declared here for
-    ``--help``.
+    ``--help``. ``--region``, ``--profile`` and ``--endpoint-url`` given here reach the command
+    as its defaults (:class:`CommandDefaults`).
     """
+    given = dict(zip(GLOBAL_VALUE_OPTIONS, (region, profile, endpoint_url), strict=True))
+    values = {flag: value for flag, value in given.items() if value is not None}
+    if values:
+        context.default_map = CommandDefaults(context.command, context, values)
+
+
+#: Metavars that say more than the option's name (DESIGN.md writes ``-o FILE``, ``--sample-rate HZ``).
+_METAVARS = {"output": "FILE", "endpoint_url": "URL", "streaming_endpoint_url": "URL", "sample_rate": "HZ"}
+
+#: Names of transcript and table formats: ``-o json`` almost surely meant ``--format json``.
+FORMAT_NAMES = frozenset(
+    {"text", "txt", "json", "jsonl", "srt", "vtt", "html", "table", "fhir", "markdown", "md", "csv", "tsv"}
+)
+
+
+def build_command() -> Any:
+    """The click command of :data:`app` (with the commands loaded so far), ready to run.
+
+    On top of what typer builds: every parameter without a metavar gets a readable one
+    (``AUDIO``, ``--region REGION``, ``-o FILE``) whatever typer's version would print
+    (``{audio}``, ``<str>``, ``<list[str]>``), and every ``-o/--output`` refuses a bare format
+    name (:func:`check_output_path`).
+    """
+    command = typer.main.get_command(app)
+    _prepare(command)
+    return command
+
+
+def _prepare(command: Any) -> None:
+    for param in command.params:
+        if param.metavar is None and not getattr(param, "is_flag", False):
+            param.metavar = _metavar(param)
+    if command.callback is not None and not hasattr(command, "list_commands"):
+        command.callback = _invoking(command, command.callback)
+    for sub in getattr(command, "commands", {}).values():
+        _prepare(sub)
+
+
+#: The command being run (its click object), for messages in its own words (:mod:`.wording`).
+invoked_command: ContextVar[Any] = ContextVar("invoked_command", default=None)
+#: The command line as typed (set by :func:`~transcribe_medical.cli.main.main`): ``-o ./json``
+#: reaches the command as the path ``json``, so the spelling is looked up here.
+command_line: ContextVar[Sequence[str] | None] = ContextVar("command_line", default=None)
+
+
+def _invoking(command: Any, callback: Callable[..., Any]) -> Callable[..., Any]:
+    outputs = [param.name for param in command.params if "--output" in getattr(param, "opts", ())]
+    has_format = any("--format" in getattr(param, "opts", ()) for param in command.params)
+
+    @functools.wraps(callback)
+    def invoke(*args: Any, **kwargs: Any) -> Any:
+        invoked_command.set(command)
+        for name in outputs:
+            check_output_path(kwargs.get(name), has_format_option=has_format, typed=command_line.get())
+        return callback(*args, **kwargs)
+
+    return invoke
+
+
+def _metavar(param: Any) -> str:
+    name = str(param.name)
+    if param.param_type_name == "argument":
+        return name.upper()
+    if name in _METAVARS:
+        return _METAVARS[name]
+    long_flags = [str(flag) for flag in param.opts if str(flag).startswith("--")]
+    return (long_flags[0] if long_flags else str(param.opts[0])).lstrip("-").replace("-", "_").upper()
+
+
+def check_output_path(value: object, *, has_format_option: bool, typed: Sequence[str] | None = None) -> None:
+    """Refuse ``-o json`` and the like: a format name given where a file name belongs.
+
+    A value typed with a directory or an extension (``./json``, ``out.json``) is a file name.
+
+    Args:
+        value: The ``-o`` value as parsed (a path loses its ``./``).
+        has_format_option: The command has ``--format`` (the hint names it).
+        typed: The command line as typed, to tell ``-o json`` from ``-o ./json``; None: unknown,
+            so a bare format name is refused.
+
+    Raises:
+        BadParameter: ``value`` is a bare format name; the message says how to say either thing.
+    """
+    if value is None:
+        return
+    text = str(value)
+    if "/" in text or "\\" in text or "." in text or text.lower() not in FORMAT_NAMES:
+        return
+    if typed is not None and not _typed_bare(text, typed):
+        return
+    hint = f"use --format {text} to choose the format, or " if has_format_option else "use "
+    raise typer.BadParameter(
+        f"{text!r} is a format name, not a file: {hint}-o ./{text} to write a file named {text!r}",
+        param_hint="'-o' / '--output'",
+    )
+
+
+def _typed_bare(text: str, args: Sequence[str]) -> bool:
+    """Whether ``args`` give ``-o``/``--output`` the bare word ``text``."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return False
+        if arg in ("-o", "--output") and index + 1 < len(args) and args[index + 1] == text:
+            return True
+        if arg in (f"--output={text}", f"-o{text}"):
+            return True
+    return False

@@ -16,16 +16,17 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import typer
 
 from transcribe_medical import _exceptions as errors
 from transcribe_medical._logging import LOGGER_NAME, RedactionFilter, get_logger
 from transcribe_medical.cli.output import printable, say
+from transcribe_medical.cli.wording import CliOption, cli_words, option_names
 
 try:  # recent typer vendors its own click
     from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
@@ -230,12 +231,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         remove_handlers(handlers)
 
 
+def command_name(args: Sequence[str]) -> str | None:
+    """The command a command line names (its first word that is not a global option), if any."""
+    from transcribe_medical.cli.options import GLOBAL_VALUE_OPTIONS
+
+    remaining = iter(args)
+    for arg in remaining:
+        if arg == "--":
+            return None
+        if arg in GLOBAL_VALUE_OPTIONS:
+            next(remaining, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def _run(args: list[str], debug: bool) -> int:
-    from transcribe_medical.cli import commands  # noqa: F401  (registers the commands)
-    from transcribe_medical.cli.app import app
+    from transcribe_medical.cli import commands
+    from transcribe_medical.cli.app import build_command, command_line, invoked_command
+
+    # Only the named command's module (``stream --help`` need not import the batch commands).
+    commands.load(command_name(args))
+    command_line.set(tuple(args))
+    invoked_command.set(None)
 
     try:
-        result = app(args=args, prog_name="transcribe-medical", standalone_mode=False)
+        result = build_command().main(args=args, prog_name="transcribe-medical", standalone_mode=False)
     except typer.Exit as done:
         return int(done.exit_code)
     except NoArgsIsHelpError as error:
@@ -258,7 +279,7 @@ def _run(args: list[str], debug: bool) -> int:
     except errors.TranscribeMedicalError as error:
         if debug:
             _log_traceback(error)
-        _say(_one_line(error))
+        _say(_one_line(error, _options_of(invoked_command.get())))
         return exit_code_for(error)
     except BrokenPipeError:
         return EXIT_OK
@@ -276,9 +297,16 @@ def _log_traceback(error: BaseException) -> None:
     _log.debug("the command failed with %s", type(error).__name__, exc_info=error)
 
 
-def _one_line(error: BaseException) -> str:
+def _options_of(command: Any) -> dict[str, CliOption]:
+    return option_names(command.params) if command is not None else {}
+
+
+def _one_line(error: BaseException, options: Mapping[str, CliOption] | None = None) -> str:
+    """The one line the CLI prints for ``error``; bad input named in the CLI's words (``options``)."""
     text = printable(str(error)).strip().splitlines()
     message = text[0] if text else type(error).__name__
+    if options and isinstance(error, errors.ValidationError | errors.CredentialsError):
+        message = cli_words(message, options)
     request_id = getattr(error, "request_id", None)
     if isinstance(error, errors.ServiceError | errors.CredentialsError) and request_id:
         message += f" (request id {request_id})"

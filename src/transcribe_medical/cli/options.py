@@ -9,6 +9,9 @@ import typer
 
 from transcribe_medical.models.enums import Specialty, TranscriptionType
 
+#: The connection options that take a value and are accepted before the command name too.
+GLOBAL_VALUE_OPTIONS = ("--region", "--profile", "--endpoint-url")
+
 Region = Annotated[str | None, typer.Option("--region", help="AWS Region (default: AWS_REGION / profile).")]
 Profile = Annotated[str | None, typer.Option("--profile", help="Named AWS profile (default: AWS_PROFILE).")]
 EndpointUrl = Annotated[

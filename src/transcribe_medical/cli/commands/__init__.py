@@ -1,32 +1,56 @@
-"""Importing this package registers every command on the typer app.
+"""The command modules, each registering its command (or command group) on the typer app.
 
-Each module holds one command or command group; add a new one to the import list below.
+They are loaded on demand: ``transcribe-medical stream --help`` imports the ``stream`` module only,
+not the batch, HealthScribe or emulator commands (and what they import). :func:`load` takes the
+command name the user typed; the root ``--help`` (or a name no module registers) loads them all.
+Add a new command module to :data:`MODULES_BY_COMMAND`.
 """
 
 from __future__ import annotations
 
 import importlib
 
-_COMMAND_MODULES = (
-    "specialties",
-    "jobs",
-    "bulk",
-    "vocab",
-    "transcribe",
-    "stream",
-    "serve",
-    "samples",
-    "demo",
-    "convert",
-    "review",
-    "scribe",
-    "scribe_stream",
-    "vocab_filter",
-)
+__all__ = ["MODULES_BY_COMMAND", "load", "load_all"]
 
-for _name in _COMMAND_MODULES:
-    try:
-        importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as _error:  # a command whose module has not been written yet
-        if _error.name != f"{__name__}.{_name}":
-            raise
+#: The command name (as typed after ``transcribe-medical``) and the modules that register it, in
+#: the order the root ``--help`` lists them.
+MODULES_BY_COMMAND: dict[str, tuple[str, ...]] = {
+    "specialties": ("specialties",),
+    "jobs": ("jobs", "bulk"),
+    "vocab": ("vocab",),
+    "transcribe": ("transcribe",),
+    "stream": ("stream",),
+    "mic": ("stream",),
+    "serve": ("serve",),
+    "samples": ("samples",),
+    "demo": ("demo",),
+    "convert": ("convert",),
+    "review": ("review",),
+    "scribe": ("scribe", "scribe_stream"),
+    "vocab-filter": ("vocab_filter",),
+}
+
+
+def load(command: str | None = None) -> None:
+    """Register the modules of ``command`` on the app; every command's when None or unknown.
+
+    Args:
+        command: The first word after ``transcribe-medical`` (e.g. ``"stream"``, ``"jobs"``).
+    """
+    modules = MODULES_BY_COMMAND.get(command) if command is not None else None
+    if modules is None:
+        load_all()
+        return
+    for name in modules:
+        _import(name)
+
+
+def load_all() -> None:
+    """Register every command (the root ``--help``, the docs' CLI reference)."""
+    for modules in MODULES_BY_COMMAND.values():
+        for name in modules:
+            _import(name)
+
+
+def _import(name: str) -> None:
+    importlib.import_module(f"{__name__}.{name}")
