@@ -141,7 +141,11 @@ def test_review_redacted_page(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_review_lists_flagged_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["review", str(VECTORS / "speaker_labels.json"), "--min-confidence", "0.99"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.splitlines() == ["00:00:01.620\tspk_0\tAlvarez\t0.95", "00:00:07.280\tspk_0\tmg\t0.98"]
+    assert captured.out.splitlines() == [
+        "start\tspeaker/channel\tword\tconfidence",
+        "00:00:01.620\tspk_0\tAlvarez\t0.95",
+        "00:00:07.280\tspk_0\tmg\t0.98",
+    ]
     assert captured.err == "2 of 17 words below 0.99 (11.8%)\n"
 
 
@@ -149,12 +153,13 @@ def test_review_of_our_json_with_channels(tmp_path: Path, capsys: pytest.Capture
     ours = tmp_path / "ours.json"
     ours.write_text(to_json(parse_batch_output((VECTORS / "channel_identification.json").read_bytes())))
     assert main(["review", str(ours), "--min-confidence", "1"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    header, *lines = capsys.readouterr().out.splitlines()
+    assert header.split("\t") == ["start", "speaker/channel", "word", "confidence"]
     assert lines and all(line.split("\t")[1] in ("ch_0", "ch_1") for line in lines)
 
 
 def test_review_with_nothing_flagged(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["review", str(VECTORS / "plain.json")]) == 0
     captured = capsys.readouterr()
-    assert captured.out == ""
+    assert captured.out == "start\tspeaker/channel\tword\tconfidence\n"  # the header, for a parser
     assert captured.err.startswith("0 of 17 words below 0.85")

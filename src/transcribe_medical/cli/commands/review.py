@@ -1,8 +1,8 @@
 """``transcribe-medical review TRANSCRIPT.json --min-confidence X [-o report.html]``.
 
 With ``-o`` it writes the HTML review page (mode 0600). Without, it prints the words below the
-threshold on stdout, one per line, tab-separated: start time, speaker/channel, word, confidence;
-a one-line summary goes to stderr.
+threshold on stdout as tab-separated values under a header row (:data:`REVIEW_COLUMNS`: start time,
+speaker/channel, word, confidence), one word per line; a one-line summary goes to stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ from transcribe_medical.cli.commands._transcript_file import (
     write_output,
 )
 
-__all__ = ["review"]
+__all__ = ["REVIEW_COLUMNS", "review"]
+
+#: The header row of the flagged-word list.
+REVIEW_COLUMNS = ("start", "speaker/channel", "word", "confidence")
 
 ReviewOutput = Annotated[
     Path | None, typer.Option("-o", "--output", help="Write the HTML review page to FILE (mode 0600).")
@@ -54,7 +57,7 @@ def review(
         write_output(printable(to_html(result, min_confidence=min_confidence, title=title or DEFAULT_TITLE)), output)
         return
     flags = result.review(min_confidence)
-    lines = []
+    lines = ["\t".join(REVIEW_COLUMNS) + "\n"]
     for flag in flags:
         when = format_timestamp(flag.start, decimal=".") if flag.start is not None else "-"
         label = printable(" ".join(x for x in (flag.channel, flag.speaker) if x) or "-", one_line=True)
