@@ -26,6 +26,8 @@ Example:
 from __future__ import annotations
 
 import bisect
+import functools
+import math
 import re
 import sys
 from array import array
@@ -736,8 +738,8 @@ class TranscriptAssembler:
         self._remember_final(result_id)
         self._partials.pop(result_id, None)
         if self._keep_finals and result.alternatives and result.alternatives[0].transcript:
-            for segment in segments_from_result(result):  # one per speaker turn in the result
-                bisect.insort(self._segments, _CompactSegment(segment), key=_compact_start)
+            for compact in _compact_segments(result):  # one per speaker turn in the result
+                bisect.insort(self._segments, compact, key=_compact_start)
             self._built = None
         return True
 
@@ -777,12 +779,18 @@ class TranscriptAssembler:
         return built.model_copy(update={"segments": list(built.segments)})
 
 
+#: One word or mark of a streaming result, read and checked once: ``(start, end, content,
+#: is_punctuation, confidence, speaker)``; the speaker already ``spk_N``, punctuation unscored.
+_Word = tuple[float, float, str, bool, float | None, str | None]
+
+
 class _CompactSegment:
     """One segment of a streaming transcript, held compactly until a :class:`Transcript` is asked for.
 
     A pydantic :class:`Item` costs about 1 KB; here a word costs its share of two arrays of floats
     (times, confidence), one byte of type, and a pointer to its interned text and speaker. The
-    segment's entities and alternative hypotheses (rare) stay models.
+    segment's entities and alternative hypotheses (rare) stay models. Its values were checked
+    when it was made (:func:`_compact_segments`), so :meth:`segment` builds without validating.
     """
 
     __slots__ = (
@@ -791,7 +799,6 @@ class _CompactSegment:
         "contents",
         "end",
         "entities",
-        "item_channels",
         "kinds",
         "result_id",
         "scores",
@@ -802,61 +809,73 @@ class _CompactSegment:
         "times",
     )
 
-    def __init__(self, segment: Segment) -> None:
-        self.start = segment.start
-        self.end = segment.end
-        self.text = segment.text
-        self.speaker = segment.speaker
-        self.channel = segment.channel
-        self.result_id = segment.result_id
-        items = segment.items
+    def __init__(
+        self,
+        *,
+        start: float,
+        end: float,
+        text: str,
+        speaker: str | None,
+        channel: str | None,
+        result_id: str | None,
+        words: list[_Word],
+        entities: list[Entity],
+        alternatives: list[Alternative],
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
+        self.speaker = speaker
+        self.channel = channel
+        self.result_id = result_id
         self.times = array("d")
         self.scores = array("d")
-        for item in items:
-            self.times.append(_NO_TIME if item.start is None else item.start)
-            self.times.append(_NO_TIME if item.end is None else item.end)
-            self.scores.append(_NO_SCORE if item.confidence is None else item.confidence)
-        self.contents = tuple(sys.intern(item.content) for item in items)
-        self.kinds = bytes(_PUNCTUATION if item.type == "punctuation" else _WORD for item in items)
-        speakers = tuple(None if item.speaker is None else sys.intern(item.speaker) for item in items)
+        for word in words:
+            self.times.append(word[0])
+            self.times.append(word[1])
+            self.scores.append(_NO_SCORE if word[4] is None else word[4])
+        self.contents = tuple(sys.intern(word[2]) for word in words)
+        self.kinds = bytes(_PUNCTUATION if word[3] else _WORD for word in words)
+        speakers = tuple(word[5] for word in words)
         self.speakers = speakers if any(speakers) else None
-        channels = tuple(item.channel for item in items)
-        self.item_channels = None if all(channel == segment.channel for channel in channels) else channels
-        self.entities = tuple(segment.entities) if segment.entities else ()
-        self.alternatives = tuple(segment.alternatives) if segment.alternatives else ()
+        self.entities = tuple(entities)
+        self.alternatives = tuple(alternatives)
 
-    def segment(self) -> Segment:
-        """The :class:`Segment` again (built without validation: its values were validated once)."""
-        times, scores = self.times, self.scores
+    def items(self) -> list[Item]:
+        """The segment's words and marks as :class:`Item`\\ s."""
+        times, scores, kinds, speakers, channel = self.times, self.scores, self.kinds, self.speakers, self.channel
         items: list[Item] = []
         for index, content in enumerate(self.contents):
-            start, end, score = times[2 * index], times[2 * index + 1], scores[index]
+            score = scores[index]
             items.append(
                 Item.model_construct(
-                    start=None if start == _NO_TIME else start,
-                    end=None if end == _NO_TIME else end,
+                    start=times[2 * index],
+                    end=times[2 * index + 1],
                     content=content,
-                    type="punctuation" if self.kinds[index] == _PUNCTUATION else "pronunciation",
+                    type="punctuation" if kinds[index] == _PUNCTUATION else "pronunciation",
                     confidence=None if score == _NO_SCORE else score,
-                    speaker=None if self.speakers is None else self.speakers[index],
-                    channel=self.channel if self.item_channels is None else self.item_channels[index],
+                    speaker=None if speakers is None else speakers[index],
+                    channel=channel,
                 )
             )
+        return items
+
+    def segment(self) -> Segment:
+        """The :class:`Segment` (built without validation: its values were checked once)."""
         return Segment.model_construct(
             start=self.start,
             end=self.end,
             text=self.text,
             speaker=self.speaker,
             channel=self.channel,
-            items=items,
+            items=self.items(),
             entities=list(self.entities),
             alternatives=list(self.alternatives),
             result_id=self.result_id,
         )
 
 
-#: Stand-ins for ``None`` in the compact arrays (times and confidences are never negative).
-_NO_TIME: Final = -1.0
+#: Stand-in for ``None`` in the compact confidence array (confidences are never negative).
 _NO_SCORE: Final = -1.0
 _WORD: Final = 0
 _PUNCTUATION: Final = 1
@@ -866,8 +885,27 @@ def _compact_start(segment: _CompactSegment) -> float:
     return segment.start
 
 
-def _item_from_result_item(item: ResultItem, channel: str | None, speaker: str | None = None) -> Item | None:
-    """The transcript item of a stream item; ``None`` for an item that is no word or mark.
+def _checked_time(value: float, what: str) -> float:
+    # What Item and Segment's fields allow (ge=0, no inf/NaN), checked once, here.
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{what}: must be a finite number of seconds >= 0")
+    return value
+
+
+def _checked_confidence(value: float | None) -> float | None:
+    if value is not None and not (0 <= value <= 1):  # NaN fails both comparisons
+        raise ValueError("confidence: must be between 0 and 1")
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _speaker_label(value: str) -> str | None:
+    # A stream repeats a handful of labels ("0", "1"); the cache is bounded for a peer that doesn't.
+    return normalise_speaker(value)
+
+
+def _word_of(item: ResultItem, speaker: str | None = None) -> _Word | None:
+    """A stream item as a checked word; ``None`` for an item that is no word or mark.
 
     A ``speaker-change`` item (and any item type AWS adds later, or an item without ``Content``)
     holds no text: it is not kept as an item. ``speaker`` is used for a word that has no label of
@@ -875,25 +913,40 @@ def _item_from_result_item(item: ResultItem, channel: str | None, speaker: str |
     """
     if item.content is None or item.type not in ("pronunciation", "punctuation"):
         return None
-    return Item(
-        start=item.start_time,
-        end=item.end_time,
-        content=item.content,
-        type="punctuation" if item.type == "punctuation" else "pronunciation",
-        confidence=None if item.type == "punctuation" else item.confidence,
-        speaker=item.speaker if item.speaker is not None else speaker,
-        channel=channel,
+    punctuation = item.type == "punctuation"
+    label = item.speaker if item.speaker is not None else speaker
+    return (
+        _checked_time(item.start_time, "start"),
+        _checked_time(item.end_time, "end"),
+        item.content,
+        punctuation,
+        None if punctuation else _checked_confidence(item.confidence),
+        None if label is None else _speaker_label(label),
     )
 
 
-def _items_of(alternative: ResultAlternative, channel: str | None) -> list[Item]:
-    items = (_item_from_result_item(item, channel) for item in alternative.items)
-    return [item for item in items if item is not None]
+def _words_of(alternative: ResultAlternative) -> list[_Word]:
+    words = (_word_of(item) for item in alternative.items)
+    return [word for word in words if word is not None]
 
 
-def _turns(alternative: ResultAlternative, channel: str | None) -> list[list[Item]]:
-    """The items of an alternative, cut where a ``speaker-change`` item says the speaker changes."""
-    turns: list[list[Item]] = [[]]
+def _items_of_words(words: list[_Word], channel: str | None) -> list[Item]:
+    return _CompactSegment(
+        start=0.0,
+        end=0.0,
+        text="",
+        speaker=None,
+        channel=channel,
+        result_id=None,
+        words=words,
+        entities=[],
+        alternatives=[],
+    ).items()
+
+
+def _turns(alternative: ResultAlternative) -> list[list[_Word]]:
+    """The words of an alternative, cut where a ``speaker-change`` item says the speaker changes."""
+    turns: list[list[_Word]] = [[]]
     announced: str | None = None
     for wire in alternative.items:
         if wire.is_speaker_change:
@@ -902,16 +955,32 @@ def _turns(alternative: ResultAlternative, channel: str | None) -> list[list[Ite
             # AWS's example gives the change no Speaker; if one is given, it is the new speaker's.
             announced = wire.speaker
             continue
-        item = _item_from_result_item(wire, channel, announced)
-        if item is not None:
-            turns[-1].append(item)
+        word = _word_of(wire, announced)
+        if word is not None:
+            turns[-1].append(word)
     return [turn for turn in turns if turn] or [[]]
+
+
+def _speaker_of_words(words: list[_Word]) -> str | None:
+    # The speaker of most of the words (the first of them on a tie).
+    votes = Counter(word[5] for word in words if word[5] and not word[3])
+    return votes.most_common(1)[0][0] if votes else None
 
 
 def _speaker_of(items: list[Item]) -> str | None:
     # The speaker of most of the words (the first of them on a tie).
     votes = Counter(item.speaker for item in items if item.speaker and item.type == "pronunciation")
     return votes.most_common(1)[0][0] if votes else None
+
+
+def _join_words(words: list[_Word]) -> str:
+    """The words' text joined as AWS joins it (as :func:`join_items`)."""
+    parts: list[str] = []
+    for word in words:
+        if parts and not word[3]:
+            parts.append(" ")
+        parts.append(word[2])
+    return "".join(parts)
 
 
 def _entities_of(alternative: ResultAlternative) -> list[Entity]:
@@ -925,6 +994,61 @@ def _entities_of(alternative: ResultAlternative) -> list[Entity]:
         )
         for entity in alternative.entities
     ]
+
+
+def _compact_segments(result: Result) -> list[_CompactSegment]:
+    """The rules of :func:`segments_from_result`, giving compact segments (what a transcript holds)."""
+    try:
+        channel = normalise_channel(result.channel_id)
+        best = result.alternatives[0]
+        turns = _turns(best)
+        entities = _entities_of(best) if best.entities else []
+        alternatives = (
+            [
+                Alternative(text=alt.transcript, items=_items_of_words(_words_of(alt), channel))
+                for alt in result.alternatives
+            ]
+            if len(result.alternatives) > 1
+            else []
+        )
+        start = _checked_time(result.start_time, "start")
+        end = _checked_time(result.end_time, "end")
+        if len(turns) == 1:
+            return [
+                _CompactSegment(
+                    start=start,
+                    end=end,
+                    text=best.transcript,
+                    speaker=_speaker_of_words(turns[0]),
+                    channel=channel,
+                    result_id=result.result_id,
+                    words=turns[0],
+                    entities=entities,
+                    alternatives=alternatives,
+                )
+            ]
+        last = len(turns) - 1
+        spans: list[tuple[float, float]] = []
+        for index, turn in enumerate(turns):
+            turn_start = start if index == 0 else turn[0][0]
+            turn_end = end if index == last else turn[-1][1]
+            spans.append((turn_start, max(turn_start, turn_end)))
+        return [
+            _CompactSegment(
+                start=turn_start,
+                end=turn_end,
+                text=_join_words(turn),
+                speaker=_speaker_of_words(turn),
+                channel=channel,
+                result_id=result.result_id,
+                words=turn,
+                entities=[entity for entity in entities if _turn_index(spans, entity.start) == index],
+                alternatives=alternatives if index == 0 else [],
+            )
+            for index, (turn, (turn_start, turn_end)) in enumerate(zip(turns, spans, strict=True))
+        ]
+    except (ValueError, IndexError) as error:
+        raise ProtocolError(f"TranscriptEvent result {result.result_id!r} is malformed: {error}") from error
 
 
 def segments_from_result(result: Result) -> list[Segment]:
@@ -950,56 +1074,7 @@ def segments_from_result(result: Result) -> list[Segment]:
     Raises:
         ProtocolError: The result has labels or times the model cannot hold.
     """
-    try:
-        channel = normalise_channel(result.channel_id)
-        best = result.alternatives[0]
-        turns = _turns(best, channel)
-        entities = _entities_of(best)
-        alternatives = (
-            [Alternative(text=alt.transcript, items=_items_of(alt, channel)) for alt in result.alternatives]
-            if len(result.alternatives) > 1
-            else []
-        )
-        if len(turns) == 1:
-            return [
-                Segment(
-                    start=result.start_time,
-                    end=result.end_time,
-                    text=best.transcript,
-                    speaker=_speaker_of(turns[0]),
-                    channel=channel,
-                    items=turns[0],
-                    entities=entities,
-                    alternatives=alternatives,
-                    result_id=result.result_id,
-                )
-            ]
-        last = len(turns) - 1
-        spans: list[tuple[float, float]] = []
-        for index, turn in enumerate(turns):
-            start = result.start_time if index == 0 else _time_of(turn[0].start, result.start_time)
-            end = result.end_time if index == last else _time_of(turn[-1].end, start)
-            spans.append((start, max(start, end)))
-        return [
-            Segment(
-                start=start,
-                end=end,
-                text=join_items(turn),
-                speaker=_speaker_of(turn),
-                channel=channel,
-                items=turn,
-                entities=[entity for entity in entities if _turn_index(spans, entity.start) == index],
-                alternatives=alternatives if index == 0 else [],
-                result_id=result.result_id,
-            )
-            for index, (turn, (start, end)) in enumerate(zip(turns, spans, strict=True))
-        ]
-    except (ValueError, IndexError) as error:
-        raise ProtocolError(f"TranscriptEvent result {result.result_id!r} is malformed: {error}") from error
-
-
-def _time_of(time: float | None, default: float) -> float:
-    return default if time is None else time
+    return [compact.segment() for compact in _compact_segments(result)]
 
 
 def _turn_index(spans: list[tuple[float, float]], time: float) -> int:
