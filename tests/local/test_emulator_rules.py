@@ -13,7 +13,7 @@ from transcribe_medical.local.batch_worker import Utterance, build_batch_output,
 from transcribe_medical.local.phi import PhiSpan, find_phi
 from transcribe_medical.local.recognizers import RecognizedWord
 from transcribe_medical.local.results import build_result, event_payload, final_words
-from transcribe_medical.local.speakers import SpeakerTracker, voice_feature
+from transcribe_medical.local.speakers import SpeakerTracker, VoiceTrack, voice_feature
 from transcribe_medical.models.batch_output import parse_batch_output
 from transcribe_medical.models.events import TranscriptEvent
 
@@ -47,8 +47,25 @@ def _tone(frequency: float, seconds: float = 0.5, rate: int = 16000) -> bytes:
 
 def test_voice_feature_tracks_pitch_and_ignores_silence() -> None:
     low, high = voice_feature(_tone(120), 16000), voice_feature(_tone(240), 16000)
-    assert low is not None and high is not None and 220 < low < 260 and 440 < high < 520
+    assert low is not None and high is not None and 110 < low < 130 and 225 < high < 255
     assert voice_feature(bytes(16000), 16000) is None
+    # The same pitch whatever the rate the audio arrives at (the analysis grid is in seconds).
+    hifi = voice_feature(_tone(120, rate=48000), 48000)
+    assert hifi is not None and 110 < hifi < 130
+
+
+def test_a_voice_track_gives_the_same_feature_however_the_audio_is_cut() -> None:
+    audio = _tone(150, seconds=1.0) + bytes(8000) + _tone(230, seconds=1.0)
+    features = set()
+    for chunk in (3200, 16000, 2 * 1237 + 1, len(audio)):
+        track = VoiceTrack(16000)
+        for start in range(0, len(audio), chunk):
+            track.feed(audio[start : start + chunk])
+        features.add((track.feature(0.0, 1.0), track.feature(1.25, 2.25)))
+    assert len(features) == 1
+    ((first, second),) = features
+    assert first is not None and second is not None and 140 < first < 160 and 220 < second < 240
+    assert VoiceTrack(16000).feature(0.0, 1.0) is None
 
 
 def test_speaker_tracker_clusters_and_caps_speakers() -> None:

@@ -7,23 +7,22 @@ then at most one partial update for the utterance in progress when its words cha
 without their own pause detection (the scripted one) produce one utterance that is finalised by
 :meth:`ChannelTranscriber.finish` at the end of the audio.
 
-It keeps the last minute of audio so that speaker labels can be computed per utterance
-(:mod:`transcribe_medical.local.speakers`). It is not thread-safe: one thread drives it.
+With speaker labels on, it follows the voice's pitch frame by frame as the audio arrives (a
+:class:`~transcribe_medical.local.speakers.VoiceTrack`, the last minute of it), so that each
+utterance's speaker comes from the frames of its words (:mod:`transcribe_medical.local.speakers`).
+It is not thread-safe: one thread drives it.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Final
 
 from transcribe_medical.local.recognizers.interface import RecognizedWord, RecognizerSession
-from transcribe_medical.local.speakers import SpeakerTracker, voice_feature
+from transcribe_medical.local.speakers import SpeakerTracker, VoiceTrack
 from transcribe_medical.local.vocabulary import Vocabulary
 
 __all__ = ["ChannelTranscriber", "UtteranceUpdate"]
-
-_KEEP_AUDIO_S: Final = 60.0
 
 
 @dataclass(frozen=True)
@@ -71,15 +70,14 @@ class ChannelTranscriber:
         self._partials = partials
         self._result_id = str(uuid.uuid4())
         self._last_partial: tuple[RecognizedWord, ...] = ()
-        self._audio = bytearray()
-        self._audio_start = 0.0  # seconds of the first byte kept in _audio
+        self._voice = VoiceTrack(sample_rate) if speakers is not None else None
         self._closed = False
 
     def accept(self, pcm16_mono: bytes) -> list[UtteranceUpdate]:
         """Feed audio; return finals for utterances closed at pauses, then a changed partial."""
         self._session.accept_audio(pcm16_mono)
-        if self._speakers is not None:
-            self._keep_audio(pcm16_mono)
+        if self._voice is not None:
+            self._voice.feed(pcm16_mono)
         updates: list[UtteranceUpdate] = []
         completed = getattr(self._session, "completed_utterances", None)
         if callable(completed):
@@ -120,17 +118,7 @@ class ChannelTranscriber:
             return None
         return self._speakers.peek(self._feature(words))
 
-    def _keep_audio(self, pcm16_mono: bytes) -> None:
-        self._audio += pcm16_mono
-        excess = len(self._audio) - int(_KEEP_AUDIO_S * self._rate) * 2
-        if excess > 0:
-            excess += excess % 2
-            del self._audio[:excess]
-            self._audio_start += excess / (2 * self._rate)
-
     def _feature(self, words: tuple[RecognizedWord, ...]) -> float | None:
-        if not words:
+        if not words or self._voice is None:
             return None
-        first = max(0, int((words[0].start - self._audio_start) * self._rate) * 2)
-        last = max(first, int((max(w.end for w in words) - self._audio_start) * self._rate) * 2)
-        return voice_feature(bytes(self._audio[first:last]), self._rate)
+        return self._voice.feature(words[0].start, max(w.end for w in words))
