@@ -239,3 +239,19 @@ def test_the_async_facade_takes_a_table_too(env: Any) -> None:
     vocabulary = asyncio.run(create())
     assert str(vocabulary.state) == "READY"
     assert uploaded(env, "transcribe-medical/vocabularies/async-table.txt") == TABLE_UPLOADED
+
+
+def test_vocab_create_shows_no_blank_field_and_get_no_presigned_url(
+    env: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    terms = tmp_path / "terms.txt"
+    terms.write_text("metoprolol\n", encoding="utf-8")
+    code, out, err = run(capsys, "vocab", "create", "no-blanks", "--phrases", str(terms), "--bucket", "vocab-bucket")
+    assert code == 0, err
+    header, row = (line.split("\t") for line in out.splitlines())  # stdout is a pipe here: TSV
+    assert header == ["name", "state", "language_code", "last_modified_time"]  # no failure_reason: it has none
+    assert row[:3] == ["no-blanks", "PENDING", "en-US"] and all(row)
+
+    code, out, err = run(capsys, "vocab", "get", "no-blanks", "--format", "json")
+    assert code == 0, err
+    assert "download_uri" not in out and "https://" not in out

@@ -21,7 +21,15 @@ if TYPE_CHECKING:
         VocabularySummary,
     )
 
-__all__ = ["JOB_COLUMNS", "VOCABULARY_COLUMNS", "Spinner", "make_client", "show_jobs", "show_vocabularies"]
+__all__ = [
+    "JOB_COLUMNS",
+    "VOCABULARY_COLUMNS",
+    "Spinner",
+    "make_client",
+    "show_jobs",
+    "show_vocabularies",
+    "shown_columns",
+]
 
 JOB_COLUMNS = ("name", "status", "specialty", "type", "creation_time", "completion_time", "failure_reason")
 VOCABULARY_COLUMNS = ("name", "state", "language_code", "last_modified_time", "failure_reason")
@@ -35,8 +43,20 @@ def make_client(region: str | None, profile: str | None, endpoint_url: str | Non
 
 
 def _row(model: Any) -> dict[str, Any]:
-    row: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
+    # A vocabulary's download_uri is a presigned URL (a credential for a while): never printed.
+    row: dict[str, Any] = model.model_dump(mode="json", exclude_none=True, exclude={"download_uri"})
     return row
+
+
+def shown_columns(rows: list[dict[str, Any]], columns: list[str], *, single: bool) -> list[str]:
+    """The columns to show: all of them for a list; for one object, those it has a value for.
+
+    A list keeps every column so that rows line up; one object (``get``, ``create``, ``wait``)
+    shows no blank field, such as a failure reason or a completion time it does not have yet.
+    """
+    if not single:
+        return columns
+    return [column for column in columns if any(row.get(column) not in (None, "") for row in rows)]
 
 
 def show_jobs(
@@ -50,7 +70,7 @@ def show_jobs(
         columns = list(JOB_COLUMNS)
         if single:
             columns += ["media_uri", "transcript_uri"]
-        print_table(rows, columns, title="Medical transcription jobs")
+        print_table(rows, shown_columns(rows, columns, single=single), title="Medical transcription jobs")
 
 
 def show_vocabularies(
@@ -64,7 +84,8 @@ def show_vocabularies(
     if output_format is TableFormat.json:
         print_json(rows[0] if single and rows else rows)
     else:
-        print_table(rows, list(VOCABULARY_COLUMNS), title="Medical vocabularies")
+        columns = shown_columns(rows, list(VOCABULARY_COLUMNS), single=single)
+        print_table(rows, columns, title="Medical vocabularies")
 
 
 def _plain(text: str) -> Text:

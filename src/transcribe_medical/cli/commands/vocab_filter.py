@@ -46,6 +46,7 @@ def _words(words: list[str] | None, words_file: Path | None) -> list[str] | None
 def _show(
     filters: list[VocabularyFilter] | list[VocabularyFilterSummary], fmt: TableFormat, *, single: bool = False
 ) -> None:
+    from transcribe_medical.cli.commands._batch import shown_columns
     from transcribe_medical.cli.output import print_json, print_table
 
     # download_uri is a presigned URL: it is never printed.
@@ -55,7 +56,7 @@ def _show(
     if fmt is TableFormat.json:
         print_json(rows[0] if single and rows else rows)
     else:
-        print_table(rows, list(FILTER_COLUMNS), title="Vocabulary filters")
+        print_table(rows, shown_columns(rows, list(FILTER_COLUMNS), single=single), title="Vocabulary filters")
 
 
 @vocab_filter_app.command("create")
