@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from cli.fake_sounddevice import fake_sounddevice
 from streaming.hostile_server import ESCAPE, SERVER_LOGGER, HostileServer
 from transcribe_medical.cli import main
 
@@ -146,29 +148,10 @@ def test_finals_that_cannot_be_written_are_said_so_and_the_exit_is_the_failures(
     assert "the 3 final results received before it could not be saved" in err and "cannot be written" in err
 
 
-class _FakeInput:
-    """A sounddevice.RawInputStream stand-in: a tone-free signal, one block per read."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.kwargs = kwargs
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def read(self, frames: int) -> tuple[bytes, bool]:
-        return b"\x01\x00" * frames * int(self.kwargs["channels"]), False
-
-
 def test_mic_keeps_the_finals_before_a_drop(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("transcribe_medical.streaming.audio.microphone._sounddevice_factory", lambda: _FakeInput)
+    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice())
     output = tmp_path / "dictation.txt"
     with HostileServer("finals-then-drop") as server:
         code = run_cli(["mic", "--max-seconds", "5", "--no-reconnect", "--endpoint-url", server.url, "-o", str(output)])
@@ -327,22 +310,20 @@ def test_finals_before_a_corrupt_frame_or_a_stall_are_kept_with_exit_5(
 def test_finals_before_ctrl_c_are_kept_with_exit_130(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from contextlib import contextmanager
-
     from transcribe_medical.cli.commands import stream as stream_command
+    from transcribe_medical.cli.live_display import LiveDisplay
 
-    @contextmanager
-    def interrupt_after_the_third_final(enabled: bool) -> Iterator[Any]:
+    class InterruptAfterTheThirdFinal(LiveDisplay):
         finals: list[str] = []
 
-        def show(event: Any) -> None:
-            finals.extend(result.transcript for result in event.results if not result.is_partial)
-            if len(finals) == len(FINALS):
-                raise KeyboardInterrupt  # as Ctrl-C does, between two events
+        def show(self, event: Any) -> None:
+            self.finals.extend(result.transcript for result in event.results if not result.is_partial)
+            if len(self.finals) == len(FINALS):
+                raise KeyboardInterrupt  # as a second Ctrl-C does, between two events
 
-        yield show
-
-    monkeypatch.setattr(stream_command, "_live_partials", interrupt_after_the_third_final)
+    monkeypatch.setattr(
+        stream_command, "_display", lambda *args: InterruptAfterTheThirdFinal(partials=False, finals_to_stdout=False)
+    )
     output = tmp_path / "dictation.txt"
     with _FinalsThen("stall") as server:
         # In this thread: KeyboardInterrupt must reach main() as it does from a terminal.

@@ -2,9 +2,19 @@
 
 Both stream through the SDK's own sync client (``client.streaming.transcribe``): the CLI builds a
 :class:`~transcribe_medical.StreamConfig` from the options, opens the audio, and prints the
-assembled transcript. The final text goes to stdout (or ``-o FILE``, mode 0600); live partial
-results (``--partials``), the review notice and diagnostics go to stderr. ``--endpoint-url`` is the
-streaming (WebSocket) endpoint here.
+assembled transcript. The final text goes to stdout (or ``-o FILE``, mode 0600); the review notice
+and diagnostics go to stderr. ``--endpoint-url`` is the streaming (WebSocket) endpoint here.
+
+With ``--partials`` the results are shown as they arrive (:mod:`~transcribe_medical.cli.live_display`):
+in the text format each final utterance is printed on stdout at once, one line each, and the
+utterance in progress is a live line on stderr when stderr is a terminal.
+
+Ctrl-C ends the stream cleanly: the audio stops, the service's last results arrive, what was
+final is printed or written (``-o``, mode 0600), and the command exits 130. A second Ctrl-C
+interrupts at once, still keeping what was final.
+
+``mic`` checks the input device before it connects: no device, an unknown ``--device`` or
+settings PortAudio refuses are bad input (exit 2, one line); ``mic --list-devices`` lists them.
 
 A transcript with gaps (audio lost in an outage that outran a live source's replay buffer) is
 written all the same, then one line names the lost spans and the command exits 5, unless
@@ -15,15 +25,17 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
 from transcribe_medical.cli.app import app
+from transcribe_medical.cli.live_display import LiveDisplay
 from transcribe_medical.cli.options import EndpointUrl, Profile, Region, SpecialtyOption, TypeOption
 from transcribe_medical.models.enums import ContentIdentificationType, MediaEncoding, TranscriptionType
 
@@ -32,9 +44,7 @@ if TYPE_CHECKING:
     from transcribe_medical.models.events import TranscriptEvent
     from transcribe_medical.models.stream import StreamConfig
     from transcribe_medical.models.transcript import Transcript
-    from transcribe_medical.streaming.resilient import ReconnectEvent
-    from transcribe_medical.streaming.resilient_sync import ResilientTranscription
-    from transcribe_medical.streaming.sync_client import Transcription
+    from transcribe_medical.streaming.reconnect import ReconnectEvent
 
 #: The transcript formats of the streaming commands (DESIGN.md).
 STREAM_FORMATS = ("text", "json", "jsonl", "srt", "vtt")
@@ -59,7 +69,13 @@ StreamFormat = Annotated[str, typer.Option("--format", help="Transcript format: 
 OutputFile = Annotated[
     Path | None, typer.Option("-o", "--output", help="Write the transcript to FILE (mode 0600), not stdout.")
 ]
-Partials = Annotated[bool, typer.Option("--partials", help="Show live partial results on stderr (on a terminal).")]
+Partials = Annotated[
+    bool,
+    typer.Option(
+        "--partials",
+        help="Show results as they arrive: each final line on stdout (text format), the partial live on stderr.",
+    ),
+]
 NoRealtime = Annotated[
     bool, typer.Option("--no-realtime", help="Send the audio as fast as the service accepts, not at its own pace.")
 ]
@@ -114,13 +130,13 @@ def stream(
         content_identification,
         vocabulary_name,
     )
+    display = _display(partials, transcript_format, output, min_confidence)
     with _client(region, profile, endpoint_url) as client:
         run = client.streaming.transcribe(
             audio, config, realtime=not no_realtime, reconnect=not no_reconnect, on_reconnect=_note_reconnect
         )
-        transcript = _follow(run, partials, transcript_format, output, min_confidence)
-    _present(transcript, transcript_format, output, min_confidence)
-    _check_gaps(transcript, allow_gaps)
+        outcome = _follow(run, display, transcript_format, output, min_confidence)
+    _finish(outcome, display, transcript_format, output, min_confidence, allow_gaps)
 
 
 @app.command("mic")
@@ -139,19 +155,30 @@ def mic(
     max_seconds: Annotated[
         float | None, typer.Option("--max-seconds", min=0.1, help="Stop after this much audio (default: Ctrl-C).")
     ] = None,
-    device: Annotated[str | None, typer.Option("--device", help="Input device index or name (default input).")] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            "--device", metavar="ID|NAME", help="Input device: its index or (part of) its name (--list-devices)."
+        ),
+    ] = None,
+    list_devices: Annotated[
+        bool, typer.Option("--list-devices", help="List the input devices and exit (nothing is recorded).")
+    ] = False,
     no_reconnect: NoReconnect = False,
     allow_gaps: AllowGaps = False,
     region: Region = None,
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
 ) -> None:
-    """Transcribe the default microphone in real time; Ctrl-C ends the stream and prints the text.
+    """Transcribe the microphone in real time; Ctrl-C ends the stream, prints the text and exits 130.
 
     Needs the [mic] extra (sounddevice) and PortAudio (apt install libportaudio2).
     """
-    from transcribe_medical.streaming.audio import MicrophoneSource
+    from transcribe_medical.streaming.audio.microphone import MicrophoneSource, check_input_device
 
+    if list_devices:
+        _list_devices()
+        return
     _check_format(transcript_format)
     config = _config(
         specialty,
@@ -163,21 +190,38 @@ def mic(
         content_identification,
         vocabulary_name,
     )
-    source = MicrophoneSource(
-        sample_rate=sample_rate,
-        channels=2 if channel_identification else 1,
-        device=int(device) if device is not None and device.isdigit() else device,
-        max_seconds=max_seconds,
-    )
+    chosen = int(device) if device is not None and device.strip().isdigit() else device
+    channels = 2 if channel_identification else 1
+    # Before connecting: no input device (or one that refuses these settings) is bad input, exit 2.
+    check_input_device(chosen, sample_rate=sample_rate, channels=channels)
+    source = MicrophoneSource(sample_rate=sample_rate, channels=channels, device=chosen, max_seconds=max_seconds)
+    display = _display(partials, transcript_format, output, min_confidence)
     if sys.stderr.isatty():
         sys.stderr.write("listening... press Ctrl-C to stop\n")
-    with _client(region, profile, endpoint_url) as client, _first_interrupt_stops(source.stop):
+    with _client(region, profile, endpoint_url) as client:
         run = client.streaming.transcribe(  # a microphone paces itself
             source, config, realtime=False, reconnect=not no_reconnect, on_reconnect=_note_reconnect
         )
-        transcript = _follow(run, partials, transcript_format, output, min_confidence)
-    _present(transcript, transcript_format, output, min_confidence)
-    _check_gaps(transcript, allow_gaps)
+        outcome = _follow(run, display, transcript_format, output, min_confidence, stop_source=source.stop)
+    _finish(outcome, display, transcript_format, output, min_confidence, allow_gaps)
+
+
+def _list_devices() -> None:
+    """Print the input devices: index, name, channels, default rate; the default one starred."""
+    from transcribe_medical.cli.output import printable
+    from transcribe_medical.streaming.audio.microphone import input_devices
+
+    devices = input_devices()
+    if not devices:
+        sys.stderr.write("no input device found (is a microphone connected, and PortAudio able to see it?)\n")
+        return
+    for found in devices:
+        mark = "*" if found.is_default else " "
+        name = printable(found.name, one_line=True)
+        rate = f"{found.default_sample_rate:g} Hz"
+        sys.stdout.write(f"{mark} {found.index:>3}  {name}  ({found.channels} ch, {rate})\n")
+    sys.stdout.flush()
+    sys.stderr.write("* the default input; pick another with --device INDEX or --device NAME\n")
 
 
 def _config(
@@ -242,37 +286,66 @@ def _check_gaps(transcript: Transcript, allow_gaps: bool) -> None:
     raise typer.Exit(EXIT_CONNECTION)
 
 
+class _Run(Protocol):
+    """What the commands use of the stream ``client.streaming.transcribe`` returns."""
+
+    @property
+    def transcript(self) -> Transcript: ...
+
+    def __iter__(self) -> Iterator[TranscriptEvent]: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None, /
+    ) -> Any: ...
+
+
+@dataclass
+class _Outcome:
+    """How a stream ended, as :func:`_follow` saw it."""
+
+    transcript: Transcript
+    interrupted: bool = False
+
+
 def _follow(
-    run: Transcription | ResilientTranscription,
-    partials: bool,
+    run: _Run,
+    display: LiveDisplay,
     transcript_format: str,
     output: Path | None,
     min_confidence: float | None,
-) -> Transcript:
-    """Iterate the stream to its end, showing partial results live when asked and on a terminal.
+    stop_source: Callable[[], object] | None = None,
+) -> _Outcome:
+    """Iterate the stream to its end, showing its results live (see :mod:`..live_display`).
 
-    When the stream fails, or is interrupted (Ctrl-C), the final results received before are still
-    written (to ``output``) or printed, and the error, re-raised, carries a note saying so: the CLI
-    prints it on the error's one line and exits with the error's code.
+    The first Ctrl-C ends the stream cleanly: the audio stops (``stop_source``, and the stream's
+    ``finish_audio()``), the service's last results still arrive, and the outcome says it was
+    interrupted. A second Ctrl-C, or one while the stream cannot be finished, interrupts at once.
+
+    When the stream fails, or is interrupted at once, the final results received before are still
+    written (to ``output``) or printed (unless the display already printed them), and the error,
+    re-raised, carries a note saying so: the CLI prints it on the error's one line and exits with
+    the error's code (130 for an interruption).
     """
     from transcribe_medical._exceptions import TranscribeMedicalError
 
     try:
-        with run, _live_partials(partials) as show:
+        with run, display, _first_interrupt_finishes(run, stop_source) as interrupt:
             for event in run:
-                show(event)
-            return run.transcript
+                display.show(event)
+            return _Outcome(run.transcript, interrupted=interrupt.requested)
     except TranscribeMedicalError as error:
         kept: Transcript | None = getattr(error, "transcript", None)
         _save_what_arrived(
-            error, kept if kept is not None else run.transcript, transcript_format, output, min_confidence
+            error, kept if kept is not None else run.transcript, transcript_format, output, min_confidence, display
         )
         raise
     except KeyboardInterrupt as interrupt:
         from transcribe_medical.cli.main import EXIT_INTERRUPTED
         from transcribe_medical.cli.output import say
 
-        _save_what_arrived(interrupt, run.transcript, transcript_format, output, min_confidence)
+        _save_what_arrived(interrupt, run.transcript, transcript_format, output, min_confidence, display)
         # Said here: typer turns a KeyboardInterrupt into a silent exit code 130.
         say("; ".join(["interrupted", *getattr(interrupt, "__notes__", ())]))
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -284,6 +357,7 @@ def _save_what_arrived(
     transcript_format: str,
     output: Path | None,
     min_confidence: float | None,
+    display: LiveDisplay,
 ) -> None:
     """Write or print the finals of a failed stream, and note on ``error`` what was done."""
     from transcribe_medical._exceptions import ValidationError
@@ -296,7 +370,7 @@ def _save_what_arrived(
         return
     results = f"{count} final result{'s' if count != 1 else ''}"
     try:
-        _present(transcript, transcript_format, output, min_confidence)
+        _present(transcript, transcript_format, output, min_confidence, already_printed=display.finals_printed > 0)
     except ValidationError as unwritable:
         error.add_note(f"the {results} received before it could not be saved: {unwritable}")
         return
@@ -304,59 +378,91 @@ def _save_what_arrived(
     error.add_note(f"the {results} received before it {'were' if count != 1 else 'was'} {where}")
 
 
-@contextmanager
-def _live_partials(enabled: bool) -> Iterator[Any]:
-    if not (enabled and sys.stderr.isatty()):
-        yield lambda event: None
-        return
-    from rich.live import Live
-    from rich.text import Text
-
-    from transcribe_medical.cli.output import printable, stderr
-
-    latest: dict[str, str] = {}
-
-    with Live(Text(""), console=stderr, transient=True, refresh_per_second=8) as live:
-
-        def show(event: TranscriptEvent) -> None:
-            for result in event.results:
-                key = result.channel_id or ""
-                if result.is_partial:
-                    latest[key] = printable(result.transcript, one_line=True)
-                else:
-                    latest.pop(key, None)
-            line = " | ".join(text for text in latest.values() if text)
-            live.update(Text(f"… {line}" if line else "", style="dim", overflow="ellipsis", no_wrap=True))
-
-        yield show
+@dataclass
+class _Interrupt:
+    requested: bool = False
 
 
 @contextmanager
-def _first_interrupt_stops(stop: Any) -> Iterator[None]:
-    """The first Ctrl-C stops capture (the stream then ends cleanly); a second one interrupts."""
+def _first_interrupt_finishes(run: _Run, stop_source: Callable[[], object] | None) -> Iterator[_Interrupt]:
+    """The first Ctrl-C ends the audio (the stream then ends cleanly); a second one interrupts."""
+    state = _Interrupt()
+    finish = getattr(run, "finish_audio", None)
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGINT, previous)
-        stop()
+        signal.signal(signal.SIGINT, previous)  # a second Ctrl-C interrupts at once
+        if stop_source is None and not callable(finish):
+            raise KeyboardInterrupt
+        state.requested = True
+        if stop_source is not None:
+            stop_source()
+        if callable(finish):
+            finish()  # only sets a flag and wakes the sender: safe in a signal handler
 
     previous = signal.getsignal(signal.SIGINT)
     try:
         signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread: leave Ctrl-C alone
-        yield
+        yield state
         return
     try:
-        yield
+        yield state
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
-def _present(transcript: Transcript, transcript_format: str, output: Path | None, min_confidence: float | None) -> None:
+def _finish(
+    outcome: _Outcome,
+    display: LiveDisplay,
+    transcript_format: str,
+    output: Path | None,
+    min_confidence: float | None,
+    allow_gaps: bool,
+) -> None:
+    """Present the transcript; then exit 130 if Ctrl-C ended the stream, or check its gaps."""
+    transcript = outcome.transcript
+    _present(transcript, transcript_format, output, min_confidence, already_printed=display.finals_printed > 0)
+    if not outcome.interrupted:
+        _check_gaps(transcript, allow_gaps)
+        return
+    from transcribe_medical.cli.main import EXIT_INTERRUPTED
+    from transcribe_medical.cli.output import say
+
+    count = len(transcript.segments)
+    where = f"written to {output}" if output is not None else "printed on stdout"
+    notes = [f"the stream was ended; {count} final result{'s' if count != 1 else ''} {where}"]
+    if transcript.gaps:
+        notes.append("audio at " + ", ".join(gap.describe() for gap in transcript.gaps) + " was lost in an outage")
+    say("; ".join(["interrupted", *notes]))
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+def _present(
+    transcript: Transcript,
+    transcript_format: str,
+    output: Path | None,
+    min_confidence: float | None,
+    *,
+    already_printed: bool = False,
+) -> None:
+    """Write the transcript (``output`` or stdout, unless the live display printed it already)."""
     from transcribe_medical.cli.commands._transcript_file import render_transcript, write_output
-    from transcribe_medical.cli.output import stderr
+    from transcribe_medical.cli.output import print_review_notice, stderr
 
     if min_confidence is not None:
         flagged = len(transcript.review(min_confidence))
         if flagged:
             stderr.print(f"{flagged} word(s) below confidence {min_confidence:g} flagged for review")
+    if already_printed and output is None:
+        print_review_notice()
+        return
     write_output(render_transcript(transcript, transcript_format, min_confidence), output)
+
+
+def _display(partials: bool, transcript_format: str, output: Path | None, min_confidence: float | None) -> LiveDisplay:
+    """The live display: with ``--partials``, text finals go to stdout as they arrive."""
+    return LiveDisplay(
+        partials=partials,
+        finals_to_stdout=partials and output is None and transcript_format.lower() == "text",
+        min_confidence=min_confidence,
+    )
