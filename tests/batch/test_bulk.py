@@ -223,6 +223,12 @@ def test_invalid_input_is_refused_before_any_request(client: TranscribeMedical) 
         submit_many(client.jobs, twice, sleep=_no_sleep)
     with pytest.raises(ValidationError, match="max_concurrency"):
         submit_many(client.jobs, _requests(1), max_concurrency=0, sleep=_no_sleep)
+    with pytest.raises(ValidationError, match="max_rate: 20 is invalid with a fixed rate"):
+        submit_many(client.jobs, _requests(1), rate=10, max_rate=20, sleep=_no_sleep)
+    with pytest.raises(ValidationError, match="max_rate"):
+        submit_many(client.jobs, _requests(1), max_rate=0, sleep=_no_sleep)
+    with pytest.raises(ValidationError, match="rate"):
+        submit_many(client.jobs, _requests(1), rate=float("nan"), sleep=_no_sleep)
     assert _service_jobs(client) == []
 
 
