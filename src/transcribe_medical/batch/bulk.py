@@ -346,7 +346,8 @@ def submit_many(
         raise ValidationError(f"max_concurrency: {max_concurrency!r} is invalid: use 1 to 64", field="max_concurrency")
     if rate is not None and max_rate is not None:
         raise ValidationError(
-            f"max_rate: {max_rate!r} is invalid with a fixed rate: use it only with rate=None (adaptive)",
+            f"max_rate: {max_rate!r} is invalid with a fixed rate: give one or the other (max_rate caps the "
+            "adaptive rate used when no rate is given)",
             field="max_rate",
         )
     names: set[str] = set()
