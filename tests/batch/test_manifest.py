@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,9 @@ def test_jsonl_accepts_both_spellings_and_names_jobs_stably(tmp_path: Path) -> N
     ]
     path = _write(tmp_path, "m.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n\n")
     first, second = read_manifest(path)
-    assert first.job_name.startswith("tm-") and first.settings is not None and first.settings.max_speakers == 2
+    # Named as `transcribe` names its jobs: the media's stem, then 12 hex digits (a hash of the row).
+    assert re.fullmatch(r"a-[0-9a-f]{12}", first.job_name), first.job_name
+    assert first.settings is not None and first.settings.max_speakers == 2
     assert second.job_name == "b-job" and second.media_uri == "s3://media-in/b.wav"
     assert read_manifest(path)[0].job_name == first.job_name  # stable across runs
 
@@ -120,3 +123,20 @@ def test_deep_nesting_near_the_recursion_limit_is_one_clear_error(tmp_path: Path
         read_manifest(_write(tmp_path, "m.jsonl", line))
     assert str(caught.value).startswith("m.jsonl line 1: ")
     assert "\n" not in str(caught.value)
+
+
+def test_unnamed_rows_are_named_like_transcribe_names_its_jobs(tmp_path: Path) -> None:
+    from transcribe_medical.batch.jobs import default_job_name
+
+    rows = [
+        {"media_uri": "s3://media-in/visits/visit 0412.wav", "output_bucket": "out-bucket"},
+        {"MediaFileUri": "s3://media-in/dictation.flac", "OutputBucketName": "out-bucket"},
+        {"media_uri": "s3://media-in/visits/visit 0412.wav", "output_bucket": "out-bucket", "type": "CONVERSATION"},
+    ]
+    path = _write(tmp_path, "m.jsonl", "\n".join(json.dumps(row) for row in rows) + "\n")
+    names = [request.job_name for request in read_manifest(path)]
+    assert re.fullmatch(r"visit-0412-[0-9a-f]{12}", names[0])
+    assert re.fullmatch(r"dictation-[0-9a-f]{12}", names[1])
+    assert names[2] != names[0] and names[2].startswith("visit-0412-")  # other settings, another job
+    # The same shape `transcribe` gives a local file of that name.
+    assert re.fullmatch(r"visit-0412-[0-9a-f]{12}", default_job_name("visit 0412.wav"))

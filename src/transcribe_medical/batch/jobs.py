@@ -67,11 +67,17 @@ _UPLOAD_PREFIX = "transcribe-medical/input"
 _SUMMARIES = "MedicalTranscriptionJobSummaries"
 
 
-def default_job_name(path: str | Path) -> str:
-    """A unique job name from a file name: ``<stem>-<12 hex digits>``, only ``[0-9a-zA-Z._-]``."""
+def default_job_name(path: str | Path, *, suffix: str | None = None) -> str:
+    """A job name from a file name: ``<stem>-<12 hex digits>``, only ``[0-9a-zA-Z._-]``.
+
+    Args:
+        path: The audio file (a local path or the key of an ``s3://`` URI); its stem leads the name.
+        suffix: What follows the stem (default: 12 random hex digits, a new name each call; bulk
+            manifests pass a hash of the row, the same name each run).
+    """
     stem = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "-" for ch in Path(path).stem)
     stem = stem.strip(".-") or "job"
-    suffix = uuid.uuid4().hex[:12]
+    suffix = suffix or uuid.uuid4().hex[:12]
     return f"{stem[: _limits.NAME_MAX_LENGTH - len(suffix) - 1]}-{suffix}"
 
 

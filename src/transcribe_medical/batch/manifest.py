@@ -3,8 +3,8 @@
 Fields use :class:`~transcribe_medical.StartJobRequest`'s snake_case names or AWS's PascalCase
 names. In CSV, settings go in columns of their own (``show_speaker_labels``, ``max_speakers``,
 ``ShowSpeakerLabels``, ``settings.max_speakers`` ...), and tags as ``tag.<key>`` columns. A missing
-``job_name`` defaults to a stable hash of the media URI and the settings, so a re-run of the same
-manifest names every job the same way.
+``job_name`` defaults to the media file's stem and a stable hash of the media URI and the settings
+(``visit-0412-3f9a0c1b2d4e``), so a re-run of the same manifest names every job the same way.
 """
 
 from __future__ import annotations
@@ -38,12 +38,27 @@ def _canonical(data: Any) -> str:
 def stable_job_name(row: Mapping[str, Any]) -> str:
     """A job name derived from a manifest row's content (everything but its name).
 
-    The same media and settings always give the same name, so re-running a manifest after a crash
+    Named as ``transcribe`` names its jobs, ``<stem>-<12 hex digits>`` (``visit-0412-3f9a0c1b2d4e``
+    for ``s3://bucket/visit-0412.wav``), with a hash of the row in place of a random suffix: the
+    same media and settings always give the same name, so re-running a manifest after a crash
     finds the jobs it already started instead of starting them again.
     """
+    from transcribe_medical.batch.jobs import default_job_name
+
     content = {k: v for k, v in row.items() if k not in _NAME_KEYS and v not in (None, "")}
-    digest = hashlib.sha256(_canonical(content).encode()).hexdigest()[:32]
-    return f"tm-{digest}"
+    digest = hashlib.sha256(_canonical(content).encode()).hexdigest()[:12]
+    return default_job_name(_media_key(row), suffix=digest)
+
+
+def _media_key(row: Mapping[str, Any]) -> str:
+    """The media file's key (``s3://bucket/path/visit.wav`` gives ``path/visit.wav``), or ``""``."""
+    media = row.get("Media")
+    uri = (
+        row.get("media_uri")
+        or row.get("MediaFileUri")
+        or (media.get("MediaFileUri") if isinstance(media, dict) else None)
+    )
+    return str(uri).rpartition("/")[2] if isinstance(uri, str) else ""
 
 
 def job_fingerprint(request: StartJobRequest) -> str:
