@@ -13,8 +13,14 @@ raised. :class:`AdaptiveRate` paces requests at a rate that follows that feedbac
 * while requests succeed it creeps back up by ``increase`` (a tenth of the rate at the last cut) per
   second of full use (additive increase).
 
-Growth needs full use: the rate rises only while callers actually wait for their turn, so a run held back
-by something else (its concurrency, a slow network) does not inflate a rate it is not using.
+Growth needs full use: the rate rises only while callers actually wait for their turn, so a run held
+back by something else (its concurrency, a slow network) does not inflate a rate it is not using.
+Once settled, the rate saws between 90 % and a little above the quota, which costs about one refused
+request a second: the probe that notices a quota raised, or freed by another caller.
+
+Requests are paced one interval apart, with no catching up in a burst after a caller woke late: a
+service's quota is a token bucket too, and it refuses bursts even when the average is below it,
+which this controller would read as a lower quota.
 
 The cut is gentle (0.9, where botocore's adaptive mode uses 0.7) because a refusal here is a quota
 signal, not congestion: a refused request costs the quota nothing and is retried, while each second
