@@ -137,14 +137,18 @@ def test_empty_events_and_empty_finals_are_skipped() -> None:
     assert assembler.transcript().segments == []
 
 
-def test_out_of_order_finals_are_sorted_by_start_time() -> None:
+def test_out_of_order_finals_are_sorted_by_start_time_then_channel() -> None:
     assembler = TranscriptAssembler()
     assembler.add(_event(_result("late", 5, "second", partial=False, channel="ch_1")))
     assembler.add(_event(_result("early", 1, "first", partial=False, channel="ch_0")))
     assembler.add(_event(_result("tie", 5, "third", partial=False, channel="ch_0")))
     transcript = assembler.transcript()
-    assert transcript.text == "first second third"
-    assert [s.channel for s in transcript.segments] == ["ch_0", "ch_1", "ch_0"]
+    # At the same start, ch_0 before ch_1, whichever final arrived first.
+    assert [(s.channel, s.text) for s in transcript.segments] == [
+        ("ch_0", "first"),
+        ("ch_0", "third"),
+        ("ch_1", "second"),
+    ]
 
 
 def test_several_results_in_one_event() -> None:

@@ -881,8 +881,9 @@ _WORD: Final = 0
 _PUNCTUATION: Final = 1
 
 
-def _compact_start(segment: _CompactSegment) -> float:
-    return segment.start
+def _compact_start(segment: _CompactSegment) -> tuple[float, int, str]:
+    # Time order; at the same start, channel order (ch_0 before ch_1), whichever final came first.
+    return (segment.start, *_label_order(segment.channel or ""))
 
 
 def _checked_time(value: float, what: str) -> float:
