@@ -104,11 +104,24 @@ def test_after_a_throttle_it_creeps_back_up_additively() -> None:
     rate = _rate(time)
     rate.on_throttle(rate.acquire())
     assert rate.rate == pytest.approx(22.5)
-    _full_use(rate, time, 1.0)
-    # A tenth of the rate at the cut (25) per second of full use: about 22.5 + 2.5.
-    assert rate.rate == pytest.approx(25.0, abs=0.3)
-    _full_use(rate, time, 1.0)
-    assert rate.rate == pytest.approx(27.5, abs=0.5)  # linear, not compounding
+    _full_use(rate, time, 0.5)
+    # A tenth of the rate at the cut (25) per second of full use: 22.5 + 1.25 per half second...
+    assert rate.rate == pytest.approx(23.75, abs=0.2)
+    _full_use(rate, time, 0.5)
+    assert rate.rate == pytest.approx(25.0, abs=0.3)  # ...linear, not compounding
+    assert not rate.slow_start
+
+
+def test_past_the_rate_last_refused_it_searches_quickly_again() -> None:
+    time = VirtualTime()
+    rate = _rate(time)
+    rate.on_throttle(rate.acquire())  # a lone refusal at 25/s: a burst, say
+    _full_use(rate, time, 1.4)  # additively, 22.5 -> 26 (5 % past 25)
+    assert not rate.slow_start
+    _full_use(rate, time, 0.2)
+    assert rate.slow_start  # past 26.25 with no refusal since: slow start again
+    _full_use(rate, time, 0.7)
+    assert rate.rate >= 45  # doubled, where the additive increase would have reached about 28
 
 
 def test_no_growth_while_the_rate_is_not_what_holds_callers_back() -> None:

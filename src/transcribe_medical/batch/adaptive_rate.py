@@ -11,7 +11,8 @@ raised. :class:`AdaptiveRate` paces requests at a rate that follows that feedbac
   round: refusals of requests let go before the last cut say nothing new, so they do not cut again;
   a retry hint from the service (``Retry-After``) also pauses every request for that long;
 * while requests succeed it creeps back up by ``increase`` (a tenth of the rate at the last cut) per
-  second of full use (additive increase).
+  second of full use (additive increase); once 5 % past the rate last refused with no refusal
+  since, that refusal was a burst or the quota has been raised, and slow start resumes.
 
 Growth needs full use: the rate rises only while callers actually wait for their turn, so a run held
 back by something else (its concurrency, a slow network) does not inflate a rate it is not using.
@@ -46,6 +47,8 @@ __all__ = ["AdaptiveRate"]
 #: per second; successes come at the rate, so it doubles in about 0.7 s of full use (TCP's slow
 #: start doubles per round trip).
 _SLOW_START_GAIN = 1.0
+#: Back to slow start once the rate passes the rate last refused by this factor without a refusal.
+_RESTART_ABOVE = 1.05
 #: The longest retry hint honoured, in seconds (a hint beyond it is taken as this).
 _MAX_PAUSE_S = 60.0
 
@@ -170,6 +173,10 @@ class AdaptiveRate:
             # additive increase a fraction of the rate at the last cut.
             step = _SLOW_START_GAIN if self._slow_start else self.increase * self._ceiling / self._rate
             self._set_rate(self._rate + step)
+            if self._rate >= self._ceiling * _RESTART_ABOVE:
+                # Well past the rate last refused, and nothing refused since: that refusal was a
+                # burst or a quota since raised. Search upwards quickly again, as at the start.
+                self._slow_start = True
 
     def on_throttle(self, ticket: int, retry_after: float | None = None) -> bool:
         """The request of ``ticket`` was throttled: cut the rate once per round; honour a retry hint.
