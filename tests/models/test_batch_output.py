@@ -400,3 +400,30 @@ def test_a_mark_after_the_other_channels_word_stays_with_its_own_channel() -> No
     assert [(s.channel, s.text) for s in transcript.segments] == [("ch_0", "Breathe"), ("ch_1", "Okay"), ("ch_0", ".")]
     assert transcript.text == "Breathe Okay."
     assert transcript.service_text is None
+
+
+def test_channel_lists_alone_put_ch_0_first_at_the_same_time_whatever_the_file_order() -> None:
+    def word(content: str) -> dict[str, Any]:
+        return {
+            "start_time": "0.5",
+            "end_time": "0.9",
+            "type": "pronunciation",
+            "alternatives": [{"content": content, "confidence": "0.9"}],
+        }
+
+    data = {
+        "jobName": "tie",
+        "results": {
+            "transcripts": [{"transcript": "Hello there"}],
+            "items": [],
+            "channel_labels": {
+                "number_of_channels": 2,
+                "channels": [
+                    {"channel_label": "ch_1", "items": [word("there")]},
+                    {"channel_label": "ch_0", "items": [word("Hello")]},
+                ],
+            },
+        },
+    }
+    transcript = parse_batch_output(data)
+    assert [(s.channel, s.text) for s in transcript.segments] == [("ch_0", "Hello"), ("ch_1", "there")]

@@ -365,13 +365,21 @@ class _ChannelIndex:
     def merged(self) -> Iterator[tuple[_WireItem, str | None]]:
         """Every channel's items merged by time, for a file without ``results.items``."""
         timed: list[tuple[float, int, int, _WireItem, str | None]] = []
-        for channel_index, (label, queue) in enumerate(self._queues):
+        # At the same time, ch_0 before ch_1, whatever order the file lists the channels in.
+        for channel_index, (label, queue) in enumerate(
+            sorted(self._queues, key=lambda entry: _channel_number(entry[0]))
+        ):
             start = 0.0
             for position, item in enumerate(queue):
                 start = item.start_time if item.start_time is not None else start  # punctuation: its word's
                 timed.append((start, channel_index, position, item, label))
         for _, _, _, item, label in sorted(timed, key=lambda entry: entry[:3]):
             yield item, label
+
+
+def _channel_number(label: str | None) -> int:
+    digits = (label or "").rpartition("_")[2]
+    return int(digits) if digits.isdecimal() else 0
 
 
 def _label_items(results: _WireResults, speaker_of: _SpeakerLookup, channels: _ChannelIndex) -> list[Item]:
