@@ -207,7 +207,7 @@ def run(short: bool = False) -> list[Result]:
                     f"{cpu['ours']:.2f} ms/audio-s",
                     f"{cpu['peer']:.2f} ms/audio-s (hand-written peer)",
                     ratio,
-                    f"<= {CPU_TARGET_RATIO:g}x peer",
+                    f"<= {CPU_TARGET_RATIO:.1f}x peer",
                     at_most(ratio, CPU_TARGET_RATIO),
                     note=_transcripts_note(measured[label]),
                     details={
@@ -237,10 +237,10 @@ def run(short: bool = False) -> list[Result]:
             details={"streams": 100, "audio_seconds_per_stream": seconds} | {f"{k}_bytes": v for k, v in rss.items()},
         )
     )
-    minutes = long_seconds // 60
+    length = "1 h" if long_seconds == 3600 else f"{long_seconds // 60} min"
     rows.append(
         Result(
-            f"3e. one {minutes} min stream: RSS growth, min 5 to end",
+            f"3e. one {length} stream: RSS growth, min 5 to end",
             f"{growth['ours'] / 2**20:+.1f} MiB",
             f"{growth['peer'] / 2**20:+.1f} MiB (hand-written peer)",
             None,
