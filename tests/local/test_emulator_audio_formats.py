@@ -12,7 +12,7 @@ import pytest
 
 from local.audio_encodings import dictation, encode, with_opus_input_rate
 from local.emulator_support import SCRIPT
-from transcribe_medical import ClientConfig, RetryPolicy
+from transcribe_medical import ClientConfig, RetryPolicy, ScribeStreamConfig
 from transcribe_medical._exceptions import BadRequestError
 from transcribe_medical.batch._errors import JobFailedError
 from transcribe_medical.local import LocalTranscribeMedical, ScriptedRecognizer
@@ -144,3 +144,39 @@ def test_batch_formats_no_package_here_decodes_fail_the_job_by_name(
     reason = caught.value.failure_reason or ""
     assert reason.startswith("Unsupported media format: ")
     assert f"cannot decode {named} audio (AWS can)" in reason
+
+
+# ---------------------------------------------------------------- HealthScribe streaming: FLAC and Ogg-Opus
+
+
+def _scribe_config(**options: object) -> ScribeStreamConfig:
+    return ScribeStreamConfig(
+        role_arn="arn:aws:iam::123456789012:role/HealthScribeAccess", output_bucket="scribe-notes", **options
+    )
+
+
+@pytest.mark.parametrize("name", ["flac", "opus"])
+def test_healthscribe_streams_compressed_files_too(
+    emu: LocalTranscribeMedical, speech: tuple[bytes, int], tmp_path: Path, name: str
+) -> None:
+    pcm, rate = speech
+    path = _write(tmp_path, f"visit.{'flac' if name == 'flac' else 'ogg'}", encode(name, pcm, rate))
+    emu.create_bucket("scribe-notes")
+    with emu.client(config=NO_RETRY) as client:
+        run = client.scribe.streaming.transcribe(path, _scribe_config(), realtime=False)
+        finals = [event.segment for event in run if not event.is_partial]
+        described = client.scribe.streaming.get(run.session_id)
+    assert finals and finals[0].text.startswith(FIRST_WORDS) and finals[-1].text.endswith("chest pain.")
+    assert described.stream_status == "COMPLETED"
+    assert described.media_encoding == ("flac" if name == "flac" else "ogg-opus")
+    assert described.sample_rate == 16000
+
+
+def test_healthscribe_refuses_opus_declared_at_another_rate(
+    emu: LocalTranscribeMedical, speech: tuple[bytes, int]
+) -> None:
+    pcm, rate = speech
+    config = _scribe_config(sample_rate=48000, media_encoding="ogg-opus")
+    with emu.client(config=NO_RETRY) as client, pytest.raises(BadRequestError) as caught:
+        list(client.scribe.streaming.transcribe(iter([encode("opus", pcm, rate)]), config, realtime=False))
+    assert "The sample rate provided (48000) does not match the detected sample rate (16000)" in str(caught.value)

@@ -30,8 +30,10 @@ from transcribe_medical.streaming.audio.formats import opus_sample_rate
 __all__ = [
     "UNDECODABLE_FORMATS",
     "DecodedPcm",
+    "StreamAudioRefused",
     "UndecodableMedia",
     "decode",
+    "decode_stream",
     "detect_container",
     "soundfile_available",
 ]
@@ -45,6 +47,10 @@ _INSTALL_HINT: Final = "install it with: pip install 'transcribe-medical[local]'
 
 class UndecodableMedia(Exception):
     """The audio cannot be decoded here; ``str()`` says why, naming the format."""
+
+
+class StreamAudioRefused(Exception):
+    """A stream's compressed audio is not what its request declared; ``str()`` is the service's message."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,44 @@ def decode(data: bytes, container: str | None = None) -> DecodedPcm:
         if pcm is not None:
             return pcm
     return _decode_with_soundfile(data, container)
+
+
+def decode_stream(data: bytes, media_encoding: str, sample_rate: int, channels: int) -> bytes:
+    """Decode the whole of a stream's ``flac`` or ``ogg-opus`` audio, checked against its request.
+
+    The rate checked is the one AWS and the SDK read from the header: FLAC's STREAMINFO rate, and
+    for Ogg-Opus the ``OpusHead`` input rate (not the 48 kHz Opus decodes at).
+
+    Args:
+        data: Every AudioEvent payload of the stream, in order.
+        media_encoding: The declared ``media-encoding`` (``flac`` or ``ogg-opus``).
+        sample_rate: The declared sample rate.
+        channels: The channels the request implies (2 with channel identification, else 1).
+
+    Returns:
+        Interleaved PCM16 at ``sample_rate``.
+
+    Raises:
+        StreamAudioRefused: The audio is another format, another rate or channel count, or damaged.
+    """
+    expected = "flac" if media_encoding == "flac" else "ogg"
+    container = detect_container(data)
+    if container != expected:
+        raise StreamAudioRefused(
+            f"The media encoding provided ({media_encoding}) does not match the detected media format "
+            f"({container or 'unknown'})."
+        )
+    try:
+        decoded = decode(data, container)
+    except UndecodableMedia as error:
+        raise StreamAudioRefused(f"The {media_encoding} audio could not be decoded: {error}.") from None
+    if decoded.sample_rate != sample_rate:
+        raise StreamAudioRefused(
+            f"The sample rate provided ({sample_rate}) does not match the detected sample rate ({decoded.sample_rate})."
+        )
+    if decoded.channels != channels:
+        raise StreamAudioRefused(f"The audio has {decoded.channels} channel(s); the request declared {channels}.")
+    return decoded.pcm16
 
 
 def _pcm16_wav(data: bytes) -> DecodedPcm | None:

@@ -12,9 +12,11 @@ Each connection may carry several streams (AWS allows one; the emulator does not
   stream with an ``InvalidSignatureException`` exception event (the message names the event
   signature; not one of the operation's modelled exceptions, so clients can tell it from a
   ``BadRequestException``). The first inner event must be the ``ConfigurationEvent``; audio
-  arrives as ``AudioEvent``; ``SessionControlEvent`` ``END_OF_SESSION`` ends the session and
-  starts post-stream analytics. The session logic is
-  :mod:`~transcribe_medical.local.scribe_stream_sessions`.
+  arrives as ``AudioEvent`` (``pcm`` is recognised as it arrives; ``flac`` and ``ogg-opus`` are
+  decoded when the stream ends, checked against the declared rate as AWS reads it from the
+  header: :func:`~transcribe_medical.local.media_decoding.decode_stream`);
+  ``SessionControlEvent`` ``END_OF_SESSION`` ends the session and starts post-stream analytics.
+  The session logic is :mod:`~transcribe_medical.local.scribe_stream_sessions`.
 * ``GET /medical-scribe-stream/{SessionId}`` — GetMedicalScribeStream (restJson on the streaming
   endpoint; botocore has no ``transcribe-streaming`` model): ``MedicalScribeStreamDetails`` or 404
   ``ResourceNotFoundException``. Signed like any request (the payload hash is of an empty body).
@@ -40,6 +42,7 @@ from transcribe_medical._exceptions import ProtocolError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.eventstream import EventStreamDecoder, encode_message
 from transcribe_medical.local.event_signature_verifier import EventChainVerifier, verify_header_signature
+from transcribe_medical.local.media_decoding import StreamAudioRefused, decode_stream, soundfile_available
 from transcribe_medical.local.scribe_stream_sessions import (
     ScribeStreamSession,
     ScribeStreamStore,
@@ -69,6 +72,8 @@ STREAM_PATH: Final = "/medical-scribe-stream"
 _SESSION_ID: Final = re.compile(r"^[a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}$")
 _ENCODINGS: Final = ("pcm", "ogg-opus", "flac")
 _MAX_MESSAGE: Final = 1024 * 1024
+# FLAC / Ogg-Opus audio is kept until the stream ends, then decoded whole.
+_MAX_COMPRESSED: Final = 256 * 1024 * 1024
 _IDLE: Final = "Your request timed out because no new event was received for {seconds:g} seconds."
 
 
@@ -534,6 +539,7 @@ class _SessionRun:
         self.configured = False
         self.faults = self.server.take_faults()
         self.audio_events = 0
+        self.compressed = bytearray()  # flac / ogg-opus: decoded when the stream ends
 
     async def _work(self, function: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.server.executor, function, *args)
@@ -622,9 +628,10 @@ class _SessionRun:
                 "BadRequestException", "The first event of a stream must be the ConfigurationEvent (new or resumed)."
             )
         if kind == "AudioEvent":
-            if self.session.media_encoding != "pcm":
-                raise StreamRefused("BadRequestException", "The emulator recognises pcm audio only.")
-            self._emit(await self._work(self.recognition.feed, message.payload))
+            if self.session.media_encoding == "pcm":
+                self._emit(await self._work(self.recognition.feed, message.payload))
+            else:
+                self._keep_compressed(message.payload)
             self.audio_events += 1
             drop_after = self.faults.drop_after_audio_events if self.faults else None
             if drop_after is not None and self.audio_events >= drop_after:
@@ -642,6 +649,17 @@ class _SessionRun:
         else:
             raise StreamRefused("BadRequestException", f"Unknown event type {kind!r} in MedicalScribeInputStream.")
 
+    def _keep_compressed(self, payload: bytes) -> None:
+        if not soundfile_available():
+            raise StreamRefused(
+                "BadRequestException",
+                f"The local emulator decodes {self.session.media_encoding} with the soundfile package, which is "
+                "not installed: pip install 'transcribe-medical[local]', or send pcm audio.",
+            )
+        if len(self.compressed) + len(payload) > _MAX_COMPRESSED:
+            raise StreamRefused("LimitExceededException", "The emulator buffers at most 256 MiB of compressed audio.")
+        self.compressed += payload
+
     async def _end(self, dropped: bool) -> None:
         recognition = self.recognition
         if dropped:
@@ -658,6 +676,19 @@ class _SessionRun:
         if recognition is None:
             self._stop(StreamRefused("BadRequestException", "The stream ended before its ConfigurationEvent."))
             return
+        if self.compressed:
+            try:
+                pcm = await self._work(
+                    decode_stream,
+                    bytes(self.compressed),
+                    self.session.media_encoding,
+                    self.session.sample_rate,
+                    recognition.channels,
+                )
+            except StreamAudioRefused as refused:
+                self._stop(StreamRefused("BadRequestException", str(refused)))
+                return
+            self._emit(await self._work(recognition.feed, pcm))
         self._emit(await self._work(recognition.finish))
         recognition.close()
         with self.server.sessions.lock:

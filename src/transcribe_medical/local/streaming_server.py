@@ -49,7 +49,7 @@ from transcribe_medical import _limits
 from transcribe_medical._exceptions import ProtocolError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.eventstream import EventStreamDecoder, encode_message
-from transcribe_medical.local.media_decoding import UndecodableMedia, decode, detect_container, soundfile_available
+from transcribe_medical.local.media_decoding import StreamAudioRefused, decode_stream, soundfile_available
 from transcribe_medical.local.recognizers.interface import resolve_recognizer
 from transcribe_medical.local.results import build_result, event_payload
 from transcribe_medical.local.sigv4_verifier import EmulatorCredentials, SignatureRejected, verify_presigned_request
@@ -267,37 +267,11 @@ def _limit_socket_buffers(connection: ServerConnection) -> None:
 
 
 def _decode_compressed(data: bytes, params: StreamParameters) -> bytes:
-    """Decode a whole FLAC / Ogg-Opus stream to PCM16 at the declared rate, or refuse it as AWS would.
-
-    The rate checked is the one AWS and the SDK read from the header: FLAC's STREAMINFO rate, and
-    for Ogg-Opus the ``OpusHead`` input rate (not the 48 kHz Opus decodes at).
-    """
-    expected = "flac" if params.media_encoding is MediaEncoding.FLAC else "ogg"
-    container = detect_container(data)
-    if container != expected:
-        raise _Refusal(
-            "BadRequestException",
-            f"The media encoding provided ({params.media_encoding.value}) does not match the detected media "
-            f"format ({container or 'unknown'}).",
-        )
+    """Decode a whole FLAC / Ogg-Opus stream to PCM16 at the declared rate, or refuse it as AWS would."""
     try:
-        decoded = decode(data, container)
-    except UndecodableMedia as error:
-        raise _Refusal(
-            "BadRequestException", f"The {params.media_encoding.value} audio could not be decoded: {error}."
-        ) from None
-    if decoded.sample_rate != params.sample_rate:
-        raise _Refusal(
-            "BadRequestException",
-            f"The sample rate provided ({params.sample_rate}) does not match the detected sample rate "
-            f"({decoded.sample_rate}).",
-        )
-    if decoded.channels != params.number_of_channels:
-        raise _Refusal(
-            "BadRequestException",
-            f"The audio has {decoded.channels} channel(s); the request declared {params.number_of_channels}.",
-        )
-    return decoded.pcm16
+        return decode_stream(data, params.media_encoding.value, params.sample_rate, params.number_of_channels)
+    except StreamAudioRefused as refused:
+        raise _Refusal("BadRequestException", str(refused)) from None
 
 
 class StreamingServer:
