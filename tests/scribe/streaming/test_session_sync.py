@@ -144,9 +144,9 @@ def test_no_resume_when_resumes_are_off(server: ScribeH2Server) -> None:
     assert server.seen.connections == 1
 
 
-def test_dropped_connection_is_a_connection_error(server: ScribeH2Server) -> None:
+def test_dropped_connection_is_a_connection_error_when_resumes_are_off(server: ScribeH2Server) -> None:
     server.drop_after_audio = 3
-    with _client(server) as client, client.scribe.streaming.connect(_config()) as session:
+    with _client(server) as client, client.scribe.streaming.connect(_config(), max_resumes=0) as session:
         for _ in range(3):
             session.send_audio(CHUNK)
         with pytest.raises(ConnectionError):

@@ -19,6 +19,7 @@ from transcribe_medical.scribe.streaming.describe import describe_request, parse
 from transcribe_medical.scribe.streaming.endpoint import ScribeEndpoint, resolve_scribe_endpoint
 from transcribe_medical.scribe.streaming.event_signing import EventSigner, sign_initial_request
 from transcribe_medical.scribe.streaming.h2_sync import SyncH2Stream
+from transcribe_medical.scribe.streaming.keepalive import DEFAULT_KEEPALIVE_INTERVAL, check_keepalive_interval
 from transcribe_medical.scribe.streaming.model import MedicalScribeStream
 from transcribe_medical.scribe.streaming.protocol import ScribeSessionProtocol
 from transcribe_medical.scribe.streaming.session_sync import ScribeStreamSession, ScribeTranscription
@@ -60,11 +61,25 @@ class ScribeStreaming:
         """Where sessions connect (the shared streaming endpoint setting, read as HTTP/2)."""
         return resolve_scribe_endpoint(self._client.region_name, self._client.config.resolved_streaming_endpoint())
 
-    def connect(self, config: ScribeStreamConfig) -> ScribeStreamSession:
+    def connect(
+        self,
+        config: ScribeStreamConfig,
+        *,
+        max_resumes: int = 3,
+        on_resume: Callable[[int], None] | None = None,
+        keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL,
+    ) -> ScribeStreamSession:
         """Open a session and send its ConfigurationEvent.
+
+        The session resumes a dropped connection by itself (same session id, configuration
+        first, the audio the service did not keep sent again) and, for PCM, sends silence
+        when you send nothing for ``keepalive_interval`` seconds, so a paused visit stays open.
 
         Args:
             config: The session's settings; a ``session_id`` of a paused session resumes it.
+            max_resumes: Dropped connections resumed at most (0: fail on the first).
+            on_resume: Called with the resume count after each reconnection.
+            keepalive_interval: Seconds without a send before silence is sent (``None``: off).
 
         Raises:
             ValidationError: An incomplete config or a refused endpoint.
@@ -74,6 +89,7 @@ class ScribeStreaming:
         """
         config = config.with_session_id()
         config.request_headers()  # refuses an incomplete config before any connection
+        check_keepalive_interval(keepalive_interval)
         stream, signer = self._open(config)
         protocol = ScribeSessionProtocol(config)
         try:
@@ -81,7 +97,15 @@ class ScribeStreaming:
         except BaseException:
             stream.close()
             raise
-        return ScribeStreamSession(stream, protocol, self.note, reopen=lambda: self._open(config))
+        return ScribeStreamSession(
+            stream,
+            protocol,
+            self.note,
+            reopen=lambda: self._open(config),
+            max_resumes=max_resumes,
+            on_resume=on_resume,
+            keepalive_interval=keepalive_interval,
+        )
 
     def _open(self, config: ScribeStreamConfig) -> tuple[SyncH2Stream, EventSigner]:
         """A signed StartMedicalScribeStream for ``config`` (retried), and its event signer."""
@@ -117,7 +141,8 @@ class ScribeStreaming:
         """Stream ``audio`` (a path, ``"-"``, bytes, an iterable of bytes or an AudioSource).
 
         A dropped connection is resumed with the same session id (PCM audio): the
-        ConfigurationEvent first, then the audio after the last final segment.
+        ConfigurationEvent first, then the audio after the last final segment. A live source
+        that stalls is kept open with silence, as in :meth:`connect`.
 
         Args:
             audio: What to stream.
@@ -131,7 +156,8 @@ class ScribeStreaming:
             ``.note()``.
         """
         source, config, pacer = prepare_audio(audio, config, realtime=realtime)
-        return ScribeTranscription(self.connect(config), source, pacer, max_resumes=max_resumes, on_resume=on_resume)
+        session = self.connect(config, max_resumes=max_resumes, on_resume=on_resume)
+        return ScribeTranscription(session, source, pacer)
 
     def get(self, session_id: str) -> MedicalScribeStream:
         """Describe a session (GetMedicalScribeStream).

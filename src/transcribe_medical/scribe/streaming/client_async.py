@@ -19,6 +19,7 @@ from transcribe_medical.scribe.streaming.describe import describe_request, parse
 from transcribe_medical.scribe.streaming.endpoint import ScribeEndpoint, resolve_scribe_endpoint
 from transcribe_medical.scribe.streaming.event_signing import EventSigner, sign_initial_request
 from transcribe_medical.scribe.streaming.h2_async import AsyncH2Stream
+from transcribe_medical.scribe.streaming.keepalive import DEFAULT_KEEPALIVE_INTERVAL, check_keepalive_interval
 from transcribe_medical.scribe.streaming.model import MedicalScribeStream
 from transcribe_medical.scribe.streaming.protocol import ScribeSessionProtocol
 from transcribe_medical.scribe.streaming.session_async import AsyncScribeStreamSession, AsyncScribeTranscription
@@ -47,10 +48,18 @@ class AsyncScribeStreaming:
         """Where sessions connect."""
         return resolve_scribe_endpoint(self._client.region_name, self._client.config.resolved_streaming_endpoint())
 
-    async def connect(self, config: ScribeStreamConfig) -> AsyncScribeStreamSession:
-        """Open a session and send its ConfigurationEvent; see the sync ``connect``."""
+    async def connect(
+        self,
+        config: ScribeStreamConfig,
+        *,
+        max_resumes: int = 3,
+        on_resume: Callable[[int], None] | None = None,
+        keepalive_interval: float | None = DEFAULT_KEEPALIVE_INTERVAL,
+    ) -> AsyncScribeStreamSession:
+        """Open a session and send its ConfigurationEvent; see the sync ``connect`` (options as there)."""
         config = config.with_session_id()
         config.request_headers()  # refuses an incomplete config before any connection
+        check_keepalive_interval(keepalive_interval)
         stream, signer = await self._open(config)
         protocol = ScribeSessionProtocol(config)
         try:
@@ -58,7 +67,15 @@ class AsyncScribeStreaming:
         except BaseException:
             await stream.close()
             raise
-        return AsyncScribeStreamSession(stream, protocol, self.note, reopen=lambda: self._open(config))
+        return AsyncScribeStreamSession(
+            stream,
+            protocol,
+            self.note,
+            reopen=lambda: self._open(config),
+            max_resumes=max_resumes,
+            on_resume=on_resume,
+            keepalive_interval=keepalive_interval,
+        )
 
     async def _open(self, config: ScribeStreamConfig) -> tuple[AsyncH2Stream, EventSigner]:
         """A signed StartMedicalScribeStream for ``config`` (retried), and its event signer."""
@@ -96,9 +113,8 @@ class AsyncScribeStreaming:
         Options as the sync ``transcribe`` (a dropped connection resumes the session).
         """
         source, config, pacer = prepare_audio(audio, config, realtime=realtime)
-        return AsyncScribeTranscription(
-            await self.connect(config), source, pacer, max_resumes=max_resumes, on_resume=on_resume
-        )
+        session = await self.connect(config, max_resumes=max_resumes, on_resume=on_resume)
+        return AsyncScribeTranscription(session, source, pacer)
 
     async def get(self, session_id: str) -> MedicalScribeStream:
         """Describe a session (GetMedicalScribeStream)."""

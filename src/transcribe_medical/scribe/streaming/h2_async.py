@@ -207,6 +207,32 @@ class AsyncH2Stream:
             raise self._core.error
         return None
 
+    async def wait_message(self, timeout: float | None = None) -> None:
+        """Wait until a message is waiting or the stream has finished (take it with :meth:`poll_message`).
+
+        Raises:
+            TimeoutError: Nothing came within ``timeout`` (default: the read timeout).
+        """
+        await self._wait(lambda: self._core.messages or self._core.finished, timeout or self._read_timeout)
+
+    def poll_message(self) -> tuple[Message | None, bool]:
+        """Take a received message without waiting (see ``SyncH2Stream.poll_message``)."""
+        if self._core.messages:
+            return self._core.messages.popleft(), False
+        if not self._core.finished:
+            return None, False
+        if self._core.error is not None:
+            raise self._core.error
+        return None, True
+
+    async def wait_finished(self, timeout: float) -> bool:
+        """Wait until the peer's side is over (so all it sent is decoded); False if it took longer."""
+        try:
+            await self._wait(lambda: self._core.finished, timeout)
+        except TimeoutError:
+            return False
+        return True
+
     async def read_body(self) -> bytes:
         """Wait for the end of a plain response and return its body."""
         await self._wait(lambda: self._core.finished, self._read_timeout)

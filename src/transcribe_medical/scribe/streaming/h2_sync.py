@@ -202,6 +202,38 @@ class SyncH2Stream:
                 raise self._core.error
             return None
 
+    def wait_message(self, timeout: float | None = None) -> None:
+        """Block until a message is waiting or the stream has finished (take it with :meth:`poll_message`).
+
+        Raises:
+            TimeoutError: Nothing came within ``timeout`` (default: the read timeout).
+        """
+        self._wait(lambda: self._core.messages or self._core.finished, timeout or self._read_timeout)
+
+    def poll_message(self) -> tuple[Message | None, bool]:
+        """Take a received message without waiting: ``(message, False)``, ``(None, True)`` once the
+        stream ended cleanly, or ``(None, False)`` when nothing is waiting yet.
+
+        Raises:
+            TranscribeMedicalError: The stream failed and every message before the failure was taken.
+        """
+        with self._cond:
+            if self._core.messages:
+                return self._core.messages.popleft(), False
+            if not self._core.finished:
+                return None, False
+            if self._core.error is not None:
+                raise self._core.error
+            return None, True
+
+    def wait_finished(self, timeout: float) -> bool:
+        """Wait until the peer's side is over (so all it sent is decoded); False if it took longer."""
+        try:
+            self._wait(lambda: self._core.finished, timeout)
+        except TimeoutError:
+            return False
+        return True
+
     def read_body(self) -> bytes:
         """Wait for the end of a plain (non-event-stream) response and return its body.
 

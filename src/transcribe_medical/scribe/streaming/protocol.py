@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from transcribe_medical import _limits
 from transcribe_medical._exceptions import ConnectionError, ProtocolError
 from transcribe_medical._limits import AUDIO_EVENT_MAX_PAYLOAD
 from transcribe_medical.eventstream import AUDIO_EVENT_HEADERS, Message, encode_message
@@ -106,18 +107,46 @@ class ScribeSessionProtocol:
         return frame
 
     def end_of_session(self) -> bytes:
-        """The signed ``END_OF_SESSION`` event followed by the signed empty end frame."""
+        """The signed ``END_OF_SESSION`` event followed by the signed empty end frame.
+
+        Call :meth:`input_ended` once they were sent: a connection that drops while they are
+        being sent can still be resumed and the end said again.
+        """
         frame = self._sign(encode_json_event("SessionControlEvent", {"Type": "END_OF_SESSION"}))
-        self.session_ended = True
         return frame + self.pause()
 
     def pause(self) -> bytes:
         """The signed empty end frame alone: the input ends, the session can be resumed."""
         if self._signer is None:
             raise ProtocolError("the session has not started")
-        frame = self._signer.sign_end()
-        self.replay.all_kept()
-        return frame
+        return self._signer.sign_end()
+
+    def input_ended(self, *, end_of_session: bool) -> None:
+        """The end frames were sent: after END_OF_SESSION nothing resumes; after a pause all audio is kept."""
+        if end_of_session:
+            self.session_ended = True
+        else:
+            self.replay.all_kept()
+
+    @property
+    def resumable(self) -> bool:
+        """Whether a dropped connection can be resumed with no audio lost or doubled."""
+        return not self.session_ended and self.replay.resumable
+
+    def silence(self, seconds: float) -> list[bytes]:
+        """Keep-alive PCM silence lasting ``seconds`` (at most 15 s), in chunks of at most one second.
+
+        Raises:
+            ProtocolError: The audio is not PCM (silence cannot be made for FLAC or Ogg-Opus).
+        """
+        rate = self.replay.bytes_per_second
+        if rate is None:
+            raise ProtocolError("keep-alive silence can only be made for PCM audio")
+        frame = 2 * self.config.channels
+        total = int(min(seconds, _limits.STREAM_IDLE_TIMEOUT_S) * rate) // frame * frame
+        step = max(frame, min(rate, AUDIO_EVENT_MAX_PAYLOAD) // frame * frame)
+        zeros = bytes(step)
+        return [zeros[: min(step, total - start)] for start in range(0, total, step)]
 
     def _sign(self, message: bytes) -> bytes:
         if self._signer is None:
