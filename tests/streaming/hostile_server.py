@@ -32,6 +32,14 @@ signature. Each instance runs one *mode*:
 ``finals-then-exception``
     Send ``finals`` final results, then a ``BadRequestException`` exception frame (a refusal no
     client retries) and close.
+``stops-reading``
+    A peer that pushes back: after the first audio frame it stops reading (its WebSocket layer
+    too, so the client's sends fill the TCP buffers and block), waits until at least
+    ``push_back_bytes`` sit unread in its socket, then sends ``finals`` final results, each after
+    :attr:`HostileServer.next_event` is released (a test releases it once the client's send is
+    stuck, then on receiving each result). Then it reads again, to the client's end of audio,
+    and closes normally with 1000.
+    :attr:`HostileServer.unread` holds the unread byte count seen before each result was sent.
 
 In a test (``tests/`` is on ``sys.path``)::
 
@@ -56,12 +64,15 @@ Every mode needs credentials the client can sign with (any ``AWS_ACCESS_KEY_ID``
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import logging
 import socket
 import struct
 import sys
+import termios
 import threading
+import time
 import uuid
 import zlib
 from types import TracebackType
@@ -70,7 +81,7 @@ from typing import Any, Final, Self
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
-__all__ = ["ESCAPE", "MODES", "HostileServer", "encode_frame", "exception_frame", "transcript_frame"]
+__all__ = ["ESCAPE", "MODES", "RECEIVE_BUFFER", "HostileServer", "encode_frame", "exception_frame", "transcript_frame"]
 
 MODES: Final = (
     "flood",
@@ -80,11 +91,15 @@ MODES: Final = (
     "escape-transcript",
     "finals-then-drop",
     "finals-then-exception",
+    "stops-reading",
 )
 
 #: Terminal control sequences a hostile server puts in text it controls: clear the screen, move
 #: the cursor home, set the window title (OSC), ring the bell, and a C1 CSI.
 ESCAPE: Final = "\x1b[2J\x1b[H\x1b]0;pwned\x07\x9b31m"
+
+#: ``stops-reading``: the receive buffer of the server's sockets (the kernel may double it).
+RECEIVE_BUFFER: Final = 64 * 1024
 
 #: The server's own logger, so tests looking at the client's log records can leave it out.
 SERVER_LOGGER: Final = "tests.hostile_streaming"
@@ -145,12 +160,16 @@ class HostileServer:
         port: The port to listen on (0: any free port).
         flood_count: ``flood``: how many partials to send before closing normally (None: no end).
         redirect_to: ``redirect``: the ``Location`` (default: this instance's second port).
-        finals: ``finals-then-*``: how many final results to send before failing.
+        finals: ``finals-then-*``: how many final results to send before failing;
+            ``stops-reading``: how many to send while not reading.
+        push_back_bytes: ``stops-reading``: unread bytes to wait for before sending results.
 
     Attributes:
         connections: Upgrades seen on the main port (every mode, refused ones included).
         redirect_hits: Upgrades seen on the redirect target port (``redirect`` mode).
         sent: TranscriptEvents sent, over all connections.
+        next_event: ``stops-reading``: released once per result to send.
+        unread: ``stops-reading``: bytes unread in the server's socket as each result was sent.
     """
 
     def __init__(
@@ -161,12 +180,16 @@ class HostileServer:
         flood_count: int | None = None,
         redirect_to: str | None = None,
         finals: int = 3,
+        push_back_bytes: int = 16 * 1024,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode: {mode!r} is not one of {', '.join(MODES)}")
         self.mode = mode
         self.flood_count = flood_count
         self.finals = finals
+        self.push_back_bytes = push_back_bytes
+        self.next_event = threading.Semaphore(0)
+        self.unread: list[int] = []
         self.connections = 0
         self.redirect_hits = 0
         self.sent = 0
@@ -217,17 +240,24 @@ class HostileServer:
             thread.join()
 
     def _listen(self, port: int, handler: Any, process_request: Any) -> None:
+        listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if self.mode == "stops-reading":
+            # A fixed receive buffer (no autotuning): what the peer can hold unread is bounded
+            # and small, so a test knows how much audio no send can hand over while it stops.
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        listening.bind(("127.0.0.1", port))
+        listening.listen()
         server = serve(
             handler,
-            "127.0.0.1",
-            port,
+            sock=listening,
             process_request=process_request,
             compression=None,
             max_size=2**20,
             # Never pause reading: a handler that stopped reading (after its exception frame)
             # would otherwise leave the client's close frame unread, and close() would wait its
-            # whole close_timeout (10 s) for it.
-            max_queue=None,
+            # whole close_timeout (10 s) for it. Except for the peer that pushes back: its
+            # WebSocket layer stops reading the socket once a few messages wait unread.
+            max_queue=(4, 1) if self.mode == "stops-reading" else None,
             logger=logging.getLogger(SERVER_LOGGER),
         )
         thread = threading.Thread(target=server.serve_forever, name=f"hostile-{self.mode}", daemon=True)
@@ -271,6 +301,8 @@ class HostileServer:
                 self._flood(websocket)
             elif self.mode == "silent":
                 self._drain(websocket)
+            elif self.mode == "stops-reading":
+                self._stop_reading(websocket)
             else:
                 self._scripted(websocket)
         except Exception as error:  # the client left: a hostile server does not care
@@ -298,6 +330,23 @@ class HostileServer:
         ended.wait()
         websocket.close(1000)
         reader.join()
+
+    def _stop_reading(self, websocket: ServerConnection) -> None:
+        websocket.recv()  # the first audio frame; then nothing is read until the results are sent
+        deadline = time.monotonic() + 30
+        # The kernel's count is the only sign that the client has filled the path; it cannot be
+        # waited on, so it is looked at every few milliseconds (bounded, for a broken client).
+        while _unread(websocket.socket) < self.push_back_bytes and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for index in range(self.finals):
+            if not self.next_event.acquire(timeout=30):
+                break
+            self.unread.append(_unread(websocket.socket))
+            self._send(websocket, transcript_frame(f"final {index + 1}", partial=False, start=float(index)))
+        for message in websocket:  # read again, to the end of the audio
+            if isinstance(message, bytes) and _is_end_of_stream(message):
+                break
+        websocket.close(1000)
 
     def _scripted(self, websocket: ServerConnection) -> None:
         audio_frames = 0
@@ -334,6 +383,11 @@ class HostileServer:
                         pass
                     websocket.socket.close()
                 return
+
+
+def _unread(sock: socket.socket) -> int:
+    """Bytes received by the kernel on ``sock`` and not read yet."""
+    return int(struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0])
 
 
 def _is_end_of_stream(message: bytes) -> bool:

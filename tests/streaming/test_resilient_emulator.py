@@ -35,8 +35,8 @@ from transcribe_medical.local import (
     streaming_server,
 )
 from transcribe_medical.models.transcript import Transcript
-from transcribe_medical.streaming.resilient import ReconnectEvent, ReconnectPolicy
-from transcribe_medical.streaming.sync_client import Transcription
+from transcribe_medical.streaming.reconnect import ReconnectEvent, ReconnectPolicy
+from transcribe_medical.streaming.sync.stream import Transcription
 
 PCM = StreamConfig(media_encoding="pcm", sample_rate=16000)
 AUDIO = spoken(15)  # 15 words in 5 utterances, ~6.5 s, 66 frames of 100 ms

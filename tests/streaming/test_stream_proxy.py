@@ -142,7 +142,7 @@ def test_the_cli_reports_a_refusing_proxy_in_one_redacted_line(
 ) -> None:
     for name, value in emulator.environment().items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr("transcribe_medical.streaming.client.call_with_retries", lambda policy, op, func: func())
+    monkeypatch.setattr("transcribe_medical.streaming.sync.client.call_with_retries", lambda policy, op, func: func())
     with ConnectProxy(credentials=("clinic", "right-password")) as proxy:
         monkeypatch.setenv("HTTP_PROXY", f"http://clinic:wr0ng-secret@127.0.0.1:{proxy.port}")
         code = main(["--debug", "stream", str(WAV), "--no-realtime", "--no-reconnect"])

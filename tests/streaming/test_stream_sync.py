@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import time
 import wave
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from streaming.conftest import NO_RETRY
 from streaming.fake_service import SERVER_LOGGER, FakeTranscribeStreaming, encode_frame, load_sequence, wav_bytes
+from streaming.hostile_server import RECEIVE_BUFFER, HostileServer
 from transcribe_medical import (
     AudioFormatError,
     BadRequestError,
@@ -29,7 +32,9 @@ from transcribe_medical import (
     ValidationError,
 )
 from transcribe_medical.streaming.protocol import StreamState
-from transcribe_medical.streaming.sync_client import StreamConnection
+from transcribe_medical.streaming.reconnect import ReconnectPolicy
+from transcribe_medical.streaming.sync.connection import StreamConnection
+from transcribe_medical.streaming.sync.stream import LiveSession
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
 MONO = FIXTURES / "mono_16k.wav"
@@ -110,7 +115,7 @@ def test_large_writes_are_split_into_32_kib_payloads(
 
 
 def test_two_channels_need_channel_identification(client: TranscribeMedical, service: FakeTranscribeStreaming) -> None:
-    with pytest.raises(AudioFormatError, match="--channel-identification"):
+    with pytest.raises(AudioFormatError, match="channel_identification"):
         client.streaming.transcribe_file(STEREO, StreamConfig(), realtime=False)
     assert service.connections == []  # refused before any network call
 
@@ -301,3 +306,76 @@ def test_generated_pcm_at_48k_streams(
     client.streaming.transcribe_file(path, StreamConfig(), realtime=False)
     assert service.last.query["sample-rate"] == "48000"
     assert service.last.audio_bytes == _pcm_of(path)
+
+
+def _more_than_the_tcp_buffers_hold() -> int:
+    """A size no send can hand over while the peer reads nothing: twice the largest send buffer
+    the system allows, plus the peer's fixed receive buffer and what its WebSocket layer queues."""
+    try:
+        largest_send_buffer = int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[-1])
+    except (OSError, ValueError, IndexError):
+        largest_send_buffer = 8 * 1024 * 1024
+    return 2 * largest_send_buffer + 4 * RECEIVE_BUFFER + 1024 * 1024
+
+
+def _wait_until_stuck_on_the_socket(thread: threading.Thread, stream: LiveSession) -> None:
+    """Return once ``thread`` waits for the socket to take more, and no audio goes out.
+
+    Blocked is for good here (the peer reads nothing until the test lets it); no event can say
+    so, so the thread's stack and the bytes sent are looked at every few milliseconds.
+    """
+    waits = {"wait_writable", "send_data", "sendall"}  # ours, or websockets' write under its lock
+    deadline = time.monotonic() + 30
+    last_sent = -1
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread.ident or 0)
+        names = set()
+        while frame is not None:
+            names.add(frame.f_code.co_name)
+            frame = frame.f_back
+        sent = stream.session.audio_bytes_sent
+        if names & waits and sent == last_sent:
+            return
+        last_sent = sent
+        time.sleep(0.05)
+    raise AssertionError("the send never waited for the socket")
+
+
+def test_events_keep_arriving_while_a_send_waits_on_a_peer_that_stopped_reading() -> None:
+    # The peer stops reading after the first audio frame, so one send of more audio than the
+    # TCP buffers can hold cannot finish until it reads again. Once that send is stuck, the peer
+    # sends results, each once the previous one was received: all must reach the iterator while
+    # the send is still stuck. (websockets.sync holds its lock while it writes, and its reader
+    # needs that lock: a write blocked there stopped every event until the read timeout.) The
+    # keep-alive, due every 0.1 s, must not take the stream's lock while the send waits either.
+    results = 10
+    audio = bytes(_more_than_the_tcp_buffers_hold())
+    with HostileServer("stops-reading", finals=results) as server:
+        patient = ClientConfig(retry=RetryPolicy(max_attempts=1), read_timeout=30.0)
+        client = TranscribeMedical(region_name="us-east-1", streaming_endpoint_url=server.url, config=patient)
+        policy = ReconnectPolicy(enabled=False, keepalive_interval=0.1)
+        config = StreamConfig(media_encoding="pcm", sample_rate=16000)
+        texts: list[str] = []
+        with client.streaming.connect(config, reconnect=policy) as stream:
+            stream.send_audio(b"\x00" * 3200)  # the frame the peer reads before it stops
+
+            def send_then_end() -> None:
+                stream.send_audio(audio)
+                stream.end()
+
+            sender = threading.Thread(target=send_then_end, daemon=True)
+            sender.start()
+            _wait_until_stuck_on_the_socket(sender, stream)
+            server.next_event.release()
+            for event in stream:
+                texts += [result.transcript for result in event.results]
+                if len(texts) < results:
+                    server.next_event.release()
+                elif len(texts) == results:
+                    # Every result arrived while the big send was stuck; the peer reads again now.
+                    assert sender.is_alive()
+            sender.join()
+            transcript = stream.transcript
+    assert texts == [f"final {index}" for index in range(1, results + 1)]
+    assert len(transcript.segments) == results
+    assert min(server.unread) >= server.push_back_bytes  # every result sent while audio sat unread

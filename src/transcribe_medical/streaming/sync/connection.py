@@ -1,20 +1,25 @@
-"""The synchronous transport: :class:`StreamConnection` on ``websockets.sync.client``.
+"""One WebSocket on ``websockets.sync``: :class:`StreamConnection` and :func:`open_connection`.
 
-It moves bytes between a socket and the sans-I/O :class:`~.protocol.StreamSession`; all meaning
-lives in the session. :class:`Transcription` streams an audio source from a sender thread (the
-way ``websockets.sync`` itself runs its keep-alive in a thread) while the caller iterates the
-events. No asyncio loop is involved.
+It moves bytes between a socket and the sans-I/O :class:`~transcribe_medical.streaming.protocol.StreamSession`;
+all meaning lives in the session. Sending and receiving run in two threads and never wait for
+each other:
+
+* websockets' own thread reads the socket (and answers pings) into its message queue, and the
+  thread that iterates :meth:`StreamConnection.events` decodes from there;
+* a send first waits, outside every lock, until the socket can take more. ``websockets.sync``
+  holds its connection lock while it writes, and its reader needs that lock to process what it
+  read: a write that blocked on a peer that stopped reading would stop the events (and the
+  pings) with it. Waiting for room first keeps the lock held only for a write that fits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Final, Self
 
 from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
@@ -23,17 +28,18 @@ from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _no_redirects, _transport
-from transcribe_medical.streaming._iteration import EventIteration
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
 
-    from transcribe_medical.streaming.audio import AudioSource, Pacer
-
-__all__ = ["StreamConnection", "Transcription", "open_connection"]
+__all__ = ["StreamConnection", "open_connection"]
 
 _log = get_logger("streaming.sync")
+
+#: How often a send waiting for room checks that the connection is still open (closing the
+#: socket from another thread does not wake a poll on it).
+_WRITABLE_CHECK_S: Final = 1.0
 
 
 def open_connection(
@@ -44,6 +50,7 @@ def open_connection(
     proxies: Mapping[str, str] | None = None,
     open_timeout: float | None = 10.0,
     read_timeout: float | None = 60.0,
+    assemble: bool = True,
 ) -> StreamConnection:
     """Open the WebSocket to a presigned ``url`` and start a session.
 
@@ -55,6 +62,8 @@ def open_connection(
             ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (see :mod:`transcribe_medical._proxy`).
         open_timeout: Seconds allowed for TCP, TLS and the WebSocket handshake.
         read_timeout: Seconds to wait for the service to send something before giving up.
+        assemble: Build the session's transcript (``False`` when a driver holds the one
+            transcript of the stream; the connection's ``transcript`` is then empty).
 
     Raises:
         CredentialsError: The handshake was refused with HTTP 403.
@@ -85,23 +94,53 @@ def open_connection(
         translated = _transport.translate_error(error, endpoint=route, timeout=open_timeout)
         assert translated is not None  # only a connected session can end normally
         raise translated from error
-    return StreamConnection(websocket, StreamSession(config), endpoint=endpoint, read_timeout=read_timeout)
+    session = StreamSession(config, assemble=assemble)
+    return StreamConnection(websocket, session, endpoint=endpoint, read_timeout=read_timeout)
+
+
+def _writable_waiter(sock: socket.socket) -> Callable[[float], bool]:
+    """A function that waits up to ``timeout`` seconds for ``sock`` to take more data."""
+    try:
+        fileno = sock.fileno()
+    except (OSError, ValueError):  # a wrapper without a descriptor of its own
+        fileno = -1
+    if fileno < 0:  # closed already: the send reports it
+
+        def closed(timeout: float) -> bool:
+            return True
+
+        return closed
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fileno, select.POLLOUT)
+
+        def wait_poll(timeout: float) -> bool:
+            # Also true on an error or a hang-up: the write that follows reports it.
+            return bool(poller.poll(timeout * 1000))
+
+        return wait_poll
+
+    def wait_select(timeout: float) -> bool:  # Windows: no poll(); select() takes any socket there
+        _, writable, failed = select.select([], [fileno], [fileno], timeout)
+        return bool(writable or failed)
+
+    return wait_select
 
 
 class StreamConnection:
-    """A live streaming session: send audio, end it, iterate the service's events.
+    """A streaming session on one WebSocket: send audio, end it, iterate the service's events.
 
-    Use it as a context manager; leaving the block closes the connection. Sending and
-    iterating may happen in two threads at once (see :class:`Transcription`).
+    Use it as a context manager; leaving the block closes the connection. One thread may send
+    (:meth:`send_audio`, :meth:`end`) while another iterates (:meth:`events`): the session's
+    sending half and receiving half are independent, and a send blocked by a peer that stopped
+    reading never stops the events.
 
     Example:
-        >>> with client.streaming.connect(config) as stream:          # doctest: +SKIP
-        ...     for chunk in chunks:
-        ...         stream.send_audio(chunk)
-        ...     stream.end()
-        ...     for event in stream:
+        >>> with open_connection(url, config) as connection:            # doctest: +SKIP
+        ...     connection.send_audio(pcm)
+        ...     connection.end()
+        ...     for event in connection:
         ...         print(len(event.results))
-        ...     transcript = stream.transcript
     """
 
     def __init__(
@@ -116,9 +155,9 @@ class StreamConnection:
         self._session = session
         self._endpoint = endpoint
         self._read_timeout = read_timeout
-        # The session is not thread-safe; the sender thread and the reader share it.
-        self._lock = threading.Lock()
         self._receiving = False
+        self._closed = False
+        self._poll_writable = _writable_waiter(websocket.socket)
 
     def __repr__(self) -> str:
         return f"StreamConnection(endpoint={self._endpoint!r}, session={self._session!r})"
@@ -149,32 +188,48 @@ class StreamConnection:
     @property
     def transcript(self) -> Transcript:
         """The transcript of the final results received so far."""
-        with self._lock:
-            return self._session.transcript
+        return self._session.transcript
 
     def send_audio(self, data: bytes | bytearray | memoryview) -> None:
         """Send audio (any length; cut into AudioEvents of at most 32 KiB).
 
-        Blocks while the socket cannot take more (back-pressure).
+        Blocks while the socket cannot take more (back-pressure); events keep arriving meanwhile.
 
         Raises:
             ServiceError: The service had already refused the stream (found while sending).
             ConnectionError: The connection closed.
         """
-        with self._lock:
-            try:
-                frames = self._session.send_audio(data)
-            except TranscribeMedicalError as refused:  # the stream had failed: say why, with its finals
-                refused.transcript = self._session.transcript
-                raise
-        for frame in frames:
-            self._send(frame)
+        self.wait_writable()
+        self.write_audio(data)
 
     def end(self) -> None:
         """Send the empty AudioEvent: no more audio. Then iterate to receive the last results."""
-        with self._lock:
-            frame = self._session.end()
-        self._send(frame)
+        self._send(self._session.end())
+
+    def wait_writable(self) -> None:
+        """Wait until the socket can take more data, or the connection is closed.
+
+        Waiting here, outside websockets' lock, is what lets its reader thread go on reading
+        while a peer is slow to read what was sent.
+        """
+        while not self._closed and not self._poll_writable(_WRITABLE_CHECK_S):
+            if self._websocket.close_code is not None:
+                return  # the next send reports how the connection ended
+
+    def write_audio(self, data: bytes | bytearray | memoryview) -> None:
+        """Send audio without first waiting for room (the caller called :meth:`wait_writable`).
+
+        Raises:
+            ServiceError: The service had already refused the stream (found while sending).
+            ConnectionError: The connection closed.
+        """
+        try:
+            frames = self._session.send_audio(data)
+        except TranscribeMedicalError as refused:  # the stream had failed: say why, with its finals
+            refused.transcript = self._session.transcript
+            raise
+        for frame in frames:
+            self._send(frame)
 
     def _send(self, frame: bytes) -> None:
         try:
@@ -185,8 +240,7 @@ class StreamConnection:
             raise failure from error
 
     def _send_failure(self, error: Exception) -> TranscribeMedicalError:
-        with self._lock:
-            translated = _transport.translate_error(error, endpoint=self._endpoint, session=self._session, sending=True)
+        translated = _transport.translate_error(error, endpoint=self._endpoint, session=self._session, sending=True)
         assert translated is not None
         if isinstance(translated, ConnectionError) and not self._receiving:
             # Nobody is reading: the reason the service closed is likely waiting in the
@@ -201,8 +255,7 @@ class StreamConnection:
             while True:
                 message = self._websocket.recv(timeout=0)
                 if isinstance(message, bytes):
-                    with self._lock:
-                        self._session.receive_frame(message)
+                    self._session.receive_frame(message)
         except TranscribeMedicalError as error:
             return error
         except Exception:  # the queue is empty or the connection is gone: no better reason
@@ -229,10 +282,9 @@ class StreamConnection:
                 try:
                     message = self._websocket.recv(timeout=self._read_timeout)
                 except Exception as error:
-                    with self._lock:
-                        translated = _transport.translate_error(
-                            error, endpoint=self._endpoint, session=self._session, timeout=self._read_timeout
-                        )
+                    translated = _transport.translate_error(
+                        error, endpoint=self._endpoint, session=self._session, timeout=self._read_timeout
+                    )
                     if translated is None:
                         _log.debug(
                             "stream %s done: %d audio bytes sent, %d events received",
@@ -250,8 +302,7 @@ class StreamConnection:
                     text_error.transcript = self.transcript
                     raise text_error
                 try:
-                    with self._lock:
-                        events = self._session.receive_frame(message)
+                    events = self._session.receive_frame(message)
                 except TranscribeMedicalError as refused:
                     self.close()
                     refused.transcript = self.transcript
@@ -261,8 +312,7 @@ class StreamConnection:
             self._receiving = False
 
     def _fail(self, error: TranscribeMedicalError) -> None:
-        with self._lock:
-            self._session.fail(error)
+        self._session.fail(error)
         self.close()
 
     def close(self) -> None:
@@ -271,6 +321,7 @@ class StreamConnection:
         A failed stream is closed abruptly: the service has ended it already, and may have
         stopped reading, which would leave a graceful close waiting behind a blocked send.
         """
+        self._closed = True
         if self._session.state is StreamState.FAILED:
             self._abort()
         try:
@@ -278,115 +329,13 @@ class StreamConnection:
         except Exception as error:  # closing must not raise; the socket is gone either way
             _log.debug("closing the stream: %s", type(error).__name__)
 
+    def abort(self) -> None:
+        """Close the connection at once, without a closing handshake (a peer that stopped reading)."""
+        self._closed = True
+        self._abort()
+        with contextlib.suppress(Exception):
+            self._websocket.close()
+
     def _abort(self) -> None:
         with contextlib.suppress(OSError):  # already closed
             self._websocket.socket.shutdown(socket.SHUT_RDWR)
-
-
-class Transcription(EventIteration):
-    """A stream fed from an audio source by a sender thread, iterated for its events.
-
-    Returned by :meth:`StreamingClient.transcribe <transcribe_medical.streaming.client.StreamingClient.transcribe>`.
-    The sender paces the audio in real time (unless told not to), ends the stream with the empty
-    AudioEvent, and the iteration stops after the service's last results.
-
-    Example:
-        >>> with client.streaming.transcribe("visit.wav", config) as events:   # doctest: +SKIP
-        ...     for event in events:
-        ...         ...
-        ...     transcript = events.transcript
-    """
-
-    def __init__(
-        self,
-        connection: StreamConnection,
-        source: AudioSource,
-        pacer: Pacer,
-        *,
-        clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], object] | None = None,
-    ) -> None:
-        self._connection = connection
-        self._source = source
-        self._pacer = pacer
-        self._clock = clock or time.monotonic
-        self._wake = threading.Event()
-        self._sleep = sleep or self._wake.wait
-        self._stopping = False
-        self._audio_done = False
-        self._source_error: BaseException | None = None
-        self._events = connection.events()
-        self._thread = threading.Thread(target=self._send_all, name="transcribe-medical-sender", daemon=True)
-        self._thread.start()
-
-    def __repr__(self) -> str:
-        return f"Transcription(session={self._connection.session!r})"
-
-    def _join_sender(self) -> None:
-        self._thread.join()
-
-    @property
-    def session_id(self) -> str:
-        """The session id sent to the service."""
-        return self._connection.session_id
-
-    @property
-    def transcript(self) -> Transcript:
-        """The transcript of the final results received so far."""
-        return self._connection.transcript
-
-    def finish_audio(self) -> None:
-        """Stop reading the source, end the stream, and keep receiving the last results.
-
-        Safe from any thread (e.g. a Ctrl-C handler).
-        """
-        self._audio_done = True
-        self._wake.set()
-
-    def close(self) -> None:
-        """Stop sending, close the connection and wait for the sender thread."""
-        self._stop()
-
-    def _stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
-        self._connection.close()
-        if self._thread is not threading.current_thread():
-            self._thread.join()
-
-    def _send_all(self) -> None:
-        try:
-            chunks = iter(self._source.chunks())
-        except BaseException as error:
-            self._source_failed(error)
-            return
-        try:
-            while not (self._stopping or self._audio_done):
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    break
-                except BaseException as error:
-                    self._source_failed(error)
-                    return
-                delay = self._pacer.delay_for(len(chunk), self._clock())
-                if delay > 0:
-                    self._sleep(delay)
-                    if self._stopping:
-                        return
-                self._connection.send_audio(chunk)
-            if not self._stopping:
-                self._connection.end()
-        except BaseException as error:
-            # A send failed: the receiving side reports why (exception frame, closed socket).
-            _log.debug("the sender stopped: %s", type(error).__name__)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-
-    def _source_failed(self, error: BaseException) -> None:
-        if not self._stopping:
-            self._source_error = error
-            _log.debug("the audio source failed: %s", type(error).__name__)
-            self._connection.close()
