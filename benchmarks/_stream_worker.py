@@ -199,12 +199,12 @@ def _peer_sync(endpoint: str, seconds: float, fast: bool, marks: Marks | None = 
 # --- running N streams --------------------------------------------------------------------------
 
 
-#: Runs the streams (seconds of audio each, the memory marks) and returns what each received.
-StreamsRunner = Callable[[float, Marks | None], list[dict[str, Any]]]
+#: Runs N concurrent streams (N, seconds of audio each, the memory marks); returns what each received.
+StreamsRunner = Callable[[int, float, Marks | None], list[dict[str, Any]]]
 
 
 def _runner(args: argparse.Namespace) -> tuple[StreamsRunner, Callable[[], None]]:
-    """What runs ``args.streams`` streams of a given length, and what closes the client after."""
+    """What runs concurrent streams of a given length, and what closes the client after."""
     if args.flavour == "asyncio":
         loop = asyncio.new_event_loop()
         if args.client == "ours":
@@ -226,10 +226,10 @@ def _runner(args: argparse.Namespace) -> tuple[StreamsRunner, Callable[[], None]
 
             close = loop.close
 
-        async def all_streams(seconds: float, marks: Marks | None) -> list[dict[str, Any]]:
-            return list(await asyncio.gather(*(one_async(seconds, marks) for _ in range(args.streams))))
+        async def all_streams(count: int, seconds: float, marks: Marks | None) -> list[dict[str, Any]]:
+            return list(await asyncio.gather(*(one_async(seconds, marks) for _ in range(count))))
 
-        return (lambda seconds, marks: loop.run_until_complete(all_streams(seconds, marks))), close
+        return (lambda count, seconds, marks: loop.run_until_complete(all_streams(count, seconds, marks))), close
 
     if args.client == "ours":
         from transcribe_medical import TranscribeMedical
@@ -248,9 +248,9 @@ def _runner(args: argparse.Namespace) -> tuple[StreamsRunner, Callable[[], None]
         def close() -> None:
             pass
 
-    def all_threads(seconds: float, marks: Marks | None) -> list[dict[str, Any]]:
-        with ThreadPoolExecutor(max_workers=args.streams) as pool:
-            return list(pool.map(lambda _: one(seconds, marks), range(args.streams)))
+    def all_threads(count: int, seconds: float, marks: Marks | None) -> list[dict[str, Any]]:
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            return list(pool.map(lambda _: one(seconds, marks), range(count)))
 
     return all_threads, close
 
@@ -268,7 +268,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     run_streams, close = _runner(args)
-    run_streams(_WARM_UP_SECONDS, None)  # imports, credentials, first-use caches
+    # One stream: imports, credentials, first-use caches. Only one, so that the memory N streams
+    # need is not already held by the allocator from a warm-up of N.
+    run_streams(1, _WARM_UP_SECONDS, None)
     gc.collect()
     print("READY", flush=True)
     sys.stdin.readline()
@@ -278,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     cpu = time.process_time()
     wall = time.perf_counter()
     with PeakMemory() as memory:
-        streams = run_streams(args.seconds, marks)
+        streams = run_streams(args.streams, args.seconds, marks)
     cpu = time.process_time() - cpu
     wall = time.perf_counter() - wall
     close()
