@@ -41,7 +41,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
@@ -301,11 +303,19 @@ class ResilientSession:
         self.accepted_bytes = 0  # every byte accepted, absolute
         self._synthetic: list[tuple[int, int]] = []  # (absolute byte, length) of keep-alive silence
         self._gaps: list[Gap] = []
-        self._buffer = bytearray()
-        self._buffer_start = 0  # absolute index of _buffer[0]
+        # The replay buffer: the chunks themselves (bytes are immutable: kept, never copied), the
+        # first one possibly cut at its front. Appending is O(1), trimming pops whole chunks.
+        self._chunks: deque[bytes] = deque()
+        self._head_skip = 0  # bytes of _chunks[0] already dropped
+        self._buffered = 0  # bytes held (from _buffer_start to accepted_bytes)
+        self._buffer_start = 0  # absolute index of the first byte held
         self._floor = 0  # absolute byte before which everything is final (or given up)
         self._session_start_byte = 0
         self._session_started_at = 0.0
+        # When the current session is due to roll over: a byte count and a clock time, compared
+        # once per chunk (set by begin_session).
+        self._rollover_byte: int | float = float("inf")
+        self._rollover_time = float("inf")
         self._offset = 0.0
         self._final_end: dict[str | None, float] = {}
         self._inflight: dict[str, tuple[str | None, float]] = {}
@@ -333,7 +343,7 @@ class ResilientSession:
     @property
     def buffered_bytes(self) -> int:
         """Bytes held for replay (at most the buffer's capacity)."""
-        return len(self._buffer)
+        return self._buffered
 
     @property
     def resumable(self) -> bool:
@@ -358,18 +368,38 @@ class ResilientSession:
                 self._synthetic.append((self.accepted_bytes, len(chunk)))
             self.accepted_bytes += len(chunk)
             return
-        self._buffer += chunk
+        if type(chunk) is not bytes:
+            chunk = bytes(chunk)  # a caller's bytearray may change after this call
+        self._chunks.append(chunk)
+        self._buffered += len(chunk)
         self.accepted_bytes += len(chunk)
-        self._drop_before(self.accepted_bytes - self.capacity)
+        if self._buffered > self.capacity:
+            self._drop_before(self.accepted_bytes - self.capacity)
 
     def _drop_before(self, byte: int) -> None:
         """Forget the buffered audio before absolute ``byte`` (whole frames for PCM)."""
         excess = byte - self._buffer_start
-        if excess > 0:
-            if not self.compressed:
-                excess += (-excess) % self.frame_bytes
-            del self._buffer[:excess]
-            self._buffer_start += excess
+        if excess <= 0:
+            return
+        if not self.compressed:
+            excess += (-excess) % self.frame_bytes
+        self._buffer_start += excess
+        dropping = min(excess, self._buffered)
+        self._buffered -= dropping
+        chunks = self._chunks
+        while dropping:
+            left = len(chunks[0]) - self._head_skip
+            if dropping < left:
+                self._head_skip += dropping
+                break
+            chunks.popleft()
+            self._head_skip = 0
+            dropping -= left
+
+    def _held_from(self, byte: int) -> bytes:
+        """The buffered audio from absolute ``byte`` (at or after ``_buffer_start``) to the end."""
+        held = b"".join(self._chunks)
+        return held[self._head_skip + byte - self._buffer_start :]
 
     def silence(self, seconds: float) -> bytes:
         """PCM silence (zeros) lasting ``seconds`` (at most 15 s), in whole frames.
@@ -396,8 +426,9 @@ class ResilientSession:
         """Whether the current session should be ended and a new one started (the 4 h cap nears)."""
         if self.compressed or not self.session_ids:
             return False
-        age = max(self.session_audio_seconds(), now - self._session_started_at)
-        return age >= self.policy.max_session_seconds
+        # As max(audio seconds, wall seconds) >= max_session_seconds, with both bounds computed
+        # once per session: this is asked once per chunk.
+        return self.accepted_bytes >= self._rollover_byte or now >= self._rollover_time
 
     def session_ended(self) -> None:
         """The current session was sent its end (a rollover): all audio given to it will be final."""
@@ -445,11 +476,15 @@ class ResilientSession:
                         )
                     )
             start = max(start, self._buffer_start)
-            replay = Replay(audio=bytes(self._buffer[start - self._buffer_start :]), offset=0.0, lost_seconds=lost)
+            replay = Replay(audio=self._held_from(start), offset=0.0, lost_seconds=lost)
         self._session_start_byte = start
         self._floor = start
         self._offset = start / self.bytes_per_second if self.bytes_per_second else 0.0
         self._session_started_at = now
+        limit = self.policy.max_session_seconds
+        if self.bytes_per_second is not None:
+            self._rollover_byte = start + math.ceil(limit * self.bytes_per_second)
+        self._rollover_time = now + limit
         self._inflight.clear()
         self._ended_at_byte = None
         self.session_ids.append(session_id)

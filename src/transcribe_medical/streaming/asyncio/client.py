@@ -105,6 +105,7 @@ class AsyncStreamingClient(_StreamingBase):
                 on_reconnect=on_reconnect,
                 on_partial=on_partial,
                 on_final=on_final,
+                read_timeout=self._facade.config.read_timeout,
             )
         )
 
@@ -181,6 +182,7 @@ class AsyncStreamingClient(_StreamingBase):
             on_reconnect=on_reconnect,
             on_partial=on_partial,
             on_final=on_final,
+            read_timeout=self._facade.config.read_timeout,
         )
 
     async def transcribe_file(
@@ -240,6 +242,6 @@ class AsyncStreamingClient(_StreamingBase):
             verify=settings.verify,
             proxies=settings.proxies,
             open_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
+            read_timeout=None,  # the stream watches the read deadline itself, once, not per message
             assemble=False,  # the stream's ResilientSession holds the one transcript
         )

@@ -9,11 +9,12 @@ meaning there. The stream that spans connections (reconnects, keep-alive, pacing
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
+from transcribe_medical._exceptions import ConnectionError, ProtocolError, TimeoutError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
 from transcribe_medical._proxy import describe_proxy, proxy_for
 from transcribe_medical.models.events import TranscriptEvent
@@ -52,7 +53,9 @@ async def open_connection(
         proxies: Explicit proxies by scheme (botocore's ``Config(proxies=...)``); ``None`` reads
             ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` (see :mod:`transcribe_medical._proxy`).
         open_timeout: Seconds allowed for TCP, TLS and the WebSocket handshake.
-        read_timeout: Seconds to wait for the service to send something before giving up.
+        read_timeout: Seconds to wait for the service to send something before giving up
+            (``None``: the caller watches :attr:`AsyncStreamConnection.last_received` and calls
+            :meth:`AsyncStreamConnection.expire`, as the stream driver does).
         assemble: Whether the connection's session assembles a transcript (``False`` when the
             stream's :class:`~transcribe_medical.streaming.reconnect.ResilientSession` holds it).
 
@@ -111,6 +114,7 @@ class AsyncStreamConnection:
         self._endpoint = endpoint
         self._read_timeout = read_timeout
         self._receiving = False
+        self.last_received = time.monotonic()
 
     def __repr__(self) -> str:
         return f"AsyncStreamConnection(endpoint={self._endpoint!r}, session={self._session!r})"
@@ -127,6 +131,26 @@ class AsyncStreamConnection:
     def session(self) -> StreamSession:
         """The sans-I/O session (state, counters)."""
         return self._session
+
+    last_received: float
+    """:func:`time.monotonic` when the last message arrived (or :meth:`events` began waiting)."""
+
+    @property
+    def receiving(self) -> bool:
+        """Whether :meth:`events` is being iterated (a read deadline applies only then)."""
+        return self._receiving
+
+    def expire(self, waited: float) -> None:
+        """Fail the session with :class:`~transcribe_medical.TimeoutError` and drop the connection.
+
+        For a driver that watches the read deadline itself (``read_timeout=None``) rather than
+        with a timeout per message: :meth:`events` then raises that error.
+
+        Args:
+            waited: The seconds waited without a message, for the message.
+        """
+        self._session.fail(TimeoutError(f"{self._endpoint} did not answer for {waited:g} s"))
+        self._websocket.transport.abort()
 
     @property
     def session_id(self) -> str:
@@ -209,11 +233,16 @@ class AsyncStreamConnection:
             TimeoutError: Nothing arrived within the read timeout.
         """
         self._receiving = True
+        self.last_received = time.monotonic()  # the deadline runs from when someone waits
+        recv = self._websocket.recv
         try:
             while True:
                 try:
-                    async with asyncio.timeout(self._read_timeout):
-                        message = await self._websocket.recv()
+                    if self._read_timeout is None:
+                        message = await recv()  # the driver watches the deadline (expire())
+                    else:
+                        async with asyncio.timeout(self._read_timeout):
+                            message = await recv()
                 except Exception as error:
                     translated = _transport.translate_error(
                         error, endpoint=self._endpoint, session=self._session, timeout=self._read_timeout
@@ -229,6 +258,7 @@ class AsyncStreamConnection:
                     await self._fail(translated)
                     translated.transcript = self.transcript
                     raise translated from error
+                self.last_received = time.monotonic()
                 if isinstance(message, str):
                     text_error = ProtocolError("the service sent a text WebSocket message; expected binary frames")
                     await self._fail(text_error)

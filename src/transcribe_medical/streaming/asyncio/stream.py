@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -58,6 +59,9 @@ _reconnect_log = get_logger("streaming.reconnect")
 #: A pacing delay shorter than this is not worth a wake-up: the schedule is absolute, so the next
 #: chunk's delay makes up for it.
 _MIN_SLEEP_S: Final = 0.002
+
+#: Session states in which there is nothing left to watch.
+_OVER: Final = frozenset({StreamState.DONE, StreamState.FAILED})
 
 #: ``on_partial`` / ``on_final``: called with each result; a coroutine function is awaited.
 ResultCallback = Callable[[Result], object] | Callable[[Result], Awaitable[object]]
@@ -95,6 +99,7 @@ class AsyncTranscription:
         on_reconnect: Callable[[ReconnectEvent], object] | None = None,
         on_partial: ResultCallback | None = None,
         on_final: ResultCallback | None = None,
+        read_timeout: float | None = None,
     ) -> None:
         """Prepare the stream (nothing connects until it is awaited or iterated).
 
@@ -109,6 +114,10 @@ class AsyncTranscription:
             on_reconnect: Called with each :class:`ReconnectEvent`.
             on_partial: Called with each partial result, before its event is yielded.
             on_final: Called with each final result, before its event is yielded.
+            read_timeout: Seconds without a message from the service after which a session is
+                failed with :class:`~transcribe_medical.TimeoutError` (``None``: never). Watched
+                by one task, not with a timeout per message (open the connections with
+                ``read_timeout=None``).
         """
         self._resilient = resilient
         self._source = source
@@ -120,6 +129,7 @@ class AsyncTranscription:
         self._on_reconnect = on_reconnect
         self._on_partial = on_partial
         self._on_final = on_final
+        self._read_timeout = read_timeout
         self.reconnects: list[ReconnectEvent] = []
         self._connection: AsyncStreamConnection | None = None
         self._events: AsyncIterator[TranscriptEvent] | None = None
@@ -201,6 +211,7 @@ class AsyncTranscription:
             return event
         except StopAsyncIteration:
             await self._join_sender()
+            await self._stop()  # the stream is over: no keep-alive or watch is left running
             if self._source_error is not None:
                 self._attach_transcript(self._source_error)
                 raise self._source_error from None
@@ -254,6 +265,8 @@ class AsyncTranscription:
         interval = self._keepalive_interval()
         if interval is not None:
             self._tasks.append(asyncio.create_task(self._keep_alive_loop(interval)))
+        if self._read_timeout is not None:
+            self._tasks.append(asyncio.create_task(self._watch_reads(self._read_timeout)))
 
     def _keepalive_interval(self) -> float | None:
         policy = self._resilient.policy
@@ -329,8 +342,8 @@ class AsyncTranscription:
             finally:
                 self._sending = False
         assert self._loop is not None
-        self._last_sent = self._loop.time()
-        if self._sendable and not resilient.compressed and resilient.needs_rollover(self._now()):
+        now = self._last_sent = self._loop.time()  # the keep-alive's deadline moves: one float
+        if self._sendable and resilient.needs_rollover(now if self._clock is None else self._clock()):
             await self._roll_over()
         return error
 
@@ -361,6 +374,26 @@ class AsyncTranscription:
                 await asyncio.sleep(interval)  # busy writing, closed for the pause, or reconnecting
                 continue
             await self._keep_alive(loop.time() - self._last_sent)
+
+    async def _watch_reads(self, timeout: float) -> None:
+        """Fail a session the service has said nothing on for ``timeout`` seconds (one deadline, one task).
+
+        The receiving side then sees a :class:`~transcribe_medical.TimeoutError` (a stalled
+        connection), which the reconnect policy judges like any other failure.
+        """
+        recheck = min(timeout, 1.0)  # while reconnecting or paused: look again soon
+        while not self._stopping:
+            connection = self._connection
+            if connection is None or self._suspended or not connection.receiving or connection.state in _OVER:
+                await asyncio.sleep(recheck)
+                continue
+            wait = connection.last_received + timeout - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            _log.debug("no message for %g s on session %s: failing it", timeout, connection.session_id)
+            connection.expire(timeout)
+            await asyncio.sleep(recheck)
 
     async def _keep_alive(self, idle: float) -> None:
         resilient = self._resilient
@@ -509,6 +542,7 @@ class AsyncLiveSession(AsyncTranscription):
         on_reconnect: Callable[[ReconnectEvent], object] | None = None,
         on_partial: ResultCallback | None = None,
         on_final: ResultCallback | None = None,
+        read_timeout: float | None = None,
     ) -> None:
         """Prepare the session (it connects in :meth:`open`).
 
@@ -520,6 +554,7 @@ class AsyncLiveSession(AsyncTranscription):
             on_reconnect: Called with each :class:`~transcribe_medical.streaming.reconnect.ReconnectEvent`.
             on_partial: Called with each partial result while you iterate.
             on_final: Called with each final result while you iterate.
+            read_timeout: As for :class:`AsyncTranscription`.
         """
         super().__init__(
             resilient,
@@ -531,6 +566,7 @@ class AsyncLiveSession(AsyncTranscription):
             on_reconnect=on_reconnect,
             on_partial=on_partial,
             on_final=on_final,
+            read_timeout=read_timeout,
         )
         self._ended = False
         self._done = False
