@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 import wave
@@ -80,7 +81,7 @@ def _assert_each_segment_once_in_order(transcript: Transcript) -> None:
     assert ids and len(set(ids)) == len(ids)
     for channel in {segment.channel for segment in transcript.segments}:
         spans = [(s.start, s.end) for s in transcript.segments if s.channel == channel]
-        assert all(end <= next_start + 1e-6 for (_, end), (next_start, _) in zip(spans, spans[1:], strict=False))
+        assert all(end <= next_start + 1e-6 for (_, end), (next_start, _) in itertools.pairwise(spans))
 
 
 def test_a_silent_session_outlives_the_idle_timeout(emu: LocalTranscribeMedical) -> None:
