@@ -527,6 +527,9 @@ def _max_payload(fmt: AudioFormat | None) -> int:
 
 
 def _split(piece: object, limit: int) -> Iterator[bytes]:
+    if type(piece) is bytes and 0 < len(piece) <= limit:
+        yield piece  # already a right-sized payload: no copy on the hot path
+        return
     if not isinstance(piece, bytes | bytearray | memoryview):
         raise AudioFormatError(f"audio chunks must be bytes, got {type(piece).__name__}", field="audio")
     view = memoryview(piece).cast("B")
