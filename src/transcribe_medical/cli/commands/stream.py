@@ -98,7 +98,9 @@ MinConfidence = Annotated[
 
 @app.command("stream")
 def stream(
-    audio: Annotated[str, typer.Argument(help="A .wav/.flac/.ogg (Opus) file, or - for raw PCM on stdin.")],
+    audio: Annotated[
+        str, typer.Argument(help="A .wav/.flac/.ogg (Opus) file, or - for stdin (WAV, or raw PCM with --sample-rate).")
+    ],
     specialty: SpecialtyOption = "PRIMARYCARE",
     type_: TypeOption = TranscriptionType.DICTATION,
     sample_rate: SampleRate = None,
@@ -118,7 +120,7 @@ def stream(
     profile: Profile = None,
     endpoint_url: EndpointUrl = None,
 ) -> None:
-    """Transcribe an audio file (or raw PCM on stdin) in real time over the streaming API."""
+    """Transcribe an audio file (or audio on stdin) in real time over the streaming API."""
     _check_format(transcript_format)
     config = _config(
         specialty,
