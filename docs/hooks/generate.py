@@ -77,7 +77,7 @@ def specialties_table() -> str:
 def cli_reference() -> str:
     """The help text of the CLI and each of its commands, depth first."""
     from transcribe_medical.cli import commands
-    from transcribe_medical.cli.app import build_command
+    from transcribe_medical.cli.build import build_command
 
     commands.load_all()
     root = build_command()

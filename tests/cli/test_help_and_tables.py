@@ -64,7 +64,7 @@ def test_a_table_too_wide_for_the_terminal_is_drawn_whole(monkeypatch: pytest.Mo
 def all_help_pages() -> list[tuple[str, str]]:
     """Every command's help page, as ``transcribe-medical PATH --help`` prints it."""
     from transcribe_medical.cli import commands
-    from transcribe_medical.cli.app import build_command
+    from transcribe_medical.cli.build import build_command
 
     commands.load_all()
     pages: list[tuple[str, str]] = []

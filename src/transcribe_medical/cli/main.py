@@ -248,7 +248,7 @@ def command_name(args: Sequence[str]) -> str | None:
 
 def _run(args: list[str], debug: bool) -> int:
     from transcribe_medical.cli import commands
-    from transcribe_medical.cli.app import build_command, command_line, invoked_command
+    from transcribe_medical.cli.build import build_command, command_line, invoked_command
 
     # Only the named command's module (``stream --help`` need not import the batch commands).
     commands.load(command_name(args))
