@@ -459,7 +459,8 @@ def open_audio(
       ``channels`` given must match it;
     * ``"-"``: audio on ``sys.stdin.buffer``: a WAV, FLAC or Ogg-Opus stream is recognised by its
       header (a WAV's header is read, not sent); anything else is raw audio (PCM by default),
-      for which ``sample_rate`` is required;
+      for which ``sample_rate`` is required. The first bytes of stdin are read here (blocking
+      until they arrive, at most 512), to look for that header;
     * ``bytes``: a whole file in memory if it starts like one, else raw audio;
     * an iterable or async iterable of ``bytes``: passed through, split to at most 32 KiB; its
       format is ``None`` unless ``sample_rate`` is given;
