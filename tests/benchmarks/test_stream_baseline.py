@@ -114,6 +114,14 @@ def test_a_pair_of_workers_reports_both_sides() -> None:
     assert min(sides["ours"].words) > 0
 
 
+def test_a_long_stream_reports_memory_at_the_mark_and_at_the_end() -> None:
+    with bench_streams.frame_server() as endpoint:
+        sides = bench_streams.run_pair(endpoint, "--seconds", "12", "--fast", "--mark-at", "6", timeout=120)
+    for side in sides.values():
+        assert set(side.marks) == {"mark", "end"}
+        assert min(side.marks.values()) > 0
+
+
 def test_side_arithmetic() -> None:
     side = bench_streams.Side(
         cpu_s=0.5,
