@@ -199,3 +199,23 @@ def test_pacing_sleeps_only_when_the_sender_is_ahead(
     asyncio.run(main())
     assert waits == []
     assert service.last.audio_bytes == bytes(3200 * chunks)
+
+
+def test_finish_audio_ends_a_stream_whose_source_has_nothing_to_give(
+    async_client: AsyncTranscribeMedical, scripted: FakeTranscribeStreaming
+) -> None:
+    async def paused_source() -> AsyncIterator[bytes]:
+        yield bytes(3200)
+        await asyncio.Event().wait()  # a microphone that went quiet: nothing more, ever
+        yield bytes(3200)
+
+    async def main() -> Transcript:
+        stream = async_client.streaming.transcribe(paused_source(), PCM, realtime=False)
+        async with stream:
+            async for _ in stream:
+                stream.finish_audio()
+        return stream.transcript
+
+    transcript = asyncio.run(main())
+    assert scripted.last.got_end and scripted.last.audio_bytes == bytes(3200)
+    assert transcript.text == PHI_SEQUENCE["expected_transcript"]

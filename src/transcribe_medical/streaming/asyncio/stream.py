@@ -178,8 +178,16 @@ class AsyncTranscription:
         return self._resilient.gaps
 
     def finish_audio(self) -> None:
-        """Stop reading the source, end the stream, and keep receiving the last results."""
+        """Stop reading the source, end the stream, and keep receiving the last results.
+
+        Takes effect at once, even while the source has nothing to give (a paused microphone).
+        """
         self._finish_requested = True
+        sender = self._sender
+        if sender is not None and not sender.done() and not self._sending:
+            # The sender is waiting (for the source, or to pace): interrupt the wait; it then
+            # ends the audio. A write in progress is never interrupted: the flag stops it after.
+            sender.cancel()
 
     async def aclose(self) -> None:
         """Stop sending, close the connection and wait for the tasks. Safe to call more than once."""
@@ -304,7 +312,9 @@ class AsyncTranscription:
                         await self._sleep(delay)
                 await self._feed(chunk)
         except asyncio.CancelledError:
-            raise
+            if self._stopping or not self._finish_requested:
+                raise
+            # finish_audio() interrupted a wait: carry on to the end of the audio.
         except Exception as error:
             await self._source_failed(error)
             return
