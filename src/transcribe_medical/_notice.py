@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["IMPORTANT_NOTICE", "REVIEW_NOTICE"]
+__all__ = ["DEFAULT_REVIEW_THRESHOLD", "IMPORTANT_NOTICE", "REVIEW_NOTICE"]
+
+#: The confidence below which words are flagged for review when no threshold is chosen: the HTML
+#: report's, ``review``'s and the demo's default (one number, so they flag the same words).
+DEFAULT_REVIEW_THRESHOLD: Final = 0.85
 
 #: The short form the CLI prints on stderr and the HTML report shows first: what the tool does
 #: about the notice (flagging words below the chosen threshold).

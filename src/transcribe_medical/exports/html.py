@@ -24,7 +24,7 @@ from typing import Final
 
 from transcribe_medical import __version__
 from transcribe_medical._exceptions import ValidationError
-from transcribe_medical._notice import IMPORTANT_NOTICE, REVIEW_NOTICE
+from transcribe_medical._notice import DEFAULT_REVIEW_THRESHOLD, IMPORTANT_NOTICE, REVIEW_NOTICE
 from transcribe_medical.exports.subtitles import format_timestamp
 from transcribe_medical.models.redaction import phi_content_pattern, phi_item_indices
 from transcribe_medical.models.transcript import Entity, Item, Segment, Transcript
@@ -32,7 +32,7 @@ from transcribe_medical.models.transcript import Entity, Item, Segment, Transcri
 __all__ = ["DEFAULT_MIN_CONFIDENCE", "DEFAULT_TITLE", "HISTOGRAM_BINS", "ConfidenceHistogram", "to_html"]
 
 #: The review threshold when none is given (the CLI's default too).
-DEFAULT_MIN_CONFIDENCE: Final = 0.85
+DEFAULT_MIN_CONFIDENCE: Final = DEFAULT_REVIEW_THRESHOLD
 #: The page title when none is given.
 DEFAULT_TITLE: Final = "Transcript review"
 #: Number of equal-width confidence bins in the histogram (0-0.1, ..., 0.9-1.0).

@@ -48,6 +48,7 @@ __all__ = [
     "StreamParameters",
     "StreamingServer",
     "local_extra_missing",
+    "sample_conversation",
     "sample_dictation",
     "sample_visit",
     "write_samples",
@@ -62,6 +63,32 @@ def sample_dictation() -> tuple[str, str]:
     wav = data / "sample_dictation.wav"
     text = (data / "sample_dictation.txt").read_text(encoding="utf-8").strip()
     return str(wav), text
+
+
+def _turns(name: str) -> list[tuple[str, str]]:
+    from importlib.resources import files
+
+    turns = []
+    for line in (files("transcribe_medical.local") / "data" / name).read_text(encoding="utf-8").splitlines():
+        role, _, text = line.partition(":")
+        if text.strip():
+            turns.append((role.strip(), text.strip()))
+    return turns
+
+
+def sample_conversation() -> tuple[str, list[tuple[str, str]]]:
+    """The demo's two-voice conversation: the path of ``sample_conversation.wav`` and its turns.
+
+    The WAV is 16 kHz mono, one microphone in the room: the clinician (flite's ``rms`` voice) and
+    the patient (``slt``) take turns, about 21 s of an invented visit that names the patient, their
+    age, gender and a date (PHI). Speaker labels have to tell the voices apart. The turns are
+    ``(role, text)`` pairs in order, role ``"CLINICIAN"`` or ``"PATIENT"``.
+    """
+    from importlib.resources import files
+
+    return str(files("transcribe_medical.local") / "data" / "sample_conversation.wav"), _turns(
+        "sample_conversation.txt"
+    )
 
 
 def sample_visit() -> tuple[str, list[tuple[str, str]]]:

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from transcribe_medical._notice import DEFAULT_REVIEW_THRESHOLD
 from transcribe_medical.cli.app import app
 from transcribe_medical.cli.commands._transcript_file import (
     RedactPhi,
@@ -39,7 +40,7 @@ Title = Annotated[str | None, typer.Option("--title", help="Title of the HTML pa
 @app.command("review")
 def review(
     transcript: TranscriptArgument,
-    min_confidence: ReviewThreshold = 0.85,
+    min_confidence: ReviewThreshold = DEFAULT_REVIEW_THRESHOLD,
     output: ReviewOutput = None,
     redact_phi: RedactPhi = False,
     title: Title = None,

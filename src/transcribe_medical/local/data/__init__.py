@@ -4,7 +4,9 @@ The dictation was synthesised with flite (voice ``slt``) from an invented text -
 and converted to 16 kHz mono PCM16 with sox; ``scripts/make_sample_audio.sh`` regenerates it. The
 visit (``sample_visit.wav``, 2 channels: clinician ``rms`` on channel 0, patient ``slt`` on
 channel 1) and its turns (``sample_visit.txt``, ``ROLE: text`` per line) come from
-``scripts/make_sample_visit.py``.
+``scripts/make_sample_visit.py``. The demo's conversation (``sample_conversation.wav``, 1 channel:
+the same two voices taking turns, as one microphone records them) and its turns
+(``sample_conversation.txt``) come from ``scripts/make_sample_conversation.py``.
 """
 
 from __future__ import annotations
