@@ -69,6 +69,9 @@ _log = get_logger("bulk")
 #: Bulk runs outlast short bursts of throttling: more attempts and a longer budget per job.
 BULK_RETRY_POLICY = RetryPolicy(max_attempts=8, initial_backoff=0.5, max_backoff=8.0, max_elapsed=300.0)
 
+#: With the adaptive rate and a policy without a time budget: how long a Start may stay throttled.
+_THROTTLED_START_BUDGET_S = 300.0
+
 #: Called as ``progress(event, job_name)`` with event in "submitted", "skipped", "completed", "failed".
 BulkProgress = Callable[[str, str], None]
 
@@ -175,8 +178,7 @@ class _Run:
         # cut (or paused for the service's hint), so the refused Start waits for its next token
         # rather than for a jittered backoff of its own, which would idle this worker while the
         # quota has room. The policy's time budget still bounds a job.
-        budget = self.retry.max_elapsed if self.retry.max_elapsed is not None else BULK_RETRY_POLICY.max_elapsed
-        assert budget is not None
+        budget = self.retry.max_elapsed if self.retry.max_elapsed is not None else _THROTTLED_START_BUDGET_S
         started = time.monotonic()
         while True:
             try:
