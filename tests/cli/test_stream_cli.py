@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import stat
+import sys
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cli.fake_sounddevice import fake_sounddevice
 from streaming.fake_service import FakeTranscribeStreaming, load_sequence
 from transcribe_medical.cli import main
 
@@ -211,7 +213,7 @@ def test_connection_refused_exits_5(capsys: pytest.CaptureFixture[str], monkeypa
         attempts.append(operation)
         return func()
 
-    monkeypatch.setattr("transcribe_medical.streaming.client.call_with_retries", once)
+    monkeypatch.setattr("transcribe_medical.streaming.sync.client.call_with_retries", once)
     code = main(["stream", str(SAMPLE), "--endpoint-url", f"ws://127.0.0.1:{port}", "--no-realtime"])
     assert code == 5
     assert f"127.0.0.1:{port}" in _one_line(capsys.readouterr().err)
@@ -223,29 +225,10 @@ def test_plain_ws_to_a_remote_host_exits_2(capsys: pytest.CaptureFixture[str]) -
     assert "loopback" in _one_line(capsys.readouterr().err)
 
 
-class _FakeInput:
-    """A sounddevice.RawInputStream stand-in: silence, one block per read."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.kwargs = kwargs
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def read(self, frames: int) -> tuple[bytes, bool]:
-        return b"\x01\x00" * frames * int(self.kwargs["channels"]), False
-
-
 def test_mic_streams_the_default_input(
     service: FakeTranscribeStreaming, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("transcribe_medical.streaming.audio.microphone._sounddevice_factory", lambda: _FakeInput)
+    monkeypatch.setitem(sys.modules, "sounddevice", fake_sounddevice())
     code = main(["mic", "--max-seconds", "0.5", "--specialty", "NEUROLOGY", "--endpoint-url", service.url])
     captured = capsys.readouterr()
     assert code == 0, captured.err
