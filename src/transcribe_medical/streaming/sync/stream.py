@@ -60,6 +60,8 @@ _SENDER_NAME: Final = "transcribe-medical-sender"
 _KEEPER_NAME: Final = "transcribe-medical-keepalive"
 #: How long ``close()`` waits for a sender stuck in a read of the source (it cannot be interrupted).
 _SENDER_JOIN_S: Final = 1.0
+#: The longest single sleep of real-time pacing: how soon a pacing sender notices close().
+_PACE_SLICE_S: Final = 0.25
 
 
 def is_fatal(error: TranscribeMedicalError, resilient: ResilientSession) -> bool:
@@ -90,9 +92,12 @@ class _Stream:
         self._resilient = resilient
         self._open_session = open_session
         self._clock = clock or time.monotonic
-        # Set to stop: wakes the keep-alive thread and a pacing sleep at once.
+        # Set to stop: wakes the keep-alive thread and a reconnect's backoff at once.
         self._wake = threading.Event()
         self._sleep = sleep or self._wake.wait
+        # Pacing sleeps once per chunk: time.sleep costs half an Event wait, and waking for
+        # close() within a slice is soon enough (see _pace).
+        self._pace_sleep = sleep or self._pace
         self._on_reconnect = on_reconnect
         self._on_partial = on_partial
         self._on_final = on_final
@@ -205,6 +210,15 @@ class _Stream:
 
     def _join_feeder(self) -> None:
         """Wait for the thread that feeds the stream, if there is one."""
+
+    def _pace(self, seconds: float) -> None:
+        """Sleep ``seconds`` (the sender is ahead of real time), in slices that notice close()."""
+        deadline = time.monotonic() + seconds  # real time, whatever clock paces the audio
+        while not (self._stopping or self._finish_requested):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            time.sleep(min(remaining, _PACE_SLICE_S))
 
     # -- sending (the feeder's thread) ---------------------------------------------------------
 
@@ -531,7 +545,7 @@ class Transcription(_Stream):
                 now = self._clock()
                 delay = self._pacer.delay_for(len(chunk), now)
                 if delay > 0:  # ahead of the real-time schedule: only then wait
-                    self._sleep(delay)
+                    self._pace_sleep(delay)
                     if self._stopping or self._finish_requested:
                         break
                     now = self._clock()
