@@ -103,8 +103,9 @@ class _Stream:
         self._on_final = on_final
         self.reconnects: list[ReconnectEvent] = []
         # The engine's one lock: the sans-I/O state, the flags below, and the order of what is
-        # written (replay before new audio, silence between two chunks). Never held while
-        # waiting for the socket to take more, nor while opening a connection.
+        # written (replay before new audio, silence between two chunks). Not held while waiting
+        # for the socket to take more (but for a reconnect's replay to its fresh session), nor
+        # while opening a connection, so the events are never held up by a slow peer.
         self._lock = threading.Condition(threading.Lock())
         self._connection = connection
         self._sendable = True  # the current connection takes audio (not ended, not closed by us)
@@ -268,6 +269,8 @@ class _Stream:
 
     def _end_audio(self) -> None:
         """Send the end of the audio, once (a later session is sent it after its replay)."""
+        if self._sendable:
+            self._connection.wait_writable()  # not under the lock: events keep arriving meanwhile
         with self._lock:
             if self._audio_done:
                 return
