@@ -157,7 +157,7 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
 @pytest.mark.parametrize(
     ("argv", "names"),
     [
-        ([*START, "--role-arn", "arn:aws:iam::1:user/x"], "role_arn"),
+        ([*START, "--role-arn", "arn:aws:iam::1:user/x"], "--role-arn"),
         ([*START, "--role-arn", ROLE_ARN, "--speaker-labels"], "max_speaker_labels"),
         (
             [*START, "--role-arn", ROLE_ARN, "--max-speakers", "3", "--channel-roles", "0=CLINICIAN,1=PATIENT"],
@@ -182,16 +182,16 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
         ([*START, "--role-arn", ROLE_ARN, "--filter-method", "mask"], "vocabulary_filter_method"),
         ([*START, "--role-arn", ROLE_ARN, "--template", "SOAP"], "note_template"),
         ([*START, "--role-arn", ROLE_ARN, "--pronouns", "HIM"], "patient_pronouns"),
-        ([*START, "--role-arn", ROLE_ARN, "--kms-encryption-context", "a=b"], "kms_encryption_context"),
+        ([*START, "--role-arn", ROLE_ARN, "--kms-encryption-context", "a=b"], "--kms-encryption-context"),
         ([*START, "--role-arn", ROLE_ARN, "--tag", "novalue"], "--tag"),
         (
             ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "s3://visits", "--role-arn", ROLE_ARN],
-            "output_bucket",
+            "--output-bucket",
         ),
         (["scribe", "note", "visit", "--format", "pdf"], "format"),
         (["scribe", "list", "--status", "DONE"], "status"),
-        (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", ROLE_ARN], "path"),
-        (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", "role"], "role_arn"),
+        (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", ROLE_ARN], "FILE"),
+        (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", "role"], "--role-arn"),
         (["vocab-filter", "create", "words"], "words"),
         (["vocab-filter", "create", "bad name", "--word", "a"], "name"),
     ],
