@@ -262,7 +262,7 @@ ERROR_CASES: list[ErrorCase] = [
     ("no_data.wav", make_wav(PCM)[:36], {}, ("no 'data' chunk",)),
     ("silent.wav", make_wav(b""), {}, ("contains no audio",)),
     ("rifx.wav", b"RIFX" + make_wav(PCM)[4:], {}, ("RIFX", "not supported")),
-    ("rate.wav", make_wav(PCM), {"sample_rate": 8000}, ("sample_rate=8000", "16000 Hz", "omit --sample-rate")),
+    ("rate.wav", make_wav(PCM), {"sample_rate": 8000}, ("sample_rate=8000", "16000 Hz", "omit sample_rate=")),
     ("rate2.wav", make_wav(PCM), {"sample_rate": 44100}, ("sample_rate=44100", "pass 16000")),
     ("enc.wav", make_wav(PCM), {"media_encoding": "flac"}, ("media_encoding=flac", "is pcm")),
     ("channels.wav", make_wav(PCM), {"channels": 2}, ("channels=2", "has 1")),
@@ -503,7 +503,7 @@ def test_sync_iterable_works_with_achunks() -> None:
 @pytest.mark.parametrize("data", [b"", tone(1600)], ids=["empty", "raw-pcm"])
 def test_raw_audio_on_stdin_needs_a_sample_rate(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
-    with pytest.raises(AudioFormatError, match="--sample-rate") as caught:
+    with pytest.raises(AudioFormatError, match="pass sample_rate=") as caught:
         open_audio("-")
     assert "no WAV, FLAC or Ogg-Opus header" in str(caught.value)
 

@@ -187,7 +187,7 @@ def _raw_format(
 ) -> AudioFormat:
     if sample_rate is None:
         raise AudioFormatError(
-            f"{what} has no header to read its sample rate from: pass sample_rate= (--sample-rate)",
+            f"{what} has no header to read its sample rate from: pass sample_rate=",
             field="sample_rate",
         )
     return AudioFormat(encoding or MediaEncoding.PCM, sample_rate, channels or 1)
@@ -203,13 +203,13 @@ def _check_matches(
     if encoding is not None and encoding is not actual.media_encoding:
         raise AudioFormatError(
             f"media_encoding={encoding.value} was given but {name} is {actual.media_encoding.value}; "
-            f"omit --media-encoding or pass {actual.media_encoding.value}",
+            f"omit media_encoding= or pass {actual.media_encoding.value}",
             field="media_encoding",
         )
     if sample_rate is not None and sample_rate != actual.sample_rate:
         raise AudioFormatError(
             f"sample_rate={sample_rate} was given but {name} is sampled at {actual.sample_rate} Hz; "
-            f"omit --sample-rate or pass {actual.sample_rate}",
+            f"omit sample_rate= or pass {actual.sample_rate}",
             field="sample_rate",
         )
     if channels is not None and channels != actual.channels:

@@ -347,7 +347,7 @@ def _stdin_source(
         if sample_rate is None:
             raise AudioFormatError(
                 "the audio on stdin has no WAV, FLAC or Ogg-Opus header, so it is read as raw audio, "
-                "whose sample rate nothing gives: pass sample_rate= (--sample-rate)",
+                "whose sample rate nothing gives: pass sample_rate=",
                 field="sample_rate",
             )
         fmt = _raw_format(name, sample_rate, encoding, channels)
