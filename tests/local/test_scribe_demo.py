@@ -23,7 +23,7 @@ def test_the_demo_prints_the_note_and_writes_the_html_beside_its_transcript(
     with LocalTranscribeMedical(recognizer=recognizer) as emu, emu.client() as client:
         assert run_scribe_demo(emu, client, target) == target
     out, err = capsys.readouterr()
-    assert "running the bundled two-person visit as an AWS HealthScribe job" in err
+    assert "streaming the bundled two-person visit to AWS HealthScribe over HTTP/2 on http://127.0.0.1:" in err
     lines = out.splitlines()
     heading = lines.index(next(line for line in lines if line.startswith("== HealthScribe clinical note")))
     assert "emulated" in lines[heading + 1]

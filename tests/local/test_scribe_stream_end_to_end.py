@@ -11,7 +11,7 @@ from transcribe_medical import CredentialsError, ScribeStreamConfig
 from transcribe_medical.local import LocalTranscribeMedical, ScriptedRecognizer
 
 SCRIPT = "I have had a cough for five days."
-STEREO = bytes(6400)  # 100 ms of 16 kHz 2-channel PCM: clinician on channel 0, patient on channel 1
+STEREO = b"\x01\x00" * 3200  # 100 ms of 16 kHz 2-channel PCM (not digital silence): clinician on 0, patient on 1
 CHANNELS = [
     {"channel_id": 0, "participant_role": "CLINICIAN"},
     {"channel_id": 1, "participant_role": "PATIENT"},

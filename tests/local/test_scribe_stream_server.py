@@ -20,7 +20,7 @@ CREDENTIALS = EmulatorCredentials("AKIDEMULATORTEST0000", "emulator/test/secret+
 SCRIPT = "I have had a cough for five days."
 CHANNELS = [{"ChannelId": 0, "ParticipantRole": "CLINICIAN"}, {"ChannelId": 1, "ParticipantRole": "PATIENT"}]
 #: 100 ms of 16 kHz mono PCM (the scripted recognizer ignores the content).
-CHUNK = bytes(3200)
+CHUNK = b"\x01\x00" * 1600  # not digital silence, which the emulator does not decode
 
 
 class FakeS3:
@@ -96,7 +96,7 @@ def test_the_public_vector_gives_the_expected_string_to_sign() -> None:
 
 def test_a_session_streams_segments_as_audio_arrives_and_writes_the_note(emu: Emulator) -> None:
     session_id = str(uuid.uuid4())
-    stereo = bytes(6400)  # 100 ms, one participant per channel
+    stereo = b"\x01\x00" * 3200  # 100 ms, one participant per channel (not digital silence)
     with H2Client(emu.streaming.port, CREDENTIALS) as client:
         stream, signer = client.open_stream(session_id=session_id)
         now = datetime.now(UTC)

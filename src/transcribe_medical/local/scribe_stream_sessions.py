@@ -325,6 +325,11 @@ class SessionRecognition:
             )
             for _ in range(self.channels)
         ]
+        # Digital silence (all-zero audio: a two-channel visit's idle channel, keep-alive silence)
+        # is not decoded, as the batch worker decodes only speech islands: it closes the utterance
+        # in progress, and the channel's later words are moved forward by what was skipped.
+        self._skipped = [0.0] * self.channels
+        self._speaking = [False] * self.channels
 
     def _filtered(self, words: Sequence[FinalWord]) -> list[FilteredWord]:
         if self._filter:
@@ -332,10 +337,9 @@ class SessionRecognition:
         return [FilteredWord(word) for word in words]
 
     def _segment(self, channel: int, update: UtteranceUpdate) -> dict[str, Any] | None:
+        offset = self._offset + self._skipped[channel]
         shifted = [
-            FinalWord(
-                w.content, _seconds(w.start + self._offset), _seconds(w.end + self._offset), w.confidence, w.punctuation
-            )
+            FinalWord(w.content, _seconds(w.start + offset), _seconds(w.end + offset), w.confidence, w.punctuation)
             for w in final_words(update.words)
         ]
         segment_id = str(uuid.uuid5(self._namespace, f"{self._part}/{channel}/{update.result_id}"))
@@ -394,6 +398,13 @@ class SessionRecognition:
         segments: list[dict[str, Any]] = []
         parts = split_channels(data[:whole], self.channels) if self.channels > 1 else [data[:whole]]
         for channel, (transcriber, part) in enumerate(zip(self._transcribers, parts, strict=True)):
+            if part == bytes(len(part)):
+                if self._speaking[channel]:
+                    self._speaking[channel] = False
+                    segments.extend(self._collect(channel, transcriber.finish()))
+                self._skipped[channel] += len(part) / (2 * self.session.sample_rate)
+                continue
+            self._speaking[channel] = True
             segments.extend(self._collect(channel, transcriber.accept(part)))
         return segments
 

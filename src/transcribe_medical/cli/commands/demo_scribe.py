@@ -1,10 +1,13 @@
 """The HealthScribe part of ``transcribe-medical demo``: a clinical note from the bundled visit.
 
-The bundled visit (``sample_visit.wav``: clinician on channel 0, patient on channel 1) goes through
-the SDK's own ``client.scribe.jobs.transcribe_file`` against the emulator already running for the
-demo: upload, StartMedicalScribeJob with channel definitions, wait, fetch the transcript and the
-note. The note's sections and sentences are printed (stdout), and the note beside its transcript
-is written as one self-contained HTML page (mode 0600) whose path is printed.
+The bundled visit (``sample_visit.wav``: clinician on channel 0, patient on channel 1) is streamed
+through the SDK's own ``client.scribe.streaming.transcribe`` to the HTTP/2 HealthScribe endpoint
+of the emulator already running for the demo (StartMedicalScribeStream with channel definitions,
+every event signed, segments arriving while the audio is sent, END_OF_SESSION at the end), then
+the session's clinical note is fetched (GetMedicalScribeStream, then ``summary.json`` from S3).
+The audio is sent as fast as the emulator takes it, not in real time. The note's sections and
+sentences are printed (stdout), and the note beside its transcript is written as one
+self-contained HTML page (mode 0600) whose path is printed.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ __all__ = ["SCRIBE_DEMO_BUCKET", "check_note_html", "default_note_path", "run_sc
 #: The emulated bucket the visit is uploaded to (and its outputs written to).
 SCRIBE_DEMO_BUCKET: Final = "transcribe-medical-demo-scribe"
 _CHANNELS: Final = (
-    {"ChannelId": 0, "ParticipantRole": "CLINICIAN"},
-    {"ChannelId": 1, "ParticipantRole": "PATIENT"},
+    {"channel_id": 0, "participant_role": "CLINICIAN"},
+    {"channel_id": 1, "participant_role": "PATIENT"},
 )
 
 
@@ -58,10 +61,10 @@ def check_note_html(path: Path | None) -> None:
 
 
 def run_scribe_demo(emulator: LocalTranscribeMedical, client: TranscribeMedical, note_html: Path | None) -> Path:
-    """Run the bundled visit as a HealthScribe job on ``emulator``; print the note; write the HTML.
+    """Stream the bundled visit to HealthScribe on ``emulator``; print the note; write the HTML.
 
     Args:
-        emulator: The running emulator (batch endpoint on).
+        emulator: The running emulator (its batch endpoint on: the note is written to its S3).
         client: An SDK client pointed at it.
         note_html: Where to write the HTML note (default: a new private temporary directory).
 
@@ -76,23 +79,26 @@ def run_scribe_demo(emulator: LocalTranscribeMedical, client: TranscribeMedical,
     from transcribe_medical.exports.files import write_transcript_file
     from transcribe_medical.exports.note_formats import export_note
     from transcribe_medical.local import sample_visit
+    from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
     from transcribe_medical.scribe.templates import section_title
 
     audio, _turns = sample_visit()
-    _progress(f"running the bundled two-person visit as an AWS HealthScribe job on {emulator.endpoint_url}")
+    endpoint = client.scribe.streaming.endpoint().url
+    _progress(f"streaming the bundled two-person visit to AWS HealthScribe over HTTP/2 on {endpoint}")
     started = time.monotonic()
     bucket = emulator.create_bucket(SCRIBE_DEMO_BUCKET)
-    result = client.scribe.jobs.transcribe_file(
-        audio,
-        bucket=bucket,
+    config = ScribeStreamConfig(
         role_arn=f"arn:aws:iam::{emulator.scribe.account_id}:role/TranscribeMedicalDemo",
-        template="HISTORY_AND_PHYSICAL",
+        output_bucket=bucket,
+        note_template="HISTORY_AND_PHYSICAL",
         channel_definitions=list(_CHANNELS),
-        timeout=300,
-        poll_interval=0.2,
     )
+    run = client.scribe.streaming.transcribe(audio, config, realtime=False)
+    finals = sum(1 for event in run if not event.is_partial)
+    _progress(f"{finals} segments arrived while the audio was sent; session ended, waiting for its clinical note")
+    note = run.note(timeout=300, poll_interval=0.1)
+    transcript = run.transcript
     seconds = time.monotonic() - started
-    note, transcript = result.note, result.transcript
     out = sys.stdout
     out.write(f"\n== HealthScribe clinical note, HISTORY_AND_PHYSICAL ({seconds:.1f} s)\n")
     out.write("(emulated: built locally by rules from the recognised conversation, not by AWS HealthScribe)\n")
