@@ -13,6 +13,9 @@ raised. The roles, no thread:
 * the *keep-alive* is one task that wakes once per ``keepalive_interval``: every send moves its
   deadline (one float written), and only a pause that reaches it costs anything (silence for PCM;
   a compressed stream is closed and reopened when audio resumes);
+* the *read watch* is one task that fails a session the service has said nothing on for
+  ``read_timeout`` (a :class:`~transcribe_medical.TimeoutError`, judged like any failure): each
+  message moves its deadline, instead of a timeout set and cancelled around every receive;
 * the caller's ``async for`` receives, shifts each event to stream time, drops finals already
   given, runs the ``on_partial``/``on_final`` callbacks and, when a session fails, reconnects with
   a fresh presign and replays what no final covers yet.
