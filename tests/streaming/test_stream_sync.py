@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -31,7 +32,7 @@ from transcribe_medical import (
     TranscribeMedical,
     ValidationError,
 )
-from transcribe_medical.streaming.protocol import StreamState
+from transcribe_medical.streaming.protocol import StreamSession, StreamState
 from transcribe_medical.streaming.reconnect import ReconnectPolicy
 from transcribe_medical.streaming.sync.connection import StreamConnection
 from transcribe_medical.streaming.sync.stream import LiveSession
@@ -318,6 +319,16 @@ def _more_than_the_tcp_buffers_hold() -> int:
     return 2 * largest_send_buffer + 4 * RECEIVE_BUFFER + 1024 * 1024
 
 
+def _waiting_in(thread: threading.Thread, names: set[str]) -> bool:
+    """Whether ``thread``'s stack is in one of the functions ``names``."""
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        if frame.f_code.co_name in names:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _wait_until_stuck_on_the_socket(thread: threading.Thread, stream: LiveSession) -> None:
     """Return once ``thread`` waits for the socket to take more, and no audio goes out.
 
@@ -328,13 +339,8 @@ def _wait_until_stuck_on_the_socket(thread: threading.Thread, stream: LiveSessio
     deadline = time.monotonic() + 30
     last_sent = -1
     while time.monotonic() < deadline:
-        frame = sys._current_frames().get(thread.ident or 0)
-        names = set()
-        while frame is not None:
-            names.add(frame.f_code.co_name)
-            frame = frame.f_back
         sent = stream.session.audio_bytes_sent
-        if names & waits and sent == last_sent:
+        if _waiting_in(thread, waits) and sent == last_sent:
             return
         last_sent = sent
         time.sleep(0.05)
@@ -379,3 +385,48 @@ def test_events_keep_arriving_while_a_send_waits_on_a_peer_that_stopped_reading(
     assert texts == [f"final {index}" for index in range(1, results + 1)]
     assert len(transcript.segments) == results
     assert min(server.unread) >= server.push_back_bytes  # every result sent while audio sat unread
+
+
+def test_two_threads_may_wait_for_room_at_once() -> None:
+    # The sender and the keep-alive thread both wait for a full socket; neither may fail for it.
+    import socket
+
+    class FullSocketWebSocket:
+        def __init__(self, sock: socket.socket) -> None:
+            self.socket = sock
+            self.close_code: int | None = None
+
+    ours, peer = socket.socketpair()
+    with ours, peer:
+        ours.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                ours.send(bytes(65536))
+        connection = StreamConnection(
+            FullSocketWebSocket(ours),  # type: ignore[arg-type]
+            StreamSession(StreamConfig(media_encoding="pcm", sample_rate=16000)),
+            endpoint="127.0.0.1:0",
+        )
+        failures: list[BaseException] = []
+
+        def wait() -> None:
+            try:
+                connection.wait_writable()
+            except BaseException as error:
+                failures.append(error)
+
+        waiters = [threading.Thread(target=wait, daemon=True) for _ in range(2)]
+        for waiter in waiters:
+            waiter.start()
+        deadline = time.monotonic() + 30
+        while not all(_waiting_in(waiter, {"wait_poll", "wait_select"}) for waiter in waiters) and not failures:
+            assert time.monotonic() < deadline, "the waiters never waited"
+            time.sleep(0.01)
+        peer.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while peer.recv(1 << 20):
+                pass
+        for waiter in waiters:
+            waiter.join(30)
+    assert failures == []
+    assert not any(waiter.is_alive() for waiter in waiters)

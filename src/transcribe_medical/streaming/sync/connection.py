@@ -111,10 +111,12 @@ def _writable_waiter(sock: socket.socket) -> Callable[[float], bool]:
 
         return closed
     if hasattr(select, "poll"):
-        poller = select.poll()
-        poller.register(fileno, select.POLLOUT)
 
         def wait_poll(timeout: float) -> bool:
+            # A poll object of its own each time: the sender and the keep-alive thread may wait
+            # at once, and one poll object refuses a second concurrent poll().
+            poller = select.poll()
+            poller.register(fileno, select.POLLOUT)
             # Also true on an error or a hang-up: the write that follows reports it.
             return bool(poller.poll(timeout * 1000))
 
