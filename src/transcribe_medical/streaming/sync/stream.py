@@ -313,6 +313,7 @@ class _Stream:
                 self._keep_alive(interval)
             except BaseException as error:  # a failed send is judged by the receiving side
                 _log.debug("keep-alive failed: %s", type(error).__name__)
+                self._idle_deadline = self._clock() + interval  # tried: not again at once
 
     def _keep_alive(self, interval: float) -> None:
         # A sender waiting for room is not idle: wait as it does, outside the lock, then look
