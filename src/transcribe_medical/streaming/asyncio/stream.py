@@ -394,7 +394,7 @@ class AsyncTranscription:
         The receiving side then sees a :class:`~transcribe_medical.TimeoutError` (a stalled
         connection), which the reconnect policy judges like any other failure.
         """
-        recheck = min(timeout, 1.0)  # while reconnecting or paused: look again soon
+        recheck = min(timeout, 5.0)  # nobody reading, paused or reconnecting: look again later
         while not self._stopping:
             connection = self._connection
             if connection is None or self._suspended or not connection.receiving or connection.state in _OVER:
