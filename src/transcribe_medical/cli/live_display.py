@@ -60,7 +60,7 @@ class LiveDisplay:
         self._stdout = stdout
         self._console = console if console is not None else (_terminal_console() if partials else None)
         self._latest: dict[str, str] = {}
-        self._line_shown = False
+        self._line_shown = ""  # the partial line on the terminal now ("" when none)
         self.finals_printed = 0
 
     @property
@@ -118,6 +118,8 @@ class LiveDisplay:
         if not line:
             self._erase()
             return
+        if line == self._line_shown:
+            return  # unchanged: no redraw, no flicker
         self._carriage_return()
         self._console.print(
             Text(_PARTIAL_PREFIX + line, style="dim"),
@@ -128,7 +130,7 @@ class LiveDisplay:
             soft_wrap=False,
         )
         self._console.file.flush()
-        self._line_shown = True
+        self._line_shown = line
 
     def _carriage_return(self) -> None:
         from rich.control import Control
@@ -143,7 +145,7 @@ class LiveDisplay:
             return
         self._carriage_return()
         self._console.file.flush()
-        self._line_shown = False
+        self._line_shown = ""
 
 
 def _terminal_console() -> Console | None:
