@@ -121,3 +121,43 @@ def test_output_keys_and_media_uris() -> None:
     assert parse_media_uri("https://s3.us-east-1.amazonaws.com/bucket/dir/a%20b.wav") == ("bucket", "dir/a b.wav")
     assert parse_media_uri("https://s3.us-east-1.amazonaws.com/bucket/k.wav") == ("bucket", "k.wav")
     assert parse_media_uri("https://bucket.s3.us-east-1.amazonaws.com/k.wav") == ("bucket", "k.wav")
+
+
+def _turn_spans(pcm: bytes, rate: int = 16000) -> list[tuple[float, float]]:
+    """The spans between runs of half a second or more of digital silence (the bundled turns)."""
+    samples = memoryview(pcm).cast("h")
+    spans, start, quiet = [], None, 0
+    for index, value in enumerate(samples):
+        if value:
+            if start is None:
+                start = index
+            quiet = 0
+        elif start is not None:
+            quiet += 1
+            if quiet >= rate // 2:
+                spans.append((start / rate, (index - quiet + 1) / rate))
+                start, quiet = None, 0
+    if start is not None:
+        spans.append((start / rate, (len(samples) - quiet) / rate))
+    return spans
+
+
+@pytest.mark.parametrize("sample", ["conversation", "visit mixed to mono"])
+def test_the_bundled_two_voice_recordings_get_one_speaker_per_voice(sample: str) -> None:
+    import wave
+
+    from transcribe_medical.local import sample_conversation, sample_visit
+    from transcribe_medical.local.recognizers.pcm import mix_to_mono
+
+    path, turns = sample_conversation() if sample == "conversation" else sample_visit()
+    with wave.open(path, "rb") as recording:
+        channels, pcm = recording.getnchannels(), recording.readframes(recording.getnframes())
+    mono = mix_to_mono(pcm, channels)
+    track = VoiceTrack(16000)
+    track.feed(mono)
+    spans = _turn_spans(mono)
+    assert len(spans) == len(turns)
+    tracker = SpeakerTracker(max_speakers=2)
+    labels = [tracker.assign(track.feature(start, end)) for start, end in spans]
+    first_role = turns[0][0]
+    assert labels == [0 if role == first_role else 1 for role, _ in turns]
