@@ -137,9 +137,7 @@ class VoiceTrack:
             # Samples are sums of ``_step`` int16 values: compare the peak on the int16 scale.
             peak //= self._step
             pitch = (
-                _pitch(window, self._rate, self._frame, self._min_lag, self._max_lag)
-                if peak >= _SILENCE_PEAK
-                else None
+                _pitch(window, self._rate, self._frame, self._min_lag, self._max_lag) if peak >= _SILENCE_PEAK else None
             )
             start = (self._first + used) / self._rate
             self._frames.append(_Frame(start, peak, pitch))
