@@ -34,6 +34,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "latency": ("bench_latency", "4. latency added per event"),
     "bulk": ("bench_bulk", "5. bulk submissions at default options"),
     "startup": ("bench_startup", "6. start-up"),
+    "scribe": ("bench_scribe_stream", "7. HealthScribe streaming (HTTP/2) vs the medical WebSocket stream"),
 }
 
 
