@@ -173,7 +173,8 @@ class AsyncH2Stream:
         """
         view = memoryview(data)
         while view:
-            await self._wait(self._core.send_ready, self._read_timeout)
+            if not self._core.send_ready():  # waiting costs a task: only when the window is shut
+                await self._wait(self._core.send_ready, self._read_timeout)
             async with self._cond:
                 if self._core.error is not None or self._core.finished or self._core.send_window() == 0:
                     self._core.check_sendable()
@@ -213,7 +214,8 @@ class AsyncH2Stream:
         Raises:
             TimeoutError: Nothing came within ``timeout`` (default: the read timeout).
         """
-        await self._wait(lambda: self._core.messages or self._core.finished, timeout or self._read_timeout)
+        if not (self._core.messages or self._core.finished):
+            await self._wait(lambda: self._core.messages or self._core.finished, timeout or self._read_timeout)
 
     def poll_message(self) -> tuple[Message | None, bool]:
         """Take a received message without waiting (see ``SyncH2Stream.poll_message``)."""

@@ -10,6 +10,7 @@ segment once, in order, keeping its ``SegmentId``; exception events become the l
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -49,6 +50,43 @@ class ScribeTranscriptEvent(PhiSafeModel):
     _repr_values: ClassVar[tuple[str, ...]] = ("is_partial",)
 
 
+def _time(value: object) -> float | None:
+    if value is None:
+        return None
+    seconds = float(value)  # type: ignore[arg-type]  # a malformed value raises, refused by the caller
+    if not 0 <= seconds < math.inf:
+        raise ValueError("an audio time must be a finite number >= 0")
+    return seconds
+
+
+def _item(raw: dict[str, Any], speaker: str | None, channel: str | None) -> Item:
+    """One transcript item, checked here and built without pydantic's validation.
+
+    A partial segment repeats every item so far, on every event: validating each one through
+    the model costs more than the rest of the session. The checks are the model's own.
+    """
+    content = raw["Content"]
+    kind = str(raw.get("Type", "PRONUNCIATION")).lower()
+    if not isinstance(content, str) or kind not in ("pronunciation", "punctuation"):
+        raise ValueError("an item needs a Content string and a Type of PRONUNCIATION or PUNCTUATION")
+    confidence = raw.get("Confidence")
+    if kind == "punctuation" or confidence is None:
+        confidence = None  # punctuation is not scored (AWS sends 0.0)
+    else:
+        confidence = float(confidence)
+        if not 0 <= confidence <= 1:
+            raise ValueError("an item's Confidence must be within 0..1")
+    return Item.model_construct(
+        start=_time(raw.get("BeginAudioTime")),
+        end=_time(raw.get("EndAudioTime")),
+        content=content,
+        type="punctuation" if kind == "punctuation" else "pronunciation",
+        confidence=confidence,
+        speaker=speaker,
+        channel=channel,
+    )
+
+
 class ScribeSessionProtocol:
     """The state of one HealthScribe session across its connections (sans-I/O).
 
@@ -65,6 +103,8 @@ class ScribeSessionProtocol:
         self._signer: EventSigner | None = None
         self._roles = {c.channel_id: c.participant_role.value for c in config.channel_definitions or ()}
         self._final: dict[str, Segment] = {}
+        self._items_of: object = None
+        self._items: dict[tuple[object, ...], Item] = {}
         self._order: list[str] = []
         self.session_ended = False
         frame = 2 * config.channels
@@ -190,18 +230,24 @@ class ScribeSessionProtocol:
         # One participant per role when channels are defined: CLINICIAN_0 / PATIENT_0, as in
         # the batch transcript.json.
         speaker = f"{role}_0" if role else None
-        items = [
-            Item(
-                start=item.get("BeginAudioTime"),
-                end=item.get("EndAudioTime"),
-                content=item["Content"],
-                type=str(item.get("Type", "PRONUNCIATION")).lower(),
-                confidence=item.get("Confidence"),
-                speaker=speaker,
-                channel=channel,
+        # A partial repeats every item so far: an item equal to one of the segment's previous
+        # event is that same (equal, unchanged) object, so a growing partial costs its new words.
+        segment_id = raw.get("SegmentId")
+        if segment_id != self._items_of:
+            self._items_of, self._items = segment_id, {}
+        items = []
+        for item in raw.get("Items") or ():
+            key = (
+                item.get("Content"),
+                item.get("Type"),
+                item.get("BeginAudioTime"),
+                item.get("EndAudioTime"),
+                item.get("Confidence"),
             )
-            for item in raw.get("Items") or ()
-        ]
+            made = self._items.get(key)
+            if made is None:
+                made = self._items[key] = _item(item, speaker, channel)
+            items.append(made)
         return Segment(
             start=float(raw.get("BeginAudioTime") or 0.0),
             end=float(raw.get("EndAudioTime") or 0.0),

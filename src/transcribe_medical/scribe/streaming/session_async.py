@@ -114,9 +114,8 @@ class AsyncScribeStreamSession:
             raise ProtocolError(f"{what} called on a HealthScribe session whose input has ended")
 
     async def _sent(self) -> None:
-        async with self._changed:
-            self._timer.reset(self._loop.time())
-            self._changed.notify_all()
+        # The keep-alive is not woken: when its wait ends it finds the timer reset and waits again.
+        self._timer.reset(self._loop.time())
 
     async def _send_audio(self, chunk: bytes) -> None:
         # With _send_lock held; the chunk is in the replay buffer once signed.
@@ -260,7 +259,7 @@ class AsyncScribeStreamSession:
                     return
                 if due > 0:
                     with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), due)  # woken by sends, end(), close()
+                        await asyncio.wait_for(self._changed.wait(), due)  # woken early by end() and close()
                     continue
             async with self._send_lock:
                 if not self._keeping():

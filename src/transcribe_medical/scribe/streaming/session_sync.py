@@ -151,9 +151,8 @@ class ScribeStreamSession:
             raise ProtocolError(f"{what} called on a HealthScribe session whose input has ended")
 
     def _sent(self) -> None:
-        with self._changed:
-            self._timer.reset(self._clock())
-            self._changed.notify_all()
+        # The keep-alive is not woken: when its wait ends it finds the timer reset and waits again.
+        self._timer.reset(self._clock())
 
     def _send_audio(self, chunk: bytes) -> None:
         # With _send_lock held. The chunk enters the replay buffer as it is signed, so a resume
@@ -319,7 +318,7 @@ class ScribeStreamSession:
                 if due is None:
                     return
                 if due > 0:
-                    self._changed.wait(due)  # woken early by sends, end() and close()
+                    self._changed.wait(due)  # woken early by end() and close()
                     continue
             with self._send_lock:
                 idle = self._timer.idle(self._clock())
