@@ -11,6 +11,8 @@ A session lives across the HTTP/2 streams that carry it (:mod:`~transcribe_medic
 * **Audio** (:class:`SessionRecognition`): recognised as it arrives, each update a
   ``TranscriptEvent`` with one ``TranscriptSegment`` (partials share the final's ``SegmentId``);
   times continue across resumed streams. The vocabulary filter applies to every segment sent.
+  Digital silence (all zeros) is not decoded, as the batch worker decodes only speech islands: it
+  closes the channel's utterance in progress and moves its later words forward.
 * **Pause and resume**: a stream that ends without ``END_OF_SESSION`` pauses the session (its
   last utterance is finalised); a dropped connection pauses it too, but keeps only the finals
   (the client replays the audio after the last final, so nothing is doubled) and the next stream
