@@ -553,8 +553,8 @@ class Transcription(_Stream):
                     if self._stopping or self._finish_requested:
                         break
                     now = self._clock()
-                error = self._send_chunk(chunk, now)
-                if error is not None and is_fatal(error, self._resilient):
+                failed = self._send_chunk(chunk, now)
+                if failed is not None and is_fatal(failed, self._resilient):
                     return  # no reconnect will follow: the receiving side raises why
             if not self._stopping:
                 self._end_audio()
