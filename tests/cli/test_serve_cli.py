@@ -118,7 +118,9 @@ def test_samples_writes_the_bundled_recordings_and_keeps_existing_files(
     target = tmp_path / "new" / "dir"
     assert main(["samples", str(target)]) == 0
     written = capsys.readouterr().out.split()
-    assert written == [str(target / "sample_dictation.wav"), str(target / "sample_visit.wav")]
+    assert written == [
+        str(target / name) for name in ("sample_dictation.wav", "sample_conversation.wav", "sample_visit.wav")
+    ]
     assert (target / "sample_dictation.wav").read_bytes() == SAMPLE_DICTATION_WAV.read_bytes()
     assert (target / "sample_visit.wav").read_bytes()[:4] == b"RIFF"
 
@@ -136,7 +138,7 @@ def test_write_samples_is_public_in_the_local_package(tmp_path: Path) -> None:
     from transcribe_medical.local import write_samples
 
     paths = write_samples(tmp_path)
-    assert [path.name for path in paths] == ["sample_dictation.wav", "sample_visit.wav"]
+    assert [path.name for path in paths] == ["sample_dictation.wav", "sample_conversation.wav", "sample_visit.wav"]
     with pytest.raises(FileExistsError):
         write_samples(tmp_path)
 
@@ -168,7 +170,7 @@ def test_the_readme_quick_start_runs_as_pasted_after_the_export_lines(served: li
     )
     assert shell.returncode == 0, shell.stderr[-2000:]
     out = shell.stdout.replace("[[", "").replace("]]", "")  # the CLI marks words to review [[so]]
-    assert out.startswith("sample_dictation.wav\nsample_visit.wav\n")
+    assert out.startswith("sample_dictation.wav\nsample_conversation.wav\nsample_visit.wav\n")
     assert out.lower().count("chest pain") == 2  # the CLI's stream and Python's
     assert out.count("asthma") == 2  # the CLI's batch SRT and Python's, a channel each
     assert out.count("ch_0: ") >= 2 and out.count("ch_1: ") >= 2

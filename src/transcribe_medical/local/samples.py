@@ -4,11 +4,12 @@ Example:
     >>> from transcribe_medical.local.samples import write_samples
     >>> paths = write_samples(".")        # doctest: +SKIP
     >>> [path.name for path in paths]     # doctest: +SKIP
-    ['sample_dictation.wav', 'sample_visit.wav']
+    ['sample_dictation.wav', 'sample_conversation.wav', 'sample_visit.wav']
 
 The recordings are synthetic (flite voices reading invented text; no patient data): a 16 s
-primary-care dictation (16 kHz mono) and a 42 s two-person visit (16 kHz, clinician on channel 0,
-patient on channel 1). See :mod:`transcribe_medical.local.data`.
+primary-care dictation (16 kHz mono), a 17.5 s two-voice conversation on one channel (16 kHz
+mono, the demo's: speaker labels tell the voices apart) and a 42 s two-person visit (16 kHz,
+clinician on channel 0, patient on channel 1). See :mod:`transcribe_medical.local.data`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Final
 __all__ = ["SAMPLE_FILES", "write_samples"]
 
 #: The bundled recordings, by file name.
-SAMPLE_FILES: Final = ("sample_dictation.wav", "sample_visit.wav")
+SAMPLE_FILES: Final = ("sample_dictation.wav", "sample_conversation.wav", "sample_visit.wav")
 
 
 def write_samples(directory: str | os.PathLike[str], *, overwrite: bool = False) -> list[Path]:
