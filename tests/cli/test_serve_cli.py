@@ -123,6 +123,12 @@ def test_samples_writes_the_bundled_recordings_and_keeps_existing_files(
     ]
     assert (target / "sample_dictation.wav").read_bytes() == SAMPLE_DICTATION_WAV.read_bytes()
     assert (target / "sample_visit.wav").read_bytes()[:4] == b"RIFF"
+    before = {path: path.stat().st_mtime_ns for path in target.iterdir()}
+
+    # Run again (the Quick start pasted twice): the copies are the recordings, so nothing to do.
+    assert main(["samples", str(target)]) == 0
+    assert capsys.readouterr().out.split() == written
+    assert {path: path.stat().st_mtime_ns for path in target.iterdir()} == before
 
     (target / "sample_visit.wav").write_bytes(b"mine")
     assert main(["samples", str(target)]) == 2
@@ -139,6 +145,8 @@ def test_write_samples_is_public_in_the_local_package(tmp_path: Path) -> None:
 
     paths = write_samples(tmp_path)
     assert [path.name for path in paths] == ["sample_dictation.wav", "sample_conversation.wav", "sample_visit.wav"]
+    assert write_samples(tmp_path) == paths  # the same recordings are already there
+    paths[0].write_bytes(paths[0].read_bytes()[:-2])  # a different file of that name
     with pytest.raises(FileExistsError):
         write_samples(tmp_path)
 

@@ -34,27 +34,42 @@ def write_samples(directory: str | os.PathLike[str], *, overwrite: bool = False)
 
     Args:
         directory: Where to write the files.
-        overwrite: Replace files of the same name; otherwise they are left as they are.
+        overwrite: Replace files of the same name; otherwise a file that already holds the same
+            recording is left as it is (so running the Quick start twice works), and any other
+            file of that name is an error.
 
     Returns:
         The paths of the sample files in ``directory``, in :data:`SAMPLE_FILES` order.
 
     Raises:
-        FileExistsError: A file of that name exists and ``overwrite`` is false.
+        FileExistsError: A different file of that name exists and ``overwrite`` is false.
         OSError: The directory cannot be made or written.
     """
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     data = files("transcribe_medical.local") / "data"
+    recordings = {name: (data / name).read_bytes() for name in SAMPLE_FILES}
+    present: set[str] = set()
     if not overwrite:
-        for name in SAMPLE_FILES:  # all or nothing: no half-written set to clean up
-            if (target / name).exists():
-                raise FileExistsError(errno.EEXIST, "file exists", str(target / name))
+        for name, recording in recordings.items():  # all or nothing: no half-written set to clean up
+            path = target / name
+            if path.exists():
+                if not _holds(path, recording):
+                    raise FileExistsError(errno.EEXIST, "file exists", str(path))
+                present.add(name)
     written = []
-    for name in SAMPLE_FILES:
+    for name, recording in recordings.items():
         path = target / name
-        mode = "wb" if overwrite else "xb"
-        with path.open(mode) as out:
-            out.write((data / name).read_bytes())
+        if name not in present:
+            with path.open("wb" if overwrite else "xb") as out:
+                out.write(recording)
         written.append(path)
     return written
+
+
+def _holds(path: Path, recording: bytes) -> bool:
+    """Whether the file at ``path`` is exactly ``recording`` (a copy written by an earlier run)."""
+    try:
+        return path.is_file() and path.stat().st_size == len(recording) and path.read_bytes() == recording
+    except OSError:
+        return False

@@ -1,7 +1,8 @@
 """``transcribe-medical samples DIR``: write the bundled sample recordings out as WAV files.
 
-They are what the README's Quick start transcribes: ``sample_dictation.wav`` (one voice, mono)
-and ``sample_visit.wav`` (clinician and patient, one per channel).
+They are what the README's Quick start transcribes: ``sample_dictation.wav`` (one voice, mono),
+``sample_conversation.wav`` (two voices, mono) and ``sample_visit.wav`` (clinician and patient,
+one per channel). Copies an earlier run wrote are left as they are, so running it twice works.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def samples(
         paths = write_samples(directory, overwrite=force)
     except FileExistsError as error:
         typer.echo(
-            f"transcribe-medical: {error.filename} exists; add --force to replace it, or choose another directory",
+            f"transcribe-medical: {error.filename} exists and is not the bundled recording; "
+            "add --force to replace it, or choose another directory",
             err=True,
         )
         raise typer.Exit(EXIT_USAGE) from None
