@@ -20,7 +20,7 @@ from streaming.fake_service import FakeTranscribeStreaming, load_sequence
 from transcribe_medical import AsyncTranscribeMedical, StreamConfig, TranscribeMedicalError, Transcript
 from transcribe_medical.models.events import Result
 from transcribe_medical.streaming import AsyncTranscription, protocol
-from transcribe_medical.streaming.asyncio.stream import AsyncLiveSession
+from transcribe_medical.streaming.asyncio.stream import _PACING_GRID_S, AsyncLiveSession, _on_grid
 from transcribe_medical.streaming.reconnect import ReconnectPolicy
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "audio"
@@ -199,6 +199,16 @@ def test_pacing_sleeps_only_when_the_sender_is_ahead(
     asyncio.run(main())
     assert waits == []
     assert service.last.audio_bytes == bytes(3200 * chunks)
+
+
+@pytest.mark.parametrize("now", [0.0, 0.013, 10.003, 1234.56789, 86400.0199])
+@pytest.mark.parametrize("delay", [0.002, 0.019, 0.02, 0.081, 0.1, 0.25])
+def test_paced_wake_ups_land_on_the_shared_grid_never_early_at_most_one_step_late(now: float, delay: float) -> None:
+    """Streams on one loop wake together: each wait ends on a multiple of the grid, not before its due time."""
+    waited = _on_grid(now, delay)
+    assert delay - 1e-9 <= waited < delay + _PACING_GRID_S
+    steps = (now + waited) / _PACING_GRID_S
+    assert steps == pytest.approx(round(steps), abs=1e-6)
 
 
 def test_finish_audio_ends_a_stream_whose_source_has_nothing_to_give(
