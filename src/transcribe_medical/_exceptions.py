@@ -342,9 +342,7 @@ def translate_error(error: BaseException) -> BaseException:
             field="config_file",
         )
     if isinstance(error, bce.NoRegionError):
-        return ValidationError(
-            "region: no AWS Region configured; pass region_name= or set AWS_REGION", field="region"
-        )
+        return ValidationError("region: no AWS Region configured; pass region_name= or set AWS_REGION", field="region")
     if isinstance(error, bce.ParamValidationError):
         return ValidationError(str(error.kwargs.get("report", error)).strip().replace("\n", "; "))
     if isinstance(error, bce.ConnectTimeoutError | bce.ReadTimeoutError):
