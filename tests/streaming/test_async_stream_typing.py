@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from streaming.users_mypy import users_mypy
+
 USER_CODE = """
 from transcribe_medical import AsyncTranscribeMedical, StreamConfig, Transcript
 from transcribe_medical.models.events import Result
@@ -44,9 +46,5 @@ async def main() -> None:
 
 
 def test_user_code_passes_mypy_strict(tmp_path: Path) -> None:
-    from mypy import api
-
-    user = tmp_path / "user_code.py"
-    user.write_text(USER_CODE, encoding="utf-8")
-    out, err, status = api.run(["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(user)])
-    assert status == 0, out + err
+    status, report = users_mypy(USER_CODE, tmp_path)
+    assert status == 0, report

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from streaming.fake_service import FakeTranscribeStreaming, load_sequence
+from streaming.users_mypy import users_mypy
 from transcribe_medical import StreamConfig, TranscribeMedical, TranscribeMedicalError
 from transcribe_medical.models.events import Result
 from transcribe_medical.streaming import LiveSession, Transcription, protocol
@@ -224,9 +225,5 @@ def main() -> None:
 
 
 def test_user_code_passes_mypy_strict(tmp_path: Path) -> None:
-    from mypy import api
-
-    user = tmp_path / "user_code.py"
-    user.write_text(USER_CODE, encoding="utf-8")
-    out, err, status = api.run(["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"), str(user)])
-    assert status == 0, out + err
+    status, report = users_mypy(USER_CODE, tmp_path)
+    assert status == 0, report

@@ -90,7 +90,11 @@ class TLSWebSocketServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.paths: list[str] = []
-        self._server: Server = serve(self._handle, "127.0.0.1", 0, ssl=context, process_request=self._record)
+        # The server's handshake budget matches the clients' (60 s in the tests): websockets' default
+        # of 10 s closed a handshake mid-way when CI ran both suites side by side on 2 cores.
+        self._server: Server = serve(
+            self._handle, "127.0.0.1", 0, ssl=context, process_request=self._record, open_timeout=60
+        )
         self.port: int = self._server.socket.getsockname()[1]
         self.endpoint = f"wss://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="test-tls-server", daemon=True)
