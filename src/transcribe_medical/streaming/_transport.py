@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import ssl
-from typing import Any, Final
+from collections.abc import Mapping
+from typing import Any, Final, NamedTuple
 from urllib.parse import urlsplit
 
 from transcribe_medical import __version__, _limits
@@ -25,6 +26,7 @@ from transcribe_medical._exceptions import (
     service_error_from_code,
 )
 from transcribe_medical._logging import RedactionFilter, get_logger
+from transcribe_medical._proxy import describe_proxy, proxy_for
 from transcribe_medical.streaming._no_redirects import RedirectRefused
 from transcribe_medical.streaming.protocol import StreamSession
 
@@ -98,6 +100,30 @@ def describe_endpoint(url: str) -> str:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "wss" else 80)
     return f"{parts.hostname}:{port}"
+
+
+class Route(NamedTuple):
+    """Where a stream connects: what both drivers need before opening it."""
+
+    endpoint: str  #: ``host:port`` of the service, for messages
+    proxy: str | None  #: the proxy URL to go through, or ``None`` to connect directly
+    described: str  #: the endpoint, and the proxy if any, for messages about opening
+
+
+def route_to(url: str, proxies: Mapping[str, str] | None) -> Route:
+    """The :class:`Route` to the presigned ``url`` (``proxies`` as in :func:`~transcribe_medical._proxy.proxy_for`)."""
+    endpoint = describe_endpoint(url)
+    proxy = proxy_for(url, proxies)
+    # Failures to open name the proxy too: "connection refused" may be the proxy's.
+    described = endpoint if proxy is None else f"{endpoint} through the proxy {describe_proxy(proxy)}"
+    return Route(endpoint, proxy, described)
+
+
+def open_failure(error: Exception, *, route: Route, timeout: float | None) -> TranscribeMedicalError:
+    """The library error for ``error``, raised while opening a stream along ``route``."""
+    translated = translate_error(error, endpoint=route.described, timeout=timeout)
+    assert translated is not None  # only a connected session can end normally
+    return translated
 
 
 def handshake_error(status: int, headers: Any, body: bytes) -> TranscribeMedicalError:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Final, Self
 
 from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
-from transcribe_medical._proxy import describe_proxy, proxy_for
 from transcribe_medical.models.events import TranscriptEvent
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
@@ -73,29 +72,24 @@ def open_connection(
     """
     from websockets.sync.client import connect
 
-    endpoint = _transport.describe_endpoint(url)
-    proxy = proxy_for(url, proxies)
-    # Failures to open name the proxy too: "connection refused" may be the proxy's.
-    route = endpoint if proxy is None else f"{endpoint} through the proxy {describe_proxy(proxy)}"
-    _log.debug("opening a stream to %s (session %s)", route, config.session_id)
+    route = _transport.route_to(url, proxies)
+    _log.debug("opening a stream to %s (session %s)", route.described, config.session_id)
     try:
         # Entered as a context manager: the form every websockets version since 13 supports
         # without a deprecation warning. StreamConnection.close() closes it.
         websocket = connect(
             url,
             ssl=_transport.ssl_context(url, verify),
-            proxy=proxy,
+            proxy=route.proxy,
             open_timeout=open_timeout,
             logger=_transport.websocket_logger(),
             create_connection=_no_redirects.sync_connection_class(),
             **_transport.CONNECT_OPTIONS,
         ).__enter__()
     except Exception as error:
-        translated = _transport.translate_error(error, endpoint=route, timeout=open_timeout)
-        assert translated is not None  # only a connected session can end normally
-        raise translated from error
+        raise _transport.open_failure(error, route=route, timeout=open_timeout) from error
     session = StreamSession(config, assemble=assemble)
-    return StreamConnection(websocket, session, endpoint=endpoint, read_timeout=read_timeout)
+    return StreamConnection(websocket, session, endpoint=route.endpoint, read_timeout=read_timeout)
 
 
 def _writable_waiter(sock: socket.socket) -> Callable[[float], bool]:
