@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import pytest
 
-from scribe.support import aws_example, aws_json
+from scribe.support import AWS, aws_example, aws_json
 from transcribe_medical import ClinicalNote, ProtocolError, Transcript
 from transcribe_medical.scribe import (
     CONFIRMED_SECTIONS,
@@ -28,6 +29,16 @@ HP_SECTIONS = [
     "ASSESSMENT",
     "PLAN",
 ]
+
+
+@pytest.mark.parametrize("path", sorted(AWS.iterdir()), ids=lambda path: path.name)
+def test_each_aws_example_is_listed_in_sources_with_its_sha256(path: Any) -> None:
+    # A fixture nobody can trace to AWS's page is not a real AWS output (tests/fixtures/aws/SOURCES.md).
+    sources = (AWS.parent / "SOURCES.md").read_text()
+    row = next((line for line in sources.splitlines() if line.startswith(f"| `{path.name}` |")), None)
+    assert row is not None, f"{path.name} is not in SOURCES.md"
+    assert "https://docs.aws.amazon.com/" in row or "same page" in row
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in row, f"{path.name} differs from the file as saved"
 
 
 @pytest.mark.parametrize("kind", ["batch", "streaming"])
