@@ -17,6 +17,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 
+from transcribe_medical._tls_socket import for_threads
+
 
 def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
     """Write a CA and a server certificate for 127.0.0.1/localhost; returns (ca, cert, key) paths."""
@@ -87,7 +89,9 @@ class TLSWebSocketServer:
 
     def __init__(self, directory: Path) -> None:
         self.ca, cert, key = make_certificates(directory)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        # websockets' threaded server reads on one thread while it answers on another: the same
+        # TLS socket that serialises the two for our clients keeps this server from losing a request.
+        context = for_threads(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
         context.load_cert_chain(cert, key)
         self.paths: list[str] = []
         # The server's handshake budget matches the clients' (60 s in the tests): websockets' default

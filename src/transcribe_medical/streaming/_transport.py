@@ -27,6 +27,7 @@ from transcribe_medical._exceptions import (
 )
 from transcribe_medical._logging import RedactionFilter, get_logger
 from transcribe_medical._proxy import describe_proxy, proxy_for
+from transcribe_medical._tls_socket import for_threads
 from transcribe_medical.streaming._no_redirects import RedirectRefused
 from transcribe_medical.streaming.protocol import StreamSession
 
@@ -81,14 +82,16 @@ def ssl_context(url: str, verify: bool | str | None) -> ssl.SSLContext | None:
     """
     if urlsplit(url).scheme != "wss":
         return None
+    # The threaded driver reads on websockets' thread while its sender writes: the context's
+    # sockets serialise the two (see _tls_socket); asyncio's TLS does not use them.
     if verify is False:
-        context = ssl.create_default_context()
+        context = for_threads(ssl.create_default_context())
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
     cafile = verify if isinstance(verify, str) else os.environ.get("AWS_CA_BUNDLE") or None
     try:
-        return ssl.create_default_context(cafile=cafile)
+        return for_threads(ssl.create_default_context(cafile=cafile))
     except OSError as error:
         raise ValidationError(
             f"verify: cannot read the CA bundle {cafile!r}: {error.strerror}", field="verify"

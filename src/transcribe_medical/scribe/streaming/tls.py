@@ -6,6 +6,7 @@ import os
 import ssl
 
 from transcribe_medical._exceptions import ConnectionError, ValidationError
+from transcribe_medical._tls_socket import for_threads
 from transcribe_medical.scribe.streaming.endpoint import ScribeEndpoint
 
 __all__ = ["check_alpn", "tls_context"]
@@ -26,7 +27,9 @@ def tls_context(endpoint: ScribeEndpoint, verify: bool | str | None) -> ssl.SSLC
         return None
     cafile = verify if isinstance(verify, str) else os.environ.get("AWS_CA_BUNDLE") or None
     try:
-        context = ssl.create_default_context(cafile=None if verify is False else cafile)
+        # The sync HTTP/2 stream reads on its reader thread while senders write: the context's
+        # sockets serialise the two (see _tls_socket); asyncio's TLS does not use them.
+        context = for_threads(ssl.create_default_context(cafile=None if verify is False else cafile))
     except OSError as error:
         raise ValidationError(
             f"verify: cannot read the CA bundle {cafile!r}: {error.strerror}", field="verify"
