@@ -430,3 +430,41 @@ def test_two_threads_may_wait_for_room_at_once() -> None:
             waiter.join(30)
     assert failures == []
     assert not any(waiter.is_alive() for waiter in waiters)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the send buffer's room is read on Linux only")
+def test_a_send_polls_for_room_only_when_the_tcp_send_buffer_is_short_of_it() -> None:
+    # The usual chunk finds the buffer nearly empty: no poll (it would let other threads take the
+    # GIL once per chunk). A full buffer must still be waited for, or websockets' write would
+    # block under the lock its reader needs.
+    import socket
+
+    class TcpWebSocket:
+        def __init__(self, sock: socket.socket) -> None:
+            self.socket = sock
+            self.close_code: int | None = None
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        ours = socket.create_connection(server.getsockname())
+        peer, _ = server.accept()
+    with ours, peer:
+        connection = StreamConnection(
+            TcpWebSocket(ours),  # type: ignore[arg-type]
+            StreamSession(StreamConfig(media_encoding="pcm", sample_rate=16000)),
+            endpoint="127.0.0.1:0",
+        )
+        polls: list[float] = []
+
+        def poll(timeout: float) -> bool:
+            polls.append(timeout)
+            return True
+
+        connection._poll_writable = poll  # type: ignore[method-assign]
+        connection.wait_writable(3200)
+        assert polls == []
+        ours.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                ours.send(bytes(65536))
+        connection.wait_writable(3200)
+        assert polls == [1.0]

@@ -9,7 +9,10 @@ each other:
 * a send first waits, outside every lock, until the socket can take more. ``websockets.sync``
   holds its connection lock while it writes, and its reader needs that lock to process what it
   read: a write that blocked on a peer that stopped reading would stop the events (and the
-  pings) with it. Waiting for room first keeps the lock held only for a write that fits.
+  pings) with it. Waiting for room first keeps the lock held only for a write that fits. On
+  Linux TCP the room is read from the socket's memory counters (``SO_MEMINFO``: one
+  ``getsockopt``, which neither waits nor lets other threads run); a poll is made only when
+  that room is short, or elsewhere.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
+import struct
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
+from transcribe_medical import _limits
 from transcribe_medical._exceptions import ConnectionError, ProtocolError, TranscribeMedicalError
 from transcribe_medical._logging import get_logger
 from transcribe_medical.models.events import TranscriptEvent
@@ -39,6 +45,13 @@ _log = get_logger("streaming.sync")
 #: How often a send waiting for room checks that the connection is still open (closing the
 #: socket from another thread does not wake a poll on it).
 _WRITABLE_CHECK_S: Final = 1.0
+#: ``SO_MEMINFO`` (Linux >= 4.6, not named by the ``socket`` module): a socket's memory counters.
+_SO_MEMINFO: Final = 55
+#: Of those counters, the send buffer's size and the bytes queued in it (``SK_MEMINFO_SNDBUF``,
+#: ``SK_MEMINFO_WMEM_QUEUED``): a TCP write waits only once the queued bytes reach the size.
+_SEND_MEMINFO: Final = struct.Struct("=12xI4xI")
+#: Room asked for beyond twice the write's size: the kernel's per-buffer overhead, TLS records.
+_ROOM_MARGIN: Final = 4096
 
 
 def open_connection(
@@ -90,6 +103,32 @@ def open_connection(
         raise _transport.open_failure(error, route=route, timeout=open_timeout) from error
     session = StreamSession(config, assemble=assemble)
     return StreamConnection(websocket, session, endpoint=route.endpoint, read_timeout=read_timeout)
+
+
+def _room_reader(sock: socket.socket) -> Callable[[], int] | None:
+    """A function that says how many bytes ``sock``'s send buffer can still take; ``None`` where unknown.
+
+    Linux TCP only: there a write waits only once the bytes queued reach the send buffer's size,
+    both read with one ``getsockopt`` that does not wait and keeps the GIL (a poll releases it:
+    with many streams, each release may hand the GIL to another thread). Elsewhere, and for
+    other sockets (a Unix socket queues nothing there), callers poll.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return None
+        sock.getsockopt(socket.SOL_SOCKET, _SO_MEMINFO, _SEND_MEMINFO.size)
+    except (OSError, ValueError, AttributeError):  # no such option (old kernel), or no socket
+        return None
+    getsockopt, unpack = sock.getsockopt, _SEND_MEMINFO.unpack
+    level, size = socket.SOL_SOCKET, _SEND_MEMINFO.size
+
+    def room() -> int:
+        capacity, queued = unpack(getsockopt(level, _SO_MEMINFO, size))
+        return int(capacity - queued)
+
+    return room
 
 
 def _writable_waiter(sock: socket.socket) -> Callable[[float], bool]:
@@ -154,6 +193,7 @@ class StreamConnection:
         self._receiving = False
         self._closed = False
         self._poll_writable = _writable_waiter(websocket.socket)
+        self._room = _room_reader(websocket.socket)
 
     def __repr__(self) -> str:
         return f"StreamConnection(endpoint={self._endpoint!r}, session={self._session!r})"
@@ -202,12 +242,23 @@ class StreamConnection:
         """Send the empty AudioEvent: no more audio. Then iterate to receive the last results."""
         self._send(self._session.end())
 
-    def wait_writable(self) -> None:
-        """Wait until the socket can take more data, or the connection is closed.
+    def wait_writable(self, size: int = _limits.AUDIO_EVENT_MAX_PAYLOAD) -> None:
+        """Wait until the socket can take a write of about ``size`` bytes, or the connection is closed.
 
         Waiting here, outside websockets' lock, is what lets its reader thread go on reading
-        while a peer is slow to read what was sent.
+        while a peer is slow to read what was sent. Where the send buffer's room can be read
+        (Linux TCP), a write that fits with room to spare does not poll.
+
+        Args:
+            size: The payload about to be written (its frame adds a few bytes).
         """
+        room = self._room
+        if room is not None:
+            try:
+                if room() >= 2 * size + _ROOM_MARGIN:
+                    return
+            except OSError:  # closed meanwhile: the poll below, or the write, says how
+                pass
         while not self._closed and not self._poll_writable(_WRITABLE_CHECK_S):
             if self._websocket.close_code is not None:
                 return  # the next send reports how the connection ended

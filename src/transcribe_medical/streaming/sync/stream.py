@@ -214,6 +214,9 @@ class _Stream:
 
     def _pace(self, seconds: float) -> None:
         """Sleep ``seconds`` (the sender is ahead of real time), in slices that notice close()."""
+        if seconds <= _PACE_SLICE_S:
+            time.sleep(seconds)  # the usual pause before a chunk: one sleep, nothing around it
+            return
         deadline = time.monotonic() + seconds  # real time, whatever clock paces the audio
         while not (self._stopping or self._finish_requested):
             remaining = deadline - time.monotonic()
@@ -230,9 +233,8 @@ class _Stream:
         A failed send is judged by the receiving side, which reconnects; the chunk is recorded
         for replay either way.
         """
-        connection = self._connection
         if self._sendable:
-            connection.wait_writable()
+            self._connection.wait_writable(len(chunk))
         with self._lock:
             if self._audio_done or self._stopping:
                 return None  # ended meanwhile (finish_audio() while the source was read)
