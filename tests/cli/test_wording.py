@@ -46,6 +46,16 @@ OPTIONS = {
             "--region: none configured; pass --region or set AWS_REGION",
         ),
         ("settings.max_speakers: 40 is invalid: 2-30", "--max-speakers 40 is invalid: 2-30"),
+        # A keyword that ends a clause keeps its colon, and a switch set to True is still the switch.
+        (
+            "max_speakers: None is invalid with show_speaker_labels=True: give 2-30",
+            "--max-speakers is required with --speaker-labels: give 2-30",
+        ),
+        (
+            "max_speakers: 3 is invalid without show_speaker_labels=True: leave it out",
+            "--max-speakers 3 is invalid without --speaker-labels: leave it out",
+        ),
+        ("a region_name='eu-west-1': not served here", "a --region 'eu-west-1': not served here"),
         # Words that are also option names are left alone outside those shapes.
         (
             "the type of audio is unknown; region and sample rate too",

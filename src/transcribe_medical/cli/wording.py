@@ -102,7 +102,10 @@ def cli_words(message: str, options: Mapping[str, CliOption]) -> str:
         option = options[match.group("name")]
         value = match.group("value")
         if option.is_flag:
-            return option.flag if value in ("", "True") else f"no {option.flag}"
+            # "show_speaker_labels=True: give 2-30": the colon ends the clause, it is not the value.
+            stripped = value.rstrip(":")
+            trail = value[len(stripped) :]
+            return (option.flag if stripped in ("", "True") else f"no {option.flag}") + trail
         return f"{option.flag} {value}" if value else option.flag
 
     return re.sub(rf"(?<![\w-])(?P<name>{names})=(?P<value>[^\s,;)]*)", keyword, message)
