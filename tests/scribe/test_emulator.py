@@ -158,13 +158,20 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
     ("argv", "names"),
     [
         ([*START, "--role-arn", "arn:aws:iam::1:user/x"], "--role-arn"),
-        ([*START, "--role-arn", ROLE_ARN, "--speaker-labels"], "max_speaker_labels"),
+        # Messages name the options typed, never the API's field names.
+        ([*START, "--role-arn", ROLE_ARN, "--speaker-labels"], "--max-speakers is required with --speaker-labels:"),
         (
             [*START, "--role-arn", ROLE_ARN, "--max-speakers", "3", "--channel-roles", "0=CLINICIAN,1=PATIENT"],
-            "max_speaker_labels",
+            "--max-speakers 3 is invalid without --speaker-labels:",
         ),
-        ([*START, "--role-arn", ROLE_ARN, "--channel-roles", "0=CLINICIAN,1=CLINICIAN"], "channel_definitions"),
-        ([*START, "--role-arn", ROLE_ARN, "--channel-roles", "0=CLINICIAN"], "channel_definitions"),
+        (
+            [*START, "--role-arn", ROLE_ARN, "--channel-roles", "0=CLINICIAN,1=CLINICIAN"],
+            "--channel-roles: roles CLINICIAN and CLINICIAN are invalid",
+        ),
+        (
+            [*START, "--role-arn", ROLE_ARN, "--channel-roles", "0=CLINICIAN"],
+            "--channel-roles: '0=CLINICIAN' is invalid: give two channels",
+        ),
         (
             [
                 *START,
@@ -178,12 +185,18 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
             ],
             "show_speaker_labels",
         ),
-        ([*START, "--role-arn", ROLE_ARN, "--vocabulary-filter", "words"], "vocabulary_filter_method"),
-        ([*START, "--role-arn", ROLE_ARN, "--filter-method", "mask"], "vocabulary_filter_method"),
-        ([*START, "--role-arn", ROLE_ARN, "--template", "SOAP"], "note_template"),
-        ([*START, "--role-arn", ROLE_ARN, "--pronouns", "HIM"], "patient_pronouns"),
+        (
+            [*START, "--role-arn", ROLE_ARN, "--vocabulary-filter", "words"],
+            "--filter-method is required with --vocabulary-filter 'words':",
+        ),
+        ([*START, "--role-arn", ROLE_ARN, "--filter-method", "mask"], "--filter-method 'mask' is invalid"),
+        ([*START, "--role-arn", ROLE_ARN, "--template", "SOAP"], "--template 'SOAP' is invalid"),
+        ([*START, "--role-arn", ROLE_ARN, "--pronouns", "HIM"], "--pronouns 'HIM' is invalid"),
+        ([*START, "--role-arn", ROLE_ARN, "--name", "visit 1"], "--name: 'visit 1' is invalid"),
+        ([*START, "--role-arn", ROLE_ARN, "--kms-key", "my key"], "--kms-key: 'my key' is invalid"),
         ([*START, "--role-arn", ROLE_ARN, "--kms-encryption-context", "a=b"], "--kms-encryption-context"),
         ([*START, "--role-arn", ROLE_ARN, "--tag", "novalue"], "--tag"),
+        ([*START, "--role-arn", ROLE_ARN, "--tag", "k=" + "v" * 257], "--tag: {'k'"),
         (
             ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "s3://visits", "--role-arn", ROLE_ARN],
             "--output-bucket",
@@ -192,6 +205,14 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
         (["scribe", "list", "--status", "DONE"], "status"),
         (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", ROLE_ARN], "FILE"),
         (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", "role"], "--role-arn"),
+        (
+            ["scribe", "transcribe", str(VISIT), "--bucket", "visits", "--role-arn", ROLE_ARN, "--speaker-labels"],
+            "--max-speakers is required with --speaker-labels:",
+        ),
+        (
+            ["scribe", "transcribe", str(VISIT), "--bucket", "visits", "--role-arn", ROLE_ARN, "--pronouns", "HIM"],
+            "--pronouns 'HIM' is invalid",
+        ),
         (["vocab-filter", "create", "words"], "words"),
         (["vocab-filter", "create", "bad name", "--word", "a"], "name"),
     ],

@@ -103,6 +103,13 @@ def channel_roles(value: str | None) -> list[ChannelDefinition] | None:
                 field="channel_definitions",
             )
         definitions.append(ChannelDefinition(channel_id=int(channel), participant_role=role.strip()))
+    if len(definitions) != 2:
+        # Said here, in the option's words: the request model would show the parsed definitions.
+        raise ValidationError(
+            f"--channel-roles: {value!r} is invalid: give two channels, one CLINICIAN and one PATIENT, "
+            "e.g. 0=CLINICIAN,1=PATIENT",
+            field="channel_definitions",
+        )
     return definitions
 
 
@@ -176,20 +183,20 @@ def start(
     media_uri: Annotated[str, typer.Argument(metavar="MEDIA_URI", help="s3://bucket/key of the visit's audio.")],
     role_arn: RoleArn,
     output_bucket: Annotated[str, typer.Option("--output-bucket", help="Bucket for the transcript and the note.")],
-    name: Annotated[
+    job_name: Annotated[
         str | None, typer.Option("--name", help="Job name (default: the media file's name plus a random suffix).")
     ] = None,
-    template: Template = None,
-    channel_roles_option: ChannelRoles = None,
+    note_template: Template = None,
+    channel_definitions: ChannelRoles = None,
     speaker_labels: SpeakerLabels = False,
-    max_speakers: MaxSpeakers = None,
-    pronouns: Pronouns = None,
+    max_speaker_labels: MaxSpeakers = None,
+    patient_pronouns: Pronouns = None,
     vocabulary_name: VocabularyName = None,
-    vocabulary_filter: VocabularyFilter = None,
-    filter_method: FilterMethod = None,
-    kms_key: KmsKey = None,
+    vocabulary_filter_name: VocabularyFilter = None,
+    vocabulary_filter_method: FilterMethod = None,
+    kms_key_id: KmsKey = None,
     kms_encryption_context: KmsContext = None,
-    tag: Tag = None,
+    tags: Tag = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait until the job is done.")] = False,
     timeout: Timeout = 1800.0,
     poll_interval: PollInterval = 5.0,
@@ -205,26 +212,26 @@ def start(
     from transcribe_medical.batch.jobs import default_job_name
     from transcribe_medical.scribe.requests import StartScribeJobRequest
 
-    channels = channel_roles(channel_roles_option)
+    channels = channel_roles(channel_definitions)
     request = StartScribeJobRequest(
-        job_name=name or default_job_name(media_uri.rsplit("/", 1)[-1] or "visit"),
+        job_name=job_name or default_job_name(media_uri.rsplit("/", 1)[-1] or "visit"),
         media_uri=media_uri,
         output_bucket=output_bucket,
         role_arn=role_arn,
         settings=scribe_settings(
-            template=template,
+            template=note_template,
             channels=channels,
             speaker_labels=speaker_labels,
-            max_speakers=max_speakers,
+            max_speakers=max_speaker_labels,
             vocabulary_name=vocabulary_name,
-            vocabulary_filter=vocabulary_filter,
-            filter_method=filter_method,
+            vocabulary_filter=vocabulary_filter_name,
+            filter_method=vocabulary_filter_method,
         ),
         channel_definitions=channels,
-        patient_pronouns=pronouns,
-        kms_key_id=kms_key,
+        patient_pronouns=patient_pronouns,
+        kms_key_id=kms_key_id,
         kms_encryption_context=_pairs(kms_encryption_context, "--kms-encryption-context", "kms_encryption_context"),
-        tags=_pairs(tag, "--tag", "tags"),
+        tags=_pairs(tags, "--tag", "tags"),
     )
     with make_client(region, profile, endpoint_url) as client:
         job = client.scribe.jobs.start(request)
@@ -347,15 +354,15 @@ def transcribe(
     path: Annotated[Path, typer.Argument(metavar="FILE", help="The visit's recording (wav, flac, mp3, ...).")],
     bucket: Annotated[str, typer.Option("--bucket", help="Bucket for the upload and the outputs.")],
     role_arn: RoleArn,
-    template: Template = None,
-    channel_roles_option: ChannelRoles = None,
+    note_template: Template = None,
+    channel_definitions: ChannelRoles = None,
     speaker_labels: SpeakerLabels = False,
-    max_speakers: MaxSpeakers = None,
-    pronouns: Pronouns = None,
+    max_speaker_labels: MaxSpeakers = None,
+    patient_pronouns: Pronouns = None,
     vocabulary_name: VocabularyName = None,
-    vocabulary_filter: VocabularyFilter = None,
-    filter_method: FilterMethod = None,
-    name: Annotated[str | None, typer.Option("--name", help="Job name (default: from the file name).")] = None,
+    vocabulary_filter_name: VocabularyFilter = None,
+    vocabulary_filter_method: FilterMethod = None,
+    job_name: Annotated[str | None, typer.Option("--name", help="Job name (default: from the file name).")] = None,
     note_format: NoteFormat = "markdown",
     output: OutputFile = None,
     subject: Subject = None,
@@ -375,15 +382,15 @@ def transcribe(
     from transcribe_medical.scribe._errors import ScribeJobFailedError
 
     fmt = check_note_format(note_format)
-    channels = channel_roles(channel_roles_option)
+    channels = channel_roles(channel_definitions)
     settings = scribe_settings(
-        template=template,
+        template=note_template,
         channels=channels,
         speaker_labels=speaker_labels,
-        max_speakers=max_speakers,
+        max_speakers=max_speaker_labels,
         vocabulary_name=vocabulary_name,
-        vocabulary_filter=vocabulary_filter,
-        filter_method=filter_method,
+        vocabulary_filter=vocabulary_filter_name,
+        filter_method=vocabulary_filter_method,
     )
     # transcribe_file checks the file and the whole request before it uploads anything.
     spinner = Spinner()
@@ -394,8 +401,8 @@ def transcribe(
             role_arn=role_arn,
             settings=settings,
             channel_definitions=channels,
-            job_name=name,
-            patient_pronouns=pronouns,
+            job_name=job_name,
+            patient_pronouns=patient_pronouns,
             timeout=timeout,
             poll_interval=poll_interval,
             progress=lambda j: spinner.update(f"HealthScribe job {j.name}: {j.status_text}"),
