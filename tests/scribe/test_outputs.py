@@ -74,6 +74,16 @@ def test_aws_transcript_gives_roles_as_speakers_and_keeps_segment_ids(kind: str)
     )
 
 
+@pytest.mark.parametrize("kind", ["batch", "streaming"])
+def test_the_json_export_keeps_segment_ids_so_evidence_still_resolves(kind: str) -> None:
+    from transcribe_medical.exports.json_format import from_json, to_json
+
+    transcript = parse_scribe_transcript(aws_example(f"{kind}-transcript.json"))
+    document = json.loads(to_json(transcript))
+    assert [s["segment_id"] for s in document["segments"]] == [s.segment_id for s in transcript.segments]
+    assert from_json(to_json(transcript)) == transcript
+
+
 def test_clinical_insights_become_entities_of_the_segment_they_name() -> None:
     transcript = parse_scribe_transcript(aws_example("streaming-transcript.json"))
     by_id = {segment.segment_id: segment for segment in transcript.segments}

@@ -16,6 +16,7 @@ audio, as AWS gives them::
       "segments": [
         {"start": 0.54, "end": 2.18, "text": "...", "speaker": "spk_0" | null,
          "channel": "ch_0" | null, "result_id": str | null,
+         "segment_id": str,                 # HealthScribe segments only: the id evidence links name
          "items": [{"start": 0.54 | null, "end": 0.81 | null, "content": "Good",
                     "type": "pronunciation" | "punctuation", "confidence": 0.99 | null,
                     "speaker": "spk_0" | null, "channel": "ch_0" | null}, ...],
@@ -61,8 +62,12 @@ def segment_to_dict(segment: Segment) -> dict[str, Any]:
         A dict of JSON types.
     """
     data = segment.model_dump(mode="json")
-    # Key order for readers: times, labels and text first, details after.
-    order = ("start", "end", "speaker", "channel", "text", "result_id", "items", "entities", "alternatives")
+    # Key order for readers: times, labels and text first, details after. A HealthScribe segment's
+    # id is kept (its note's evidence names it); other segments have none and carry no such key.
+    order = ["start", "end", "speaker", "channel", "text", "result_id"]
+    if segment.segment_id is not None:
+        order.append("segment_id")
+    order += ["items", "entities", "alternatives"]
     return {key: data[key] for key in order}
 
 
