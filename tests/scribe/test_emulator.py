@@ -110,6 +110,19 @@ def test_the_cli_transcribes_the_visit_and_writes_the_note(
     code, out, err = run(capsys, "scribe", "note", "cli-visit", "--format", "fhir", "--subject", "Patient/visit-1")
     assert code == 0
     assert DocumentReference.model_validate_json(out).subject.reference == "Patient/visit-1"
+    # The transcript from the CLI: roles as speakers, and every evidence link of the note names one of its segments.
+    code, out, err = run(capsys, "scribe", "note", "cli-visit", "--format", "json")
+    sections = json.loads(out)["ClinicalDocumentation"]["Sections"]
+    cited = {link["SegmentId"] for s in sections for sentence in s["Summary"] for link in sentence["EvidenceLinks"]}
+    saved = tmp_path / "transcript.json"
+    code, out, err = run(capsys, "scribe", "transcript", "cli-visit", "--format", "json", "-o", str(saved))
+    assert code == 0, err
+    assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+    segments = json.loads(saved.read_text())["segments"]
+    assert cited and cited <= {segment["segment_id"] for segment in segments}
+    assert {segment["speaker"] for segment in segments} == {"CLINICIAN_0", "PATIENT_0"}
+    code, out, err = run(capsys, "scribe", "transcript", "cli-visit")
+    assert code == 0 and "CLINICIAN_0" in out and "PATIENT_0" in out
     code, out, err = run(capsys, "scribe", "wait", "cli-visit", "--format", "json")
     assert code == 0 and json.loads(out)["clinical_document_uri"].endswith(".json")
     code, out, err = run(capsys, "scribe", "delete", "cli-visit")
@@ -202,6 +215,7 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
             "--output-bucket",
         ),
         (["scribe", "note", "visit", "--format", "pdf"], "format"),
+        (["scribe", "transcript", "visit", "--format", "pdf"], "--format: 'pdf' is invalid"),
         (["scribe", "list", "--status", "DONE"], "status"),
         (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", ROLE_ARN], "FILE"),
         (["scribe", "transcribe", "missing.wav", "--bucket", "visits", "--role-arn", "role"], "--role-arn"),

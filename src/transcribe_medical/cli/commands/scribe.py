@@ -1,4 +1,4 @@
-"""``transcribe-medical scribe start|get|list|wait|delete|note|transcribe``: AWS HealthScribe jobs."""
+"""``transcribe-medical scribe start|get|list|wait|delete|note|transcript|transcribe``: AWS HealthScribe jobs."""
 
 from __future__ import annotations
 
@@ -66,6 +66,17 @@ PollInterval = Annotated[float, typer.Option("--poll-interval", help="First wait
 NoteFormat = Annotated[str, typer.Option("--format", help="Note format: markdown, text, json, html or fhir.")]
 OutputFile = Annotated[
     Path | None, typer.Option("-o", "--output", help="Write the note to FILE (mode 0600), not stdout.")
+]
+TranscriptFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="Transcript format: text, json (keeps each segment's id, which the note's evidence names), "
+        "jsonl, srt, vtt or html (a review page).",
+    ),
+]
+TranscriptOutput = Annotated[
+    Path | None, typer.Option("-o", "--output", help="Write the transcript to FILE (mode 0600), not stdout.")
 ]
 Subject = Annotated[str | None, typer.Option("--subject", help="FHIR: the patient reference, e.g. Patient/123.")]
 Author = Annotated[
@@ -323,6 +334,32 @@ def note(
         clinical_note = client.scribe.jobs.note(job)
         transcript = client.scribe.jobs.transcript(job) if fmt == "html" else None
     _present(clinical_note, fmt, output, transcript=transcript, subject=subject, authors=author or [], job=job)
+
+
+@scribe_app.command("transcript")
+def transcript(
+    name: JobName,
+    transcript_format: TranscriptFormat = "text",
+    output: TranscriptOutput = None,
+    region: Region = None,
+    profile: Profile = None,
+    endpoint_url: EndpointUrl = None,
+) -> None:
+    """Print a COMPLETED job's transcript (or write it with -o, mode 0600).
+
+    Speakers are the participants' roles (CLINICIAN_0, PATIENT_0); json keeps every segment's id.
+    """
+    from transcribe_medical._exceptions import ValidationError
+    from transcribe_medical.cli.commands._transcript_file import render_transcript, write_output
+    from transcribe_medical.exports import EXPORT_FORMATS
+
+    if transcript_format.lower() not in EXPORT_FORMATS:  # before anything is sent
+        raise ValidationError(
+            f"--format: {transcript_format!r} is invalid: use one of {', '.join(EXPORT_FORMATS)}", field="format"
+        )
+    with make_client(region, profile, endpoint_url) as client:
+        result = client.scribe.jobs.transcript(name)
+    write_output(render_transcript(result, transcript_format, None), output)
 
 
 def _present(
