@@ -175,8 +175,14 @@ class AsyncStreamConnection:
         except TranscribeMedicalError as refused:  # the stream had failed: say why, with its finals
             refused.transcript = self._session.transcript
             raise
+        send = self._websocket.send
         for frame in frames:
-            await self._send(frame)
+            try:  # _send() inlined: one coroutine fewer per chunk on the hot path
+                await send(frame)
+            except Exception as error:
+                failure = await self._send_failure(error)
+                failure.transcript = self.transcript
+                raise failure from error
 
     async def end(self) -> None:
         """Send the empty AudioEvent: no more audio. Then iterate to receive the last results."""

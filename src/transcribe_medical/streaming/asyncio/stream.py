@@ -330,6 +330,9 @@ class AsyncTranscription:
         """The sender task: read the source, pace it, send it, then end the audio."""
         assert self._source is not None
         pacer = self._pacer if self._pacer is not None and self._pacer.enabled else None
+        now = self._now
+        sleep = self._sleep
+        on_grid = self._clock is None
         chunks: AsyncIterator[bytes] | None = None
         try:
             chunks = aiter(self._source.achunks())
@@ -337,13 +340,14 @@ class AsyncTranscription:
                 if self._stopping or self._finish_requested:
                     break
                 if pacer is not None:
-                    now = self._now()
-                    delay = pacer.delay_for(len(chunk), now)
+                    moment = now()
+                    delay = pacer.delay_for(len(chunk), moment)
                     if delay >= _MIN_SLEEP_S:
-                        if self._clock is None:
-                            delay = _on_grid(now, delay)
-                        await self._sleep(delay)
-                await self._feed(chunk)
+                        await sleep(_on_grid(moment, delay) if on_grid else delay)
+                # _feed() without its own coroutine: the gate is shut only for a replay or silence.
+                while self._gate is not None:
+                    await asyncio.shield(self._gate)
+                await self._put(chunk, synthetic=False)
         except asyncio.CancelledError:
             if self._stopping or not self._finish_requested:
                 raise

@@ -418,6 +418,9 @@ class AsyncIterableAudioSource:
         """Yield the pieces, split to at most 32 KiB."""
         limit = _max_payload(self.format)
         async for piece in self._iterable:
+            if type(piece) is bytes and 0 < len(piece) <= limit:
+                yield piece  # the usual chunk: passed on without a generator of its own
+                continue
             for chunk in _split(piece, limit):
                 yield chunk
 
