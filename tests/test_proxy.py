@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import ItemsView
+
 import pytest
 from botocore.utils import get_environ_proxies
 
@@ -141,3 +143,21 @@ def test_client_config_proxies_reach_the_botocore_clients() -> None:
             assert client.boto3_client(service).meta.config.proxies == proxies
     with TranscribeMedical(region_name="us-east-1") as client:
         assert client.boto3_client("transcribe").meta.config.proxies is None  # botocore reads the environment
+
+
+def test_the_environment_is_read_once_per_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading os.environ is most of a lookup's cost, paid by every stream opened.
+    import os
+
+    reads: list[None] = []
+
+    class CountedEnvironment(dict[str, str]):
+        def items(self) -> ItemsView[str, str]:
+            reads.append(None)
+            return super().items()
+
+    environment = CountedEnvironment(os.environ)
+    environment |= {"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "example.com"}
+    monkeypatch.setattr(os, "environ", environment)
+    assert proxy_for(AWS) == "http://proxy:3128"
+    assert len(reads) == 2  # one read: urllib's getproxies_environment() goes over it in two passes

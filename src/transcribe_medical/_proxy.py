@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import socket
+import sys
 from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
@@ -62,11 +63,9 @@ def proxy_for(url: str, proxies: Mapping[str, str] | None = None) -> str | None:
     if scheme is None:
         return None
     if proxies is None:
-        import urllib.request  # here, not at the top: ``import transcribe_medical`` stays cheap
-
-        if _bypassed(parts.netloc):
+        proxies = _environment_proxies(parts.netloc)
+        if proxies is None:
             return None
-        proxies = urllib.request.getproxies()
     proxy = proxies.get(scheme)
     if not proxy:
         return None
@@ -85,14 +84,30 @@ def describe_proxy(proxy: str) -> str:
     return f"{parts.scheme}://{shown}" + (f":{port}" if port else "")
 
 
-def _bypassed(netloc: str) -> bool:
-    # botocore.utils.should_bypass_proxies: the same call, the same tolerated failures.
-    import urllib.request
+def _environment_proxies(netloc: str) -> Mapping[str, str] | None:
+    """The proxies by scheme that botocore would read for ``netloc``, or ``None`` if ``NO_PROXY`` bypasses it.
 
+    botocore calls ``urllib.request.proxy_bypass(netloc)`` (``should_bypass_proxies``) and then
+    ``urllib.request.getproxies()``; each reads the whole environment. Here it is read once, with
+    the same outcome: both calls start from ``getproxies_environment()``, and only when it is
+    empty do they consult the system's settings (macOS, Windows), which are then asked as before.
+    """
+    import urllib.request  # here, not at the top: ``import transcribe_medical`` stays cheap
+
+    environment = urllib.request.getproxies_environment()
+    system = sys.platform in ("darwin", "win32")  # where urllib also reads the system's settings
+    # botocore.utils.should_bypass_proxies: the same decision, the same tolerated failures.
     try:
-        return bool(urllib.request.proxy_bypass(netloc))
+        if environment:
+            # In urllib since Python 2, absent from typeshed: what proxy_bypass() calls with these.
+            bypassed = urllib.request.proxy_bypass_environment(netloc, environment)  # type: ignore[attr-defined]
+        else:
+            bypassed = system and urllib.request.proxy_bypass(netloc)
     except (TypeError, socket.gaierror):
-        return False
+        bypassed = False
+    if bypassed:
+        return None
+    return environment if environment or not system else urllib.request.getproxies()
 
 
 def _with_scheme(proxy: str) -> str:
