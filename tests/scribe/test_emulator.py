@@ -165,6 +165,7 @@ def test_the_cli_manages_vocabulary_filters(
 # Nothing listens on port 9 of the loopback: a command that sent anything would exit 5, not 2.
 NOWHERE = ["--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"]
 START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
+STREAM = ["scribe", "stream", str(VISIT), "--role-arn", ROLE_ARN, "--output-bucket", "visits"]
 
 
 @pytest.mark.parametrize(
@@ -226,6 +227,14 @@ START = ["scribe", "start", "s3://visits/v.wav", "--output-bucket", "visits"]
         (
             ["scribe", "transcribe", str(VISIT), "--bucket", "visits", "--role-arn", ROLE_ARN, "--pronouns", "HIM"],
             "--pronouns 'HIM' is invalid",
+        ),
+        (
+            [*STREAM, "--template", "SOAP"],
+            "--template 'SOAP' is invalid",
+        ),
+        (
+            [*STREAM, "--vocabulary-filter", "words"],
+            "--filter-method: give it together with",
         ),
         (["vocab-filter", "create", "words"], "words"),
         (["vocab-filter", "create", "bad name", "--word", "a"], "name"),
