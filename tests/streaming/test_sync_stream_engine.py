@@ -227,3 +227,49 @@ def main() -> None:
 def test_user_code_passes_mypy_strict(tmp_path: Path) -> None:
     status, report = users_mypy(USER_CODE, tmp_path)
     assert status == 0, report
+
+
+class _CountingCondition:
+    """A stand-in for the engine's lock that counts how often it is taken."""
+
+    def __init__(self, real: threading.Condition) -> None:
+        self.real = real
+        self.taken = 0
+
+    def __enter__(self) -> bool:
+        self.taken += 1
+        return self.real.__enter__()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.real.__exit__(*exc_info)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+
+def test_a_chunk_takes_no_lock_unless_something_else_writes(client: TranscribeMedical, scripted: object) -> None:
+    # The feeder's hot path is lock-free; a reconnect, keep-alive silence, the end of the audio
+    # or a final result trimming the replay buffer announce themselves, and a chunk sent while
+    # one does takes the locked path instead.
+    with client.streaming.connect(PCM) as stream:
+        counting = _CountingCondition(stream._lock)
+        stream._lock = counting  # type: ignore[assignment]
+        for _ in range(20):
+            stream.send_audio(bytes(3200))
+        assert counting.taken == 0
+        locked: list[int] = []
+        real_locked = stream._send_chunk_locked
+
+        def spy(chunk: bytes, now: float) -> object:
+            locked.append(len(chunk))
+            return real_locked(chunk, now)
+
+        stream._send_chunk_locked = spy  # type: ignore[method-assign,assignment]
+        stream._others += 1  # as a reconnect in progress would
+        stream.send_audio(bytes(3200))
+        stream._others -= 1
+        assert locked == [3200]
+        stream.end()
+        for _ in stream:
+            pass
+        assert stream.session.audio_bytes_sent == 21 * 3200

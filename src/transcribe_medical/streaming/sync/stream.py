@@ -8,8 +8,11 @@ rollover, the events' types — stays the same. The roles, with no asyncio loop:
 
 * the *feeder* sends audio: a sender thread reading the source (``transcribe()``), or the
   caller's own ``send_audio()`` (``connect()``). Per chunk it paces (sleeping only when ahead of
-  real time), records the chunk for replay and writes it, under the engine's one lock, which is
-  held only while the socket has room; then it moves the keep-alive deadline;
+  real time), records the chunk for replay and writes it, without a lock: it marks itself busy,
+  and whoever else must write or touch the replay buffer (a reconnect's replay, keep-alive
+  silence, the end of the audio, a final result trimming the buffer) takes the engine's lock,
+  says so, and waits for the chunk in hand to be written (see :meth:`_Stream._exclusive`); then
+  it moves the keep-alive deadline;
 * a *keep-alive* thread wakes at that deadline only: when no audio came for
   ``keepalive_interval`` it sends silence (PCM) or closes the stream until audio resumes
   (compressed), and it ends the stream when ``finish_audio()`` is called while the source is
@@ -25,6 +28,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Self
 
@@ -107,6 +111,12 @@ class _Stream:
         # for the socket to take more (but for a reconnect's replay to its fresh session), nor
         # while opening a connection, so the events are never held up by a slow peer.
         self._lock = threading.Condition(threading.Lock())
+        # The feeder's hot path takes no lock. It sets _busy, then reads _others; anyone else who
+        # writes, or touches the replay buffer, raises _others under the lock, then waits while
+        # _busy. Under the GIL each store and load is atomic and in program order, so either the
+        # feeder sees _others (and takes the locked path) or the other sees _busy (and waits).
+        self._busy = False
+        self._others = 0
         self._connection = connection
         self._sendable = True  # the current connection takes audio (not ended, not closed by us)
         self._suspended = False  # compressed audio paused: the connection was closed on purpose
@@ -226,16 +236,55 @@ class _Stream:
 
     # -- sending (the feeder's thread) ---------------------------------------------------------
 
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the lock, with the feeder out of its lock-free path (its chunk in hand written)."""
+        with self._lock:
+            self._others += 1
+            try:
+                while self._busy:
+                    self._lock.wait()
+                yield
+            finally:
+                self._others -= 1
+
     def _send_chunk(self, chunk: bytes, now: float) -> TranscribeMedicalError | None:
         """Record and send one chunk of audio; return the error if the send failed.
 
-        The hot path: one wait for room on the socket (outside the lock), the lock, the write.
-        A failed send is judged by the receiving side, which reconnects; the chunk is recorded
-        for replay either way.
+        The hot path: a look at the socket's room (a wait only when short of it, outside any
+        lock), then, with nobody else writing, the record and the write without a lock. A failed
+        send is judged by the receiving side, which reconnects; the chunk is recorded for replay
+        either way.
         """
         if self._sendable:
             self._connection.wait_writable(len(chunk))
-        with self._lock:
+        self._busy = True
+        if self._others or not self._sendable or self._suspended or self._audio_done or self._stopping:
+            self._done_busy()
+            return self._send_chunk_locked(chunk, now)
+        try:
+            self._resilient.accept_audio(chunk)
+            error = self._write(chunk)
+            rollover = self._resilient.needs_rollover(now)
+        finally:
+            self._done_busy()
+        if rollover:
+            with self._exclusive():
+                if self._sendable and self._resilient.needs_rollover(now):
+                    self._roll_over()
+        if self._interval is not None:
+            self._idle_deadline = now + self._interval
+        return error
+
+    def _done_busy(self) -> None:
+        self._busy = False
+        if self._others:  # someone waits for this chunk to be written
+            with self._lock:
+                self._lock.notify_all()
+
+    def _send_chunk_locked(self, chunk: bytes, now: float) -> TranscribeMedicalError | None:
+        """:meth:`_send_chunk` when something else is going on (a reconnect, a pause, the end)."""
+        with self._exclusive():
             if self._audio_done or self._stopping:
                 return None  # ended meanwhile (finish_audio() while the source was read)
             self._resilient.accept_audio(chunk)
@@ -273,7 +322,7 @@ class _Stream:
         """Send the end of the audio, once (a later session is sent it after its replay)."""
         if self._sendable:
             self._connection.wait_writable()  # not under the lock: events keep arriving meanwhile
-        with self._lock:
+        with self._exclusive():
             if self._audio_done:
                 return
             self._audio_done = True
@@ -324,7 +373,7 @@ class _Stream:
         now = self._clock()
         idle = now - (self._idle_deadline - interval)
         if self._resilient.compressed:
-            with self._lock:
+            with self._exclusive():
                 if self._stopping or self._audio_done or not self._sendable or self._suspended:
                     self._idle_deadline = now + interval
                     return
@@ -339,7 +388,7 @@ class _Stream:
             connection.close()
             return
         silence = self._resilient.silence(idle)
-        with self._lock:
+        with self._exclusive():
             if self._stopping or self._audio_done or now < self._idle_deadline:
                 return
             _log.debug("no audio for %.1f s: sending silence to keep the stream open", idle)
@@ -355,7 +404,12 @@ class _Stream:
             connection = self._connection
             try:
                 for event in connection.events():
-                    with self._lock:
+                    if any(not result.is_partial for result in event.results):
+                        # A final trims the replay buffer, which the feeder appends to.
+                        with self._exclusive():
+                            shifted = self._resilient.receive(event)
+                    else:
+                        # Partials touch only what this thread owns (the results in flight).
                         shifted = self._resilient.receive(event)
                     if shifted is not None:
                         self._call_back(shifted)
@@ -414,7 +468,7 @@ class _Stream:
             connection: StreamConnection | None = None
             try:
                 connection = self._open_session(config)
-                with self._lock:
+                with self._exclusive():
                     # Under the lock: the replay reaches the new session before any new audio.
                     replay = self._resilient.begin_session(session_id, self._clock())
                     for piece in replay.chunks():
