@@ -222,11 +222,6 @@ def test_serve_refuses_a_host_off_loopback_without_allow_remote(capsys: pytest.C
     assert "--host: 0.0.0.0 is not a loopback address" in lines[0] and "--allow-remote" in lines[0]
 
 
-def _via_loopback(url: str) -> str:
-    # Bound on every interface (0.0.0.0); reach it through loopback, as a remote client would its address.
-    return url.replace("0.0.0.0", "127.0.0.1")
-
-
 def test_serve_allow_remote_accepts_only_the_fresh_printed_credentials(served: list[Served], tmp_path: Path) -> None:
     import boto3
     from botocore.exceptions import ClientError
@@ -238,7 +233,10 @@ def test_serve_allow_remote_accepts_only_the_fresh_printed_credentials(served: l
     env = server.exports
     assert env["AWS_ACCESS_KEY_ID"] != DEFAULT_CREDENTIALS.access_key_id
     assert env["AWS_SECRET_ACCESS_KEY"] != DEFAULT_CREDENTIALS.secret_access_key
-    batch_url = _via_loopback(env["AWS_ENDPOINT_URL"])
+    # Bound on every interface; the export lines name loopback, so they work as pasted on this machine.
+    batch_url = env["AWS_ENDPOINT_URL"]
+    assert batch_url.startswith("http://127.0.0.1:")
+    assert env["AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING"].startswith("ws://127.0.0.1:")
     fixed = {
         "aws_access_key_id": DEFAULT_CREDENTIALS.access_key_id,
         "aws_secret_access_key": DEFAULT_CREDENTIALS.secret_access_key,
@@ -264,7 +262,7 @@ def test_serve_allow_remote_accepts_only_the_fresh_printed_credentials(served: l
         **os.environ,
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_REGION": env["AWS_REGION"],
-        "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING": _via_loopback(env["AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING"]),
+        "AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING": env["AWS_ENDPOINT_URL_TRANSCRIBE_STREAMING"],
     }
     command = [sys.executable, "-c", "from transcribe_medical.cli import run; run()", "stream", str(sample)]
     command += ["--no-realtime", "--no-reconnect"]

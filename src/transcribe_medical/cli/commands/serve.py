@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Final
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 
@@ -123,6 +124,25 @@ def _warn_remote(host: str) -> None:
     )
 
 
+def _reachable(value: str) -> str:
+    """``value``, with a URL bound on every interface (0.0.0.0, ::) named by its loopback address.
+
+    A wildcard is where to listen, not where to connect: the SDK refuses plain ``ws://`` toward
+    any host but loopback, so the export lines name the address the shell they are pasted into
+    (on this machine) can use; another machine uses the server's own address.
+    """
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+        wildcard = parts.hostname is not None and ipaddress.ip_address(parts.hostname).is_unspecified
+    except ValueError:
+        return value  # not a URL with an IP address (a host name, a key)
+    if not wildcard:
+        return value
+    loopback = "[::1]" if ":" in (parts.hostname or "") else "127.0.0.1"
+    return urlunsplit(parts._replace(netloc=loopback if port is None else f"{loopback}:{port}"))
+
+
 def _announce(emulator: LocalTranscribeMedical, buckets: list[str]) -> None:
     sys.stderr.write(
         "Transcribe Medical emulator running (no AWS account involved)\n"
@@ -132,7 +152,7 @@ def _announce(emulator: LocalTranscribeMedical, buckets: list[str]) -> None:
         "Point another shell at it with these lines; press Ctrl-C to stop.\n"
     )
     for name, value in emulator.environment().items():
-        sys.stdout.write(f"export {name}={value}\n")
+        sys.stdout.write(f"export {name}={_reachable(value)}\n")
     sys.stdout.write(f"export {BUCKET_VARIABLE}={buckets[0]}\n")
     sys.stdout.flush()
     sys.stderr.flush()
