@@ -575,6 +575,7 @@ class ResilientSession:
         offset = self._offset
         kept: list[Result] = []
         finals = False
+        changed = bool(offset)  # whether kept will differ from results (a copy of the event is then given)
         for result in results:
             shifted = shift_result(result, offset) if offset else result
             if shifted.is_partial:
@@ -584,7 +585,10 @@ class ResilientSession:
             self._inflight.pop(shifted.result_id, None)
             fresh = self._unseen_part(shifted)
             if fresh is None:
+                changed = True
                 continue
+            if fresh is not shifted:
+                changed = True
             self._final_end[fresh.channel_id] = max(self._final_end.get(fresh.channel_id, 0.0), fresh.end_time)
             self._progress = True
             finals = True
@@ -595,7 +599,7 @@ class ResilientSession:
             return None
         if finals:
             self._trim()  # only a final moves the point before which no audio is needed again
-        if not offset and len(kept) == len(results) and all(a is b for a, b in zip(kept, results, strict=True)):
+        if not changed:
             return event  # the usual case: one session, nothing dropped; no copy
         return TranscriptEvent.from_results(kept)
 
