@@ -74,6 +74,26 @@ def test_a_connect_session_stays_up_through_the_example(
     _assert_the_change_shows(transcript, service)
 
 
+def test_an_asyncio_connect_session_stays_up_through_the_example(
+    async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
+) -> None:
+    _script(service)
+    audio = _pcm_of(MONO)
+
+    async def main() -> tuple[int, StreamState, Transcript]:
+        async with async_client.streaming.connect(CONVERSATION.for_audio("pcm", 16000, 1)) as stream:
+            for start in range(0, len(audio), 3200):
+                await stream.send_audio(audio[start : start + 3200])
+            await stream.end()
+            events = [event async for event in stream]
+            return len(events), stream.state, stream.transcript
+
+    count, state, transcript = asyncio.run(main())
+    assert count == 1 and state is StreamState.DONE
+    assert len(service.connections) == 1  # no reconnect: nothing failed
+    _assert_the_change_shows(transcript, service)
+
+
 def test_the_asyncio_client_too(async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming) -> None:
     _script(service)
 
