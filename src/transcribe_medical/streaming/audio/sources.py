@@ -386,7 +386,10 @@ class IterableAudioSource:
         """Yield the pieces, split to at most 32 KiB."""
         limit = _max_payload(self.format)
         for piece in self._iterable:
-            yield from _split(piece, limit)
+            if type(piece) is bytes and 0 < len(piece) <= limit:
+                yield piece  # the usual live chunk: as it is, without a generator of its own
+            else:
+                yield from _split(piece, limit)
 
     async def achunks(self) -> AsyncIterator[bytes]:
         """Asynchronous twin of :meth:`chunks`."""

@@ -50,6 +50,9 @@ _SO_MEMINFO: Final = 55
 #: Of those counters, the send buffer's size and the bytes queued in it (``SK_MEMINFO_SNDBUF``,
 #: ``SK_MEMINFO_WMEM_QUEUED``): a TCP write waits only once the queued bytes reach the size.
 _SEND_MEMINFO: Final = struct.Struct("=12xI4xI")
+_MEMINFO_SIZE: Final = _SEND_MEMINFO.size
+_SOL_SOCKET: Final = socket.SOL_SOCKET
+_unpack_meminfo: Final = _SEND_MEMINFO.unpack
 #: Room asked for beyond twice the write's size: the kernel's per-buffer overhead, TLS records.
 _ROOM_MARGIN: Final = 4096
 
@@ -105,8 +108,8 @@ def open_connection(
     return StreamConnection(websocket, session, endpoint=route.endpoint, read_timeout=read_timeout)
 
 
-def _room_reader(sock: socket.socket) -> Callable[[], int] | None:
-    """A function that says how many bytes ``sock``'s send buffer can still take; ``None`` where unknown.
+def _meminfo_reader(sock: socket.socket) -> Callable[[int, int, int], bytes] | None:
+    """``sock.getsockopt`` where it reads the send buffer's room (``SO_MEMINFO``); ``None`` where unknown.
 
     Linux TCP only: there a write waits only once the bytes queued reach the send buffer's size,
     both read with one ``getsockopt`` that does not wait and keeps the GIL (a poll releases it:
@@ -118,17 +121,10 @@ def _room_reader(sock: socket.socket) -> Callable[[], int] | None:
     try:
         if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
             return None
-        sock.getsockopt(socket.SOL_SOCKET, _SO_MEMINFO, _SEND_MEMINFO.size)
+        sock.getsockopt(_SOL_SOCKET, _SO_MEMINFO, _SEND_MEMINFO.size)
     except (OSError, ValueError, AttributeError):  # no such option (old kernel), or no socket
         return None
-    getsockopt, unpack = sock.getsockopt, _SEND_MEMINFO.unpack
-    level, size = socket.SOL_SOCKET, _SEND_MEMINFO.size
-
-    def room() -> int:
-        capacity, queued = unpack(getsockopt(level, _SO_MEMINFO, size))
-        return int(capacity - queued)
-
-    return room
+    return sock.getsockopt
 
 
 def _writable_waiter(sock: socket.socket) -> Callable[[float], bool]:
@@ -193,7 +189,7 @@ class StreamConnection:
         self._receiving = False
         self._closed = False
         self._poll_writable = _writable_waiter(websocket.socket)
-        self._room = _room_reader(websocket.socket)
+        self._meminfo = _meminfo_reader(websocket.socket)
 
     def __repr__(self) -> str:
         return f"StreamConnection(endpoint={self._endpoint!r}, session={self._session!r})"
@@ -252,10 +248,11 @@ class StreamConnection:
         Args:
             size: The payload about to be written (its frame adds a few bytes).
         """
-        room = self._room
-        if room is not None:
+        meminfo = self._meminfo
+        if meminfo is not None:  # inline: this runs once per chunk
             try:
-                if room() >= 2 * size + _ROOM_MARGIN:
+                capacity, queued = _unpack_meminfo(meminfo(_SOL_SOCKET, _SO_MEMINFO, _MEMINFO_SIZE))
+                if capacity - queued >= 2 * size + _ROOM_MARGIN:
                     return
             except OSError:  # closed meanwhile: the poll below, or the write, says how
                 pass
@@ -275,8 +272,14 @@ class StreamConnection:
         except TranscribeMedicalError as refused:  # the stream had failed: say why, with its finals
             refused.transcript = self._session.transcript
             raise
+        send = self._websocket.send
         for frame in frames:
-            self._send(frame)
+            try:  # _send, inline: this runs once per chunk
+                send(frame)
+            except Exception as error:
+                failure = self._send_failure(error)
+                failure.transcript = self.transcript
+                raise failure from error
 
     def _send(self, frame: bytes) -> None:
         try:

@@ -262,10 +262,11 @@ class _Stream:
         if self._others or not self._sendable or self._suspended or self._audio_done or self._stopping:
             self._done_busy()
             return self._send_chunk_locked(chunk, now)
+        resilient = self._resilient
         try:
-            self._resilient.accept_audio(chunk)
+            resilient.accept_audio(chunk)
             error = self._write(chunk)
-            rollover = self._resilient.needs_rollover(now)
+            rollover = resilient.needs_rollover(now)
         finally:
             self._done_busy()
         if rollover:
@@ -593,6 +594,8 @@ class Transcription(_Stream):
         except BaseException as error:
             self._source_failed(error)
             return
+        clock = self._clock
+        delay_for = self._pacer.delay_for if self._pacer.enabled else None
         try:
             while not (self._stopping or self._finish_requested):
                 try:
@@ -602,13 +605,13 @@ class Transcription(_Stream):
                 except BaseException as error:
                     self._source_failed(error)
                     return
-                now = self._clock()
-                delay = self._pacer.delay_for(len(chunk), now)
-                if delay > 0:  # ahead of the real-time schedule: only then wait
+                now = clock()
+                if delay_for is not None and (delay := delay_for(len(chunk), now)) > 0:
+                    # Ahead of the real-time schedule: only then wait.
                     self._pace_sleep(delay)
                     if self._stopping or self._finish_requested:
                         break
-                    now = self._clock()
+                    now = clock()
                 failed = self._send_chunk(chunk, now)
                 if failed is not None and is_fatal(failed, self._resilient):
                     return  # no reconnect will follow: the receiving side raises why
