@@ -58,9 +58,13 @@ class PocketSphinxRecognizer:
 
     Utterances: a voice activity detector (pocketsphinx's WebRTC VAD) watches the audio, and after
     ``silence_s`` of silence following speech the decoder closes the utterance internally (long
-    utterances decode worse). Those words stay available: :meth:`~PocketSphinxSession.partial` and
-    :meth:`~PocketSphinxSession.finish_utterance` include them until a caller takes them with
-    :meth:`~PocketSphinxSession.completed_utterances` (optional; not part of the Recognizer protocol).
+    utterances decode worse). An utterance that has lasted ``max_utterance_s`` ends at its next
+    frame without speech, however short the pause: speech read without a 0.6 s pause (a dictation,
+    a recording joined end to end) would otherwise be one result for minutes, its partials growing
+    with every word and nothing final for a reconnect to resume from. Those words stay available:
+    :meth:`~PocketSphinxSession.partial` and :meth:`~PocketSphinxSession.finish_utterance` include
+    them until a caller takes them with :meth:`~PocketSphinxSession.completed_utterances`
+    (optional; not part of the Recognizer protocol).
 
     Timings are pocketsphinx's frames / 100 from the start of the session's audio; confidences of
     final words are the lattice posterior probability of the word.
@@ -78,6 +82,7 @@ class PocketSphinxRecognizer:
         vocabulary: Sequence[str] | None = None,
         pronunciations: Mapping[str, str] | None = None,
         silence_s: float = 0.6,
+        max_utterance_s: float = 15.0,
         max_idle_decoders: int = 2,
     ) -> None:
         """Create a recognizer; decoders are built lazily by :meth:`new_session`.
@@ -86,6 +91,8 @@ class PocketSphinxRecognizer:
             vocabulary: Phrases the speech is likely to contain (see the class notes).
             pronunciations: Words to add to the dictionary, with their ARPABET phones.
             silence_s: Silence after speech that ends an utterance internally; 0 disables it.
+            max_utterance_s: Seconds after which an utterance ends at its next frame without
+                speech (with ``silence_s`` > 0); 0 disables it.
             max_idle_decoders: Decoders kept for reuse after their session closes.
 
         Raises:
@@ -95,6 +102,7 @@ class PocketSphinxRecognizer:
         self.vocabulary = list(vocabulary or ())
         self.pronunciations = dict(pronunciations or {})
         self.silence_s = silence_s
+        self.max_utterance_s = max_utterance_s
         self.max_idle_decoders = max_idle_decoders
         self._idle: list[Any] = []
         self._lock = threading.Lock()
@@ -238,11 +246,18 @@ class PocketSphinxSession:
                 self._silence = 0.0
             elif self._heard_speech:
                 self._silence += frame_seconds
-            if self._heard_speech and self._silence >= self._recognizer.silence_s:
+            if self._heard_speech and (self._silence >= self._recognizer.silence_s or self._too_long()):
                 self._close_utterance()
             else:
                 self._feed_blocks(decoder)
         self._vad_pending = data[whole:]
+
+    def _too_long(self) -> bool:
+        """A pause (this frame) in an utterance that has lasted ``max_utterance_s``."""
+        limit = self._recognizer.max_utterance_s
+        if limit <= 0 or self._silence <= 0:
+            return False
+        return (self._fed + len(self._unfed) // 2) / DECODER_RATE - self._utterance_offset >= limit
 
     def _close_utterance(self) -> None:
         decoder = self._decoder
