@@ -263,9 +263,14 @@ class _Stream:
             self._done_busy()
             return self._send_chunk_locked(chunk, now)
         resilient = self._resilient
+        error: TranscribeMedicalError | None = None
         try:
             resilient.accept_audio(chunk)
-            error = self._write(chunk)
+            try:  # _write, inline: this runs once per chunk
+                self._connection.write_audio(chunk)
+            except TranscribeMedicalError as failed:
+                _log.debug("a send failed: %s", type(failed).__name__)
+                error = failed
             rollover = resilient.needs_rollover(now)
         finally:
             self._done_busy()
@@ -594,7 +599,8 @@ class Transcription(_Stream):
         except BaseException as error:
             self._source_failed(error)
             return
-        clock = self._clock
+        clock, pace_sleep = self._clock, self._pace_sleep
+        plain_sleep = pace_sleep == self._pace  # no sleep injected (tests and simulations inject one)
         delay_for = self._pacer.delay_for if self._pacer.enabled else None
         try:
             while not (self._stopping or self._finish_requested):
@@ -607,8 +613,12 @@ class Transcription(_Stream):
                     return
                 now = clock()
                 if delay_for is not None and (delay := delay_for(len(chunk), now)) > 0:
-                    # Ahead of the real-time schedule: only then wait.
-                    self._pace_sleep(delay)
+                    # Ahead of the real-time schedule: only then wait (the usual short pause
+                    # is one time.sleep, as _pace would do it).
+                    if delay <= _PACE_SLICE_S and plain_sleep:
+                        time.sleep(delay)
+                    else:
+                        pace_sleep(delay)
                     if self._stopping or self._finish_requested:
                         break
                     now = clock()
