@@ -59,9 +59,10 @@ class PocketSphinxRecognizer:
     Utterances: a voice activity detector (pocketsphinx's WebRTC VAD) watches the audio, and after
     ``silence_s`` of silence following speech the decoder closes the utterance internally (long
     utterances decode worse). An utterance that has lasted ``max_utterance_s`` ends at its next
-    frame without speech, however short the pause: speech read without a 0.6 s pause (a dictation,
-    a recording joined end to end) would otherwise be one result for minutes, its partials growing
-    with every word and nothing final for a reconnect to resume from. Those words stay available:
+    frame without speech, however short the pause, and at twice that wherever it is: speech read
+    without a 0.6 s pause (a dictation, a recording joined end to end) would otherwise be one
+    result for minutes, its partials growing with every word and nothing final for a reconnect to
+    resume from. Those words stay available:
     :meth:`~PocketSphinxSession.partial` and :meth:`~PocketSphinxSession.finish_utterance` include
     them until a caller takes them with :meth:`~PocketSphinxSession.completed_utterances`
     (optional; not part of the Recognizer protocol).
@@ -92,7 +93,7 @@ class PocketSphinxRecognizer:
             pronunciations: Words to add to the dictionary, with their ARPABET phones.
             silence_s: Silence after speech that ends an utterance internally; 0 disables it.
             max_utterance_s: Seconds after which an utterance ends at its next frame without
-                speech (with ``silence_s`` > 0); 0 disables it.
+                speech, and at twice which it ends anyway (with ``silence_s`` > 0); 0 disables it.
             max_idle_decoders: Decoders kept for reuse after their session closes.
 
         Raises:
@@ -253,11 +254,12 @@ class PocketSphinxSession:
         self._vad_pending = data[whole:]
 
     def _too_long(self) -> bool:
-        """A pause (this frame) in an utterance that has lasted ``max_utterance_s``."""
+        """A pause (this frame) after ``max_utterance_s`` of utterance, or twice that, pause or not."""
         limit = self._recognizer.max_utterance_s
-        if limit <= 0 or self._silence <= 0:
+        if limit <= 0:
             return False
-        return (self._fed + len(self._unfed) // 2) / DECODER_RATE - self._utterance_offset >= limit
+        lasted = (self._fed + len(self._unfed) // 2) / DECODER_RATE - self._utterance_offset
+        return lasted >= 2 * limit or (self._silence > 0 and lasted >= limit)
 
     def _close_utterance(self) -> None:
         decoder = self._decoder
