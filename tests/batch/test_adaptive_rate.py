@@ -7,6 +7,7 @@ assertions are exact or within the slack of a discrete simulation, on any machin
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -231,3 +232,53 @@ def test_the_retry_hint_is_read_from_the_services_answer() -> None:
     assert _retry_hint(throttled({})) is None
     assert _retry_hint(throttled({"retry-after": "Wed, 21 Oct 2026 07:28:00 GMT"})) is None
     assert _retry_hint(ValueError("no botocore error behind it")) is None
+
+
+class _AlwaysAnswers:
+    """A jobs facade whose client answers every request at once."""
+
+    def __init__(self) -> None:
+        self._client = self
+        self.calls: list[str] = []
+
+    def _call_once(self, service: str, operation: str, params: dict[str, object]) -> dict[str, object]:
+        self.calls.append(operation)
+        return {}
+
+
+def _bulk_run(rate: AdaptiveRate) -> tuple[Any, _AlwaysAnswers]:
+    from transcribe_medical._retry import RetryPolicy
+    from transcribe_medical.batch.bulk import _Run
+    from transcribe_medical.batch.rate_limit import RequestWindow
+
+    jobs = _AlwaysAnswers()
+    run = _Run(
+        jobs,  # type: ignore[arg-type]
+        state=None,  # type: ignore[arg-type]
+        limiter=rate,
+        window=RequestWindow(25),
+        retry=RetryPolicy(),
+        progress=None,
+        sleep=lambda seconds: None,
+    )
+    return run, jobs
+
+
+def test_get_successes_do_not_raise_the_rate_start_successes_do() -> None:
+    # The service counts Gets against a quota of their own: were their successes to raise the rate,
+    # the Starts sharing it would be pushed far past the Start quota (133 requests in a second at a
+    # 25/s quota, 32 of them Starts, before this was fixed).
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    rate = AdaptiveRate(25, clock=lambda: now[0], sleep=sleep)
+    run, jobs = _bulk_run(rate)
+    for _ in range(200):  # full use: each request waits for its turn
+        run._request("get_medical_transcription_job", {"MedicalTranscriptionJobName": "x"})
+    assert jobs.calls == ["get_medical_transcription_job"] * 200  # every Get paid a token and went out
+    assert rate.rate == 25
+    for _ in range(10):
+        run._request("start_medical_transcription_job", {})
+    assert rate.rate > 25
