@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,3 +69,18 @@ def test_replace_failure_removes_the_temporary(tmp_path: Path) -> None:
 def test_missing_directory_raises(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         write_transcript_file(tmp_path / "missing" / "visit.txt", "text")
+
+
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    # As for /dev/null or /dev/stdout: replacing such a target would put a file where it was (as
+    # root, even /dev/null). A named pipe shows the same path without touching the machine's devices.
+    pipe = tmp_path / "out.pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    write_transcript_file(pipe, "Any chest pain?\n")
+    reader.join(60)
+    assert received == [b"Any chest pain?\n"]
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pipe"]  # no temporary file left

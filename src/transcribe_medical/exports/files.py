@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 from pathlib import Path
 
 __all__ = ["TRANSCRIPT_FILE_MODE", "write_transcript_file"]
@@ -24,7 +25,9 @@ def write_transcript_file(path: str | os.PathLike[str], text: str, *, encoding: 
     The file is created with ``os.open(..., 0o600)`` (never world- or group-readable, even for a
     moment) under a temporary name in the target directory, flushed to disk, then moved over
     ``path`` with :func:`os.replace`. An existing file at ``path`` is replaced, and its old
-    permissions do not carry over.
+    permissions do not carry over. A target that exists and is not a regular file (``/dev/null``,
+    ``/dev/stdout``, a named pipe) is written to as it is: replacing it would put a file where a
+    device or pipe was (as root, even ``/dev/null``), and its permissions are not ours to change.
 
     Args:
         path: The file to write.
@@ -39,6 +42,14 @@ def write_transcript_file(path: str | os.PathLike[str], text: str, *, encoding: 
     """
     target = Path(path)
     data = text.encode(encoding)
+    try:
+        special = not stat.S_ISREG(os.stat(target).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        special = False
+    if special:
+        with open(target, "wb") as stream:
+            stream.write(data)
+        return target
     temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
     fd = os.open(temporary, flags, TRANSCRIPT_FILE_MODE)
