@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -198,3 +199,42 @@ def test_a_live_session_dropped_mid_stream_reconnects_and_replays(mode: str, emu
     transcript = sync_run() if mode == "sync" else asyncio.run(async_run())
     assert [event.reason for event in seen] == ["connection lost"]
     assert [word for word, _, _ in words_of(transcript)] == expected_words(audio)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_whole_pause_is_stream_time_not_only_up_to_the_last_keep_alive(
+    mode: str, recognizer: ToneRecognizer
+) -> None:
+    # The keep-alive sends silence once per interval; a pause that ends between two of its wake-ups
+    # must still count whole: the rest of it goes out as silence before the audio that resumes.
+    interval = 0.5
+    with LocalTranscribeMedical(batch=False, recognizer=recognizer, idle_timeout=5.0) as emu:
+        reference, _, _ = live(mode, emu, PCM, BEFORE, _set(), AFTER, ReconnectPolicy(keepalive_interval=interval))
+        two_ticks = silence_received(recognizer, PAUSE_S + 2 * interval)
+        times: list[float] = []
+
+        class Pause(threading.Event):
+            """Waited on between the two sends: two wake-ups of the keep-alive, then half an interval."""
+
+            def wait(self, timeout: float | None = None) -> bool:
+                times.append(time.monotonic())
+                reached = two_ticks.wait(timeout)
+                time.sleep(interval / 2)  # the pause under test ends between two wake-ups
+                times.append(time.monotonic())
+                return reached
+
+        transcript, reconnects, _ = live(
+            mode, emu, PCM, BEFORE, Pause(), AFTER, ReconnectPolicy(keepalive_interval=interval)
+        )
+    assert reconnects == []
+    before, after = words_of(reference), words_of(transcript)
+    assert [word for word, _, _ in after] == [word for word, _, _ in before]
+    paused = times[1] - times[0]  # at most the pause the stream saw (it began before, ended after)
+    moved = (after[3][1] - after[2][2]) - (before[3][1] - before[2][2])
+    assert moved >= paused - 0.01, f"the pause lasted {paused:.3f} s, the stream moved {moved:.3f} s"
+
+
+def _set() -> threading.Event:
+    done = threading.Event()
+    done.set()
+    return done

@@ -73,6 +73,9 @@ _TIME_DIGITS: Final = 6
 _EPSILON: Final = 1e-6
 #: Roll over to a new session this long before the service's 4 h stream cap.
 _ROLLOVER_MARGIN_S: Final = 300.0
+#: When audio resumes after keep-alive silence, the rest of the pause (since that silence) is sent
+#: as silence first, so the stream's timeline keeps pace with the caller's, if it is this long.
+KEEPALIVE_TOP_UP_MIN_S: Final = 0.01
 
 
 @dataclass(frozen=True)

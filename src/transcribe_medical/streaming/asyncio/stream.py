@@ -43,6 +43,7 @@ from transcribe_medical.models.events import Result, TranscriptEvent
 from transcribe_medical.models.transcript import Gap, Transcript
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
 from transcribe_medical.streaming.reconnect import (
+    KEEPALIVE_TOP_UP_MIN_S,
     FailureDecision,
     ReconnectEvent,
     ResilientSession,
@@ -177,6 +178,7 @@ class AsyncTranscription:
         self._gate: asyncio.Future[None] | None = None
         self._resumed = asyncio.Event()
         self._last_sent = 0.0
+        self._paused_silence = False  # keep-alive silence went out in this pause: top it up on resume
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(session_id={self.session_id!r}, reconnects={len(self.reconnects)})"
@@ -375,6 +377,14 @@ class AsyncTranscription:
 
     async def _put(self, chunk: bytes, *, synthetic: bool) -> TranscribeMedicalError | None:
         resilient = self._resilient
+        if self._paused_silence and not synthetic:
+            # The keep-alive covered the pause up to its last tick; the rest of it, up to now, goes
+            # out before the audio, so the stream's timeline keeps pace with the caller's.
+            self._paused_silence = False
+            assert self._loop is not None
+            rest = self._loop.time() - self._last_sent
+            if rest >= KEEPALIVE_TOP_UP_MIN_S:
+                await self._put(resilient.silence(rest), synthetic=True)
         resilient.accept_audio(chunk, synthetic=synthetic)
         error: TranscribeMedicalError | None = None
         if self._suspended:
@@ -456,6 +466,7 @@ class AsyncTranscription:
         _log.debug("no audio for %.1f s: sending silence to keep the stream open", idle)
         async with self._exclusive():
             await self._put(resilient.silence(idle), synthetic=True)
+            self._paused_silence = True
 
     async def _roll_over(self) -> None:
         assert self._connection is not None

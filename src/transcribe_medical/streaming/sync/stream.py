@@ -39,6 +39,7 @@ from transcribe_medical.models.events import Result, TranscriptEvent
 from transcribe_medical.models.transcript import Gap, Transcript
 from transcribe_medical.streaming.protocol import StreamSession, StreamState
 from transcribe_medical.streaming.reconnect import (
+    KEEPALIVE_TOP_UP_MIN_S,
     FailureDecision,
     ReconnectEvent,
     ResilientSession,
@@ -129,6 +130,9 @@ class _Stream:
         self._interval = resilient.policy.keepalive_interval
         # The keep-alive deadline: moved forward by every send, read by the keep-alive thread.
         self._idle_deadline = self._clock() + (self._interval or math.inf)
+        # When keep-alive silence last went out in the current pause (None: not paused): the rest
+        # of the pause is sent as silence before the audio that ends it.
+        self._silent_since: float | None = None
         replay = resilient.begin_session(connection.session_id, self._clock())
         assert not replay.size  # nothing was accepted before the first session
         self._events = self._receive()
@@ -259,7 +263,14 @@ class _Stream:
         if self._sendable:
             self._connection.wait_writable(len(chunk))
         self._busy = True
-        if self._others or not self._sendable or self._suspended or self._audio_done or self._stopping:
+        if (
+            self._others
+            or not self._sendable
+            or self._suspended
+            or self._audio_done
+            or self._stopping
+            or self._silent_since is not None
+        ):
             self._done_busy()
             return self._send_chunk_locked(chunk, now)
         resilient = self._resilient
@@ -293,6 +304,14 @@ class _Stream:
         with self._exclusive():
             if self._audio_done or self._stopping:
                 return None  # ended meanwhile (finish_audio() while the source was read)
+            silent_since, self._silent_since = self._silent_since, None
+            if silent_since is not None and (rest := self._clock() - silent_since) >= KEEPALIVE_TOP_UP_MIN_S:
+                # The keep-alive covered the pause up to its last wake-up; the rest of it goes out
+                # before the audio, so the stream's timeline keeps pace with the caller's.
+                silence = self._resilient.silence(rest)
+                self._resilient.accept_audio(silence, synthetic=True)
+                if self._sendable and not self._suspended:
+                    self._write(silence)
             self._resilient.accept_audio(chunk)
             if self._suspended:
                 self._lock.notify_all()  # audio resumed: the receiver reopens the stream
@@ -401,7 +420,8 @@ class _Stream:
             self._resilient.accept_audio(silence, synthetic=True)
             if self._sendable and not self._suspended:
                 self._write(silence)
-            self._idle_deadline = self._clock() + interval
+            self._silent_since = self._clock()
+            self._idle_deadline = self._silent_since + interval
 
     # -- the caller's thread: events and reconnects --------------------------------------------
 
