@@ -62,6 +62,15 @@ OPTIONS = {
             "the type of audio is unknown; region and sample rate too",
         ),
         ("vocabulary_name: 'x y' is invalid", "vocabulary_name: 'x y' is invalid"),  # not an option here
+        # A bare mention of a name with an underscore is the option too; a dotted path's tail or a
+        # longer identifier that merely contains one is not.
+        (
+            "--filter-method 'mask' is invalid without a sample_rate: name it",
+            "--filter-method 'mask' is invalid without a --sample-rate: name it",
+        ),
+        ("give max_speakers too, or leave it out", "give --max-speakers too, or leave it out"),
+        ("settings.sample_rate_hz and my_sample_rate stay", "settings.sample_rate_hz and my_sample_rate stay"),
+        ("sample_rate/other_name: both set", "sample_rate/other_name: both set"),
     ],
 )
 def test_api_words_become_cli_words(api: str, cli: str) -> None:

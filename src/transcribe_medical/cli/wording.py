@@ -70,8 +70,10 @@ def cli_words(message: str, options: Mapping[str, CliOption]) -> str:
     ``--sample-rate 8000 is invalid``; ``channel_identification: True is invalid`` becomes
     ``--channel-identification is invalid``; ``max_speakers: None is invalid`` becomes
     ``--max-speakers is required``) and keywords (``pass sample_rate=`` becomes
-    ``pass --sample-rate``, ``show_speaker_labels=True`` becomes ``--speaker-labels``). Other words
-    are left alone, so a name that is also an English word is only rewritten in those shapes.
+    ``pass --sample-rate``, ``show_speaker_labels=True`` becomes ``--speaker-labels``), and a bare
+    mention of a name with an underscore (``without a kms_key_id`` becomes ``without a --kms-key``).
+    Other words are left alone, so a name that is also an English word is only rewritten in those
+    shapes.
 
     Args:
         message: A library message, in API words.
@@ -108,4 +110,11 @@ def cli_words(message: str, options: Mapping[str, CliOption]) -> str:
             return (option.flag if stripped in ("", "True") else f"no {option.flag}") + trail
         return f"{option.flag} {value}" if value else option.flag
 
-    return re.sub(rf"(?<![\w-])(?P<name>{names})=(?P<value>[^\s,;)]*)", keyword, message)
+    message = re.sub(rf"(?<![\w-])(?P<name>{names})=(?P<value>[^\s,;)]*)", keyword, message)
+    # A bare mention ("without a vocabulary_filter_name", "give kms_key_id too") of a name with an
+    # underscore, which no English word has: the option itself. Not one of a pair ("a_b/c_d"),
+    # whose other half may have no option of its own.
+    identifiers = "|".join(sorted((re.escape(name) for name in options if "_" in name), key=len, reverse=True))
+    if not identifiers:
+        return message
+    return re.sub(rf"(?<![\w./-])(?P<name>{identifiers})(?![\w=/-])", lambda m: options[m.group("name")].flag, message)
