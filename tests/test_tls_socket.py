@@ -29,6 +29,27 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, 
     return make_certificates(tmp_path_factory.mktemp("certs"))
 
 
+def exchange(tls: ssl.SSLSocket, *, send: int, receive: int) -> bytes:
+    """Send ``send`` bytes of PATTERN on this thread while another reads ``receive`` bytes; return those."""
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        got = 0
+        while got < receive and (chunk := tls.recv(65536)):
+            chunks.append(chunk)
+            got += len(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    sent = 0
+    while sent < send:
+        piece = PATTERN[: min(len(PATTERN), send - sent)]
+        tls.sendall(piece)
+        sent += len(piece)
+    reader.join()
+    return b"".join(chunks)
+
+
 class DuplexServer:
     """Per connection: one thread sends ``size`` bytes of PATTERN while another counts what arrives."""
 
@@ -56,22 +77,7 @@ class DuplexServer:
     def _connection(self, raw: socket.socket) -> None:
         with self.context.wrap_socket(raw, server_side=True) as tls:
             tls.settimeout(60)
-            chunks: list[bytes] = []
-
-            def read() -> None:
-                got = 0
-                while got < self.upload and (chunk := tls.recv(65536)):
-                    chunks.append(chunk)
-                    got += len(chunk)
-
-            reader = threading.Thread(target=read)
-            reader.start()
-            sent = 0
-            while sent < self.size:
-                tls.sendall(PATTERN[: min(len(PATTERN), self.size - sent)])
-                sent += min(len(PATTERN), self.size - sent)
-            reader.join()
-            self.received.append(b"".join(chunks))
+            self.received.append(exchange(tls, send=self.size, receive=self.upload))
             self.done.release()
             tls.recv(1)  # until the client closes
 
@@ -80,7 +86,7 @@ class DuplexServer:
 
 
 @pytest.fixture
-def duplex(certificates: tuple[Path, Path, Path]) -> Iterator[DuplexServer]:
+def duplex_server(certificates: tuple[Path, Path, Path]) -> Iterator[DuplexServer]:
     server = DuplexServer(certificates, size=256 * 1024, upload=UPLOAD)
     yield server
     server.close()
@@ -90,34 +96,21 @@ def _expected(size: int) -> bytes:
     return (PATTERN * (size // len(PATTERN) + 1))[:size]
 
 
-def test_both_directions_at_once_keep_every_byte(duplex: DuplexServer, certificates: tuple[Path, Path, Path]) -> None:
+def test_both_directions_at_once_keep_every_byte(
+    duplex_server: DuplexServer, certificates: tuple[Path, Path, Path]
+) -> None:
     ca, _, _ = certificates
     context = for_threads(ssl.create_default_context(cafile=str(ca)))
     for _ in range(20):  # each right after its handshake, when TLS 1.3's tickets arrive
         with context.wrap_socket(
-            socket.create_connection(("127.0.0.1", duplex.port)), server_hostname="localhost"
+            socket.create_connection(("127.0.0.1", duplex_server.port)), server_hostname="localhost"
         ) as tls:
             assert isinstance(tls, ThreadSafeSSLSocket)
             tls.settimeout(60)
-            chunks: list[bytes] = []
-
-            def read(tls: ssl.SSLSocket = tls, chunks: list[bytes] = chunks) -> None:
-                got = 0
-                while got < duplex.size and (chunk := tls.recv(65536)):
-                    chunks.append(chunk)
-                    got += len(chunk)
-
-            reader = threading.Thread(target=read)
-            reader.start()
-            sent = 0
-            while sent < UPLOAD:
-                tls.sendall(PATTERN)
-                sent += len(PATTERN)
-            reader.join()
-            assert b"".join(chunks) == _expected(duplex.size)
+            assert exchange(tls, send=UPLOAD, receive=duplex_server.size) == _expected(duplex_server.size)
     for _ in range(20):
-        assert duplex.done.acquire(timeout=60)
-    assert duplex.received == [_expected(UPLOAD)] * 20
+        assert duplex_server.done.acquire(timeout=60)
+    assert duplex_server.received == [_expected(UPLOAD)] * 20
 
 
 def test_many_wss_opens_all_answered(tmp_path: Path) -> None:
@@ -131,13 +124,15 @@ def test_many_wss_opens_all_answered(tmp_path: Path) -> None:
         assert len(server.paths) == 300
 
 
-def test_the_timeout_still_applies_to_reads(duplex: DuplexServer, certificates: tuple[Path, Path, Path]) -> None:
+def test_the_timeout_still_applies_to_reads(duplex_server: DuplexServer, certificates: tuple[Path, Path, Path]) -> None:
     ca, _, _ = certificates
     context = for_threads(ssl.create_default_context(cafile=str(ca)))
-    with context.wrap_socket(socket.create_connection(("127.0.0.1", duplex.port)), server_hostname="localhost") as tls:
+    with context.wrap_socket(
+        socket.create_connection(("127.0.0.1", duplex_server.port)), server_hostname="localhost"
+    ) as tls:
         received = 0
         tls.settimeout(60)
-        while received < duplex.size:
+        while received < duplex_server.size:
             received += len(tls.recv(65536))
         # The server sent all it will send until we close our side: the next read must time out.
         tls.settimeout(0.05)
