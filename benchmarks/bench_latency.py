@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from typing import Any
 
 from _emulator import ACCESS_KEY, REGION, SECRET_KEY
 from _harness import Result, at_most, percentile
+from _subprocess_server import server_process
 
 from transcribe_medical.eventstream import EventStreamDecoder
 
@@ -43,26 +43,9 @@ _SERVER = Path(__file__).with_name("_frame_server.py")
 @contextlib.contextmanager
 def frame_server(frames: int, interval_ms: float) -> Iterator[str]:
     """Start ``_frame_server.py`` in a subprocess; yield its ``ws://`` endpoint; stop it afterwards."""
-    process = subprocess.Popen(
-        [sys.executable, str(_SERVER), "--frames", str(frames), "--interval-ms", str(interval_ms)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("ENDPOINT "):
-            raise RuntimeError(f"the frame server did not start (said {line!r})")
-        yield line.split()[1]
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    argv = [sys.executable, str(_SERVER), "--frames", str(frames), "--interval-ms", str(interval_ms)]
+    with server_process(argv, "the frame server") as endpoint:
+        yield endpoint
 
 
 async def _bare(endpoint: str) -> list[float]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +33,7 @@ from typing import Any, Final
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import Result, at_most, best_of_interleaved
+from _subprocess_server import server_process
 from _workloads import AUDIO_CHUNK_BYTES, SAMPLE_RATE, pcm_chunk
 
 __all__ = ["run", "serve"]
@@ -73,26 +73,8 @@ def serve() -> None:
 @contextlib.contextmanager
 def emulator() -> Iterator[str]:
     """Start :func:`serve` in a subprocess; yield its ``ws://`` endpoint; stop it afterwards."""
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("ENDPOINT "):
-            raise RuntimeError(f"the emulator did not start (said {line!r})")
-        yield line.split()[1]
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with server_process([sys.executable, str(Path(__file__).resolve()), "--serve"], "the emulator") as endpoint:
+        yield endpoint
 
 
 def _client(endpoint: str) -> Any:

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Final
 
 from _harness import Result, at_most
+from _subprocess_server import server_process
 
 __all__ = ["run"]
 
@@ -56,23 +57,8 @@ _LONG_MARK_S: Final = 300.0
 @contextlib.contextmanager
 def frame_server() -> Iterator[str]:
     """Start ``_frame_server.py --follow-audio`` in a subprocess; yield its ``ws://`` endpoint."""
-    with subprocess.Popen(
-        [sys.executable, str(_SERVER), "--follow-audio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    ) as process:
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            if not line.startswith("ENDPOINT "):
-                raise RuntimeError(f"the frame server did not start (said {line!r})")
-            yield line.split()[1]
-        finally:
-            assert process.stdin is not None
-            process.stdin.close()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with server_process([sys.executable, str(_SERVER), "--follow-audio"], "the frame server") as endpoint:
+        yield endpoint
 
 
 def _worker_environment() -> dict[str, str]:
