@@ -620,7 +620,6 @@ class Transcription(_Stream):
             self._source_failed(error)
             return
         clock, pace_sleep = self._clock, self._pace_sleep
-        plain_sleep = pace_sleep == self._pace  # no sleep injected (tests and simulations inject one)
         delay_for = self._pacer.delay_for if self._pacer.enabled else None
         try:
             while not (self._stopping or self._finish_requested):
@@ -633,12 +632,7 @@ class Transcription(_Stream):
                     return
                 now = clock()
                 if delay_for is not None and (delay := delay_for(len(chunk), now)) > 0:
-                    # Ahead of the real-time schedule: only then wait (the usual short pause
-                    # is one time.sleep, as _pace would do it).
-                    if delay <= _PACE_SLICE_S and plain_sleep:
-                        time.sleep(delay)
-                    else:
-                        pace_sleep(delay)
+                    pace_sleep(delay)  # ahead of the real-time schedule: only then wait
                     if self._stopping or self._finish_requested:
                         break
                     now = clock()
