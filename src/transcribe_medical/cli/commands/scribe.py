@@ -349,14 +349,10 @@ def transcript(
 
     Speakers are the participants' roles (CLINICIAN_0, PATIENT_0); json keeps every segment's id.
     """
-    from transcribe_medical._exceptions import ValidationError
     from transcribe_medical.cli.commands._transcript_file import render_transcript, write_output
-    from transcribe_medical.exports import EXPORT_FORMATS
+    from transcribe_medical.cli.commands.jobs import check_transcript_format
 
-    if transcript_format.lower() not in EXPORT_FORMATS:  # before anything is sent
-        raise ValidationError(
-            f"--format: {transcript_format!r} is invalid: use one of {', '.join(EXPORT_FORMATS)}", field="format"
-        )
+    check_transcript_format(transcript_format)
     with make_client(region, profile, endpoint_url) as client:
         result = client.scribe.jobs.transcript(name)
     write_output(render_transcript(result, transcript_format, None), output)
