@@ -111,6 +111,27 @@ def test_a_silent_session_outlives_the_idle_timeout(emu: LocalTranscribeMedical)
     assert late, "no segment after the pause"
 
 
+def test_the_whole_pause_is_session_time_not_only_up_to_the_last_keep_alive(emu: LocalTranscribeMedical) -> None:
+    # The keep-alive sends silence once per interval; a pause that ends between two of its wake-ups
+    # still counts whole: the rest of it goes out as silence before the audio that resumes.
+    rate, chunks = _visit(6.0)
+    config = _config(rate)
+    with emu.client() as client, client.scribe.streaming.connect(config, keepalive_interval=KEEPALIVE) as session:
+        for chunk in chunks[:30]:
+            session.send_audio(chunk)
+        started = time.monotonic()
+        _wait_until(lambda: session.silence_sent >= 2 * KEEPALIVE)
+        time.sleep(KEEPALIVE / 2)  # the pause under test ends between two wake-ups
+        paused = time.monotonic() - started  # at most the pause the session saw
+        for chunk in chunks[30:]:
+            session.send_audio(chunk)
+        session.end()
+        for _ in session:
+            pass
+    server = _server_side(emu, config.session_id)
+    assert server.audio_offset - _seconds(chunks, rate) >= paused - 0.01
+
+
 def test_a_dropped_connection_resumes_inside_connect_with_no_audio_lost_or_doubled(
     emu: LocalTranscribeMedical,
 ) -> None:
@@ -187,6 +208,34 @@ def test_async_keeps_a_silent_session_open_and_resumes_a_drop(emu: LocalTranscri
     assert server.streams == 2 and server.status == "COMPLETED"
     assert server.audio_offset == pytest.approx(_seconds(chunks, rate) + silence, abs=0.01)
     _assert_each_segment_once_in_order(transcript)
+
+
+def test_async_counts_the_whole_pause_too(emu: LocalTranscribeMedical) -> None:
+    rate, chunks = _visit(6.0)
+    config = _config(rate)
+
+    async def main() -> float:
+        async with emu.async_client() as client:
+            session = await client.scribe.streaming.connect(config, keepalive_interval=KEEPALIVE)
+            async with session:
+                for chunk in chunks[:30]:
+                    await session.send_audio(chunk)
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                while session.silence_sent < 2 * KEEPALIVE:
+                    assert loop.time() < started + DEADLINE
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(KEEPALIVE / 2)  # the pause under test ends between two wake-ups
+                paused = loop.time() - started  # at most the pause the session saw
+                for chunk in chunks[30:]:
+                    await session.send_audio(chunk)
+                await session.end()
+                async for _ in session:
+                    pass
+                return paused
+
+    paused = asyncio.run(main())
+    assert _server_side(emu, config.session_id).audio_offset - _seconds(chunks, rate) >= paused - 0.01
 
 
 def test_a_keepalive_interval_past_the_idle_timeout_is_refused_before_connecting(emu: LocalTranscribeMedical) -> None:

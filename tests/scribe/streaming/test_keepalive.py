@@ -41,6 +41,18 @@ def test_the_timer_is_reset_by_every_send() -> None:
     assert KeepAliveTimer(None, now=0.0).due_in(1000.0) is None
 
 
+def test_the_rest_of_a_pause_since_its_last_silence_is_owed_once() -> None:
+    timer = KeepAliveTimer(5.0, now=0.0)
+    assert timer.rest_of_pause(3.0) == 0.0  # no keep-alive silence in this pause: nothing owed
+    timer.silenced(5.0)
+    assert timer.due_in(5.0) == 5.0  # silence is a send
+    timer.silenced(10.0)
+    assert timer.rest_of_pause(12.5) == 2.5  # from the last silence to the audio that resumes
+    assert timer.rest_of_pause(13.0) == 0.0  # asked once per pause
+    timer.silenced(20.0)
+    assert timer.rest_of_pause(20.001) == 0.0  # too little to be worth a frame
+
+
 def test_silence_lasts_the_pause_in_whole_frames_of_at_most_a_second_and_32_kib() -> None:
     protocol = _protocol(sample_rate=48000, channel_definitions=CHANNELS)  # 192,000 bytes a second
     chunks = protocol.silence(3.3)

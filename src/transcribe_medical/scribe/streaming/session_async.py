@@ -133,6 +133,8 @@ class AsyncScribeStreamSession:
             return
         async with self._send_lock:
             self._check_open("send_audio()")
+            if rest := self._timer.rest_of_pause(self._loop.time()):
+                await self._send_silence(rest)
             await self._send_audio(bytes(chunk))
 
     async def _finish_input(self, *, end_of_session: bool) -> None:
@@ -269,6 +271,7 @@ class AsyncScribeStreamSession:
                     continue
                 try:
                     await self._send_silence(idle)
+                    self._timer.silenced(self._loop.time())
                 except Exception as error:  # the caller's next send or read reports it
                     if self._failure is None:
                         self._failure = error

@@ -176,6 +176,8 @@ class ScribeStreamSession:
             return
         with self._send_lock:
             self._check_open("send_audio()")
+            if rest := self._timer.rest_of_pause(self._clock()):
+                self._send_silence(rest)
             self._send_audio(bytes(chunk))
 
     def _finish_input(self, *, end_of_session: bool) -> None:
@@ -328,6 +330,7 @@ class ScribeStreamSession:
                     continue  # the caller sent meanwhile
                 try:
                     self._send_silence(idle)
+                    self._timer.silenced(self._clock())
                 except BaseException as error:  # the caller's next send or read reports it
                     if self._failure is None:
                         self._failure = error
