@@ -685,6 +685,44 @@ def test_pacer_lead_lets_a_burst_through() -> None:
         Pacer(32000, lead_s=-1)
 
 
+def test_a_batched_pacer_wakes_once_per_batch_ahead_of_real_time_by_at_most_the_batch() -> None:
+    clock = 0.0
+    pacer = Pacer(32000, batch_s=0.2)
+    waits: list[float] = []
+    for index in range(30):  # 3 s of audio in 100 ms chunks
+        delay = pacer.delay_for(3200, clock)
+        if delay:
+            waits.append(delay)
+            clock += delay
+            assert clock == pytest.approx(index * 0.1)  # woke at the chunk's own due time: never behind
+        assert index * 0.1 - clock <= 0.2 + 1e-9  # never more than the batch ahead
+    assert waits == pytest.approx([0.3] * 9)  # three chunks per wake-up, not one
+    with pytest.raises(ValidationError, match="batch_s"):
+        Pacer(32000, batch_s=-0.1)
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=12800), min_size=1, max_size=60),
+    batch=st.sampled_from([0.0, 0.05, 0.2, 0.5]),
+    lag=st.floats(min_value=0.0, max_value=0.05),
+)
+def test_a_batched_pacer_keeps_every_chunk_between_its_due_time_and_the_batch_before_it(
+    sizes: list[int], batch: float, lag: float
+) -> None:
+    clock = 0.0
+    pacer = Pacer(32000, batch_s=batch)
+    before = 0
+    for size in sizes:
+        delay = pacer.delay_for(size, clock)
+        clock += delay
+        due = before / 32000
+        assert clock >= due - batch - 2e-6  # sent at most the batch early (and a microsecond of rounding)
+        if delay:
+            assert clock == pytest.approx(due)  # a wake-up is for the chunk's own due time
+        before += size
+        clock += lag  # sending and reading the source take a little time
+
+
 @pytest.mark.parametrize("pacer", [Pacer(32000, realtime=False), Pacer(None), Pacer(0)])
 def test_pacing_disabled(pacer: Pacer) -> None:
     assert not pacer.enabled

@@ -26,6 +26,7 @@ from transcribe_medical import _limits
 from transcribe_medical.models.enums import MediaEncoding
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio
+from transcribe_medical.streaming.audio.pacing import STREAM_BATCH_S
 from transcribe_medical.streaming.presign import presign_url
 
 if TYPE_CHECKING:
@@ -89,11 +90,11 @@ class _StreamingBase:
         if audio_format is not None:
             config = config.for_audio(audio_format.media_encoding, audio_format.sample_rate, audio_format.channels)
         config = _StreamingBase._ready(config)
-        pacer = Pacer.for_source(source, realtime=realtime)
+        pacer = Pacer.for_source(source, realtime=realtime, batch_s=STREAM_BATCH_S)
         if realtime and not pacer.enabled and config.media_encoding is MediaEncoding.PCM:
             assert config.sample_rate is not None  # _ready() checked it
             channels = _limits.STREAM_CHANNELS if config.channel_identification else 1
-            pacer = Pacer(config.sample_rate * channels * _PCM_SAMPLE_BYTES, realtime=True)
+            pacer = Pacer(config.sample_rate * channels * _PCM_SAMPLE_BYTES, realtime=True, batch_s=STREAM_BATCH_S)
         return source, config, pacer
 
 

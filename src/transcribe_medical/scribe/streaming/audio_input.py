@@ -8,6 +8,7 @@ from typing import Any
 from transcribe_medical._exceptions import ValidationError
 from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
 from transcribe_medical.streaming.audio import AudioSource, Pacer, open_audio
+from transcribe_medical.streaming.audio.pacing import STREAM_BATCH_S
 
 __all__ = ["prepare_audio"]
 
@@ -45,5 +46,5 @@ def prepare_audio(
     if fmt is not None:
         config = config.model_copy(update={"sample_rate": fmt.sample_rate, "media_encoding": fmt.media_encoding})
     config.request_headers()  # refuses a config without a sample rate before any connection
-    pacer = Pacer.for_source(source, realtime=realtime)
+    pacer = Pacer.for_source(source, realtime=realtime, batch_s=STREAM_BATCH_S)
     return source, config.with_session_id(), pacer

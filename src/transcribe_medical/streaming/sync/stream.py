@@ -65,8 +65,9 @@ _SENDER_NAME: Final = "transcribe-medical-sender"
 _KEEPER_NAME: Final = "transcribe-medical-keepalive"
 #: How long ``close()`` waits for a sender stuck in a read of the source (it cannot be interrupted).
 _SENDER_JOIN_S: Final = 1.0
-#: The longest single sleep of real-time pacing: how soon a pacing sender notices close().
-_PACE_SLICE_S: Final = 0.25
+#: The longest single sleep of real-time pacing: how soon a pacing sender notices close(). Above
+#: the usual pause of a batched sender (STREAM_BATCH_S plus one chunk), which is one sleep.
+_PACE_SLICE_S: Final = 0.5
 
 
 def is_fatal(error: TranscribeMedicalError, resilient: ResilientSession) -> bool:
