@@ -145,19 +145,53 @@ def test_client_config_proxies_reach_the_botocore_clients() -> None:
         assert client.boto3_client("transcribe").meta.config.proxies is None  # botocore reads the environment
 
 
-def test_the_environment_is_read_once_per_lookup(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Reading os.environ is most of a lookup's cost, paid by every stream opened.
+def test_only_the_proxy_variables_values_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Decoding every variable's value is most of urllib's cost, paid by every stream opened: the
+    # names are screened first, and only the ``*_proxy`` values are read, once each.
     import os
 
-    reads: list[None] = []
+    reads: list[str] = []
 
     class CountedEnvironment(dict[str, str]):
+        def __getitem__(self, name: str) -> str:
+            reads.append(name)
+            return super().__getitem__(name)
+
         def items(self) -> ItemsView[str, str]:
-            reads.append(None)
-            return super().items()
+            raise AssertionError("every value was read")
 
     environment = CountedEnvironment(os.environ)
-    environment |= {"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "example.com"}
+    environment |= {"HTTPS_PROXY": "http://proxy:3128", "NO_PROXY": "example.com", "UNRELATED": "x"}
     monkeypatch.setattr(os, "environ", environment)
     assert proxy_for(AWS) == "http://proxy:3128"
-    assert len(reads) == 2  # one read: urllib's getproxies_environment() goes over it in two passes
+    assert sorted(reads) == sorted(name for name in environment if name.lower().endswith("_proxy"))
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {},
+        {"HTTPS_PROXY": "http://upper:1", "https_proxy": "http://lower:1"},
+        {"https_proxy": "http://lower:1", "HTTPS_PROXY": "http://upper:1"},
+        {"HTTPS_PROXY": "http://upper:1", "https_proxy": ""},  # an empty lower-case name removes it
+        {"Https_Proxy": "http://mixed:1", "HTTPS_proxy": "http://lowersuffix:1"},
+        {"HTTP_PROXY": "http://p:1", "REQUEST_METHOD": "GET"},  # CGI: HTTP_PROXY may be a header
+        {"HTTP_PROXY": "http://p:1", "http_proxy": "http://lower:1", "REQUEST_METHOD": "GET"},
+        {"no_proxy": "amazonaws.com", "ALL_PROXY": "http://p:1", "FTP_PROXY": ""},
+        {"_PROXY": "http://p:1", "PROXY": "x", "X_PROXY_": "y", "NOPROXY": "z"},
+    ],
+)
+def test_the_environment_is_read_as_urllib_reads_it(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
+) -> None:
+    import os
+    import urllib.request
+
+    from transcribe_medical._proxy import _proxies_from_environment
+
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy") or name == "REQUEST_METHOD":
+            monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert _proxies_from_environment() == urllib.request.getproxies_environment()
