@@ -179,3 +179,32 @@ def test_async_policy_matches() -> None:
     with pytest.raises(NotFoundError):
         asyncio.run(scenario_refused())
     assert sleeps == []
+
+
+def test_a_first_attempt_made_directly_leaves_the_rest_of_the_budget_to_the_retry_loop() -> None:
+    import time
+
+    from transcribe_medical._retry import retry_after_first
+
+    throttled = LimitExceededError("slow down", code="LimitExceededException")
+    started = time.monotonic() - 5.0  # the first attempt took 5 s
+    policy = retry_after_first(RetryPolicy(max_attempts=3, max_elapsed=60.0), throttled, started)
+    assert policy is not None and policy.max_attempts == 3
+    assert policy.max_elapsed is not None and 0 < policy.max_elapsed <= 55.0
+    assert retry_after_first(RetryPolicy(max_attempts=3, max_elapsed=4.0), throttled, started) is None  # spent
+    assert retry_after_first(RetryPolicy(max_attempts=1), throttled, started) is None  # no retry allowed
+    assert retry_after_first(RetryPolicy(), ValidationError("bad"), started) is None  # not retryable
+    unbounded = retry_after_first(RetryPolicy(max_elapsed=None), throttled, started)
+    assert unbounded is not None and unbounded.max_elapsed is None
+
+
+def test_the_retry_loop_starts_with_the_failure_of_the_attempt_already_made() -> None:
+    from transcribe_medical._retry import then_raise_first
+
+    calls: list[None] = []
+    attempt = then_raise_first(
+        LimitExceededError("slow down", code="LimitExceededException"), lambda: calls.append(None) or "ok"
+    )
+    sleeps: list[float] = []
+    assert call_with_retries(RetryPolicy(max_attempts=2), "Op", attempt, sleep=sleeps.append) == "ok"
+    assert len(calls) == 1 and len(sleeps) == 1

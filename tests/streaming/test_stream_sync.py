@@ -211,6 +211,52 @@ def test_a_throttled_handshake_is_retried_with_a_fresh_signature(service: FakeTr
     assert len(service.connections) == 2 and service.last.got_end
 
 
+def test_a_throttled_opening_is_retried_with_backoff_as_one_run_of_attempts(
+    service: FakeTranscribeStreaming, caplog: pytest.LogCaptureFixture
+) -> None:
+    service.handshake_statuses = [429, 503]  # the first two upgrades refused, the third served
+    retry = RetryPolicy(max_attempts=3, initial_backoff=0.0, max_backoff=0.0)
+    client = TranscribeMedical(
+        region_name="us-east-1", streaming_endpoint_url=service.url, config=ClientConfig(retry=retry)
+    )
+    with caplog.at_level("INFO", logger="transcribe_medical.retry"):
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert len(service.connections) == 3 and service.last.got_end
+    retried = [record.getMessage() for record in caplog.records if record.name == "transcribe_medical.retry"]
+    assert len(retried) == 2
+    assert "attempt 1" in retried[0] and "attempt 2" in retried[1]
+
+
+def test_the_attempts_of_an_opening_are_counted_from_the_first(service: FakeTranscribeStreaming) -> None:
+    service.handshake_statuses = [429, 429, 429]
+    retry = RetryPolicy(max_attempts=2, initial_backoff=0.0, max_backoff=0.0)
+    client = TranscribeMedical(
+        region_name="us-east-1", streaming_endpoint_url=service.url, config=ClientConfig(retry=retry)
+    )
+    with pytest.raises(LimitExceededError):
+        client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    assert len(service.connections) == 2
+
+
+def test_an_opening_that_succeeds_builds_no_retry_machinery(
+    service: FakeTranscribeStreaming, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening is on every stream's path: the retry loop (tenacity, objects in reference cycles)
+    # is built only when the first attempt fails.
+    import transcribe_medical.streaming.sync.client as client_module
+
+    def no_retries(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the retry loop was entered for an opening that succeeded")
+
+    monkeypatch.setattr(client_module, "call_with_retries", no_retries)
+    client = TranscribeMedical(region_name="us-east-1", streaming_endpoint_url=service.url, config=ClientConfig())
+    client.streaming.transcribe_file(MONO, CARDIOLOGY, realtime=False)
+    with client.streaming.connect(CARDIOLOGY.for_audio("pcm", 16000, 1)) as session:
+        session.finish_audio()
+        list(session)
+    assert len(service.connections) == 2 and service.last.got_end
+
+
 def test_connection_refused_is_connection_error(client: TranscribeMedical) -> None:
     port = _free_port()
     refused = TranscribeMedical(

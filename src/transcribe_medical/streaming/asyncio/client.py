@@ -7,7 +7,6 @@ Every call returns one type, reconnecting or not (reconnection is a policy of th
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -16,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from transcribe_medical._exceptions import TranscribeMedicalError
-from transcribe_medical._retry import call_with_retries_async, is_retryable
+from transcribe_medical._retry import call_with_retries_async, retry_after_first, then_raise_first
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _transport
@@ -233,30 +232,17 @@ class AsyncStreamingClient(_StreamingBase):
             return events.transcript
 
     async def _open(self, config: StreamConfig) -> AsyncStreamConnection:
-        # The first attempt is made directly: it nearly always succeeds, and the retry machinery
-        # (tenacity: ~30 us and ~40 objects in reference cycles per call) is then never built.
-        # Only a retryable failure enters it, with that failure as its first attempt, so the
-        # attempts, the backoff and the logs are as if it had run from the start.
-        policy = self._facade.config.retry
+        # The first attempt is made directly; the retry loop is built only after a retryable
+        # failure, which counts as its first attempt (see retry_after_first).
         started = time.monotonic()
         try:
             return await self._open_once(config)
         except TranscribeMedicalError as error:
-            if policy.max_attempts <= 1 or not is_retryable(error):
+            policy = retry_after_first(self._facade.config.retry, error, started)
+            if policy is None:
                 raise
             failure = error
-        if policy.max_elapsed is not None:
-            left = policy.max_elapsed - (time.monotonic() - started)
-            if left <= 0:
-                raise failure  # the elapsed-time budget is spent already
-            policy = dataclasses.replace(policy, max_elapsed=left)
-        made = [failure]
-
-        async def attempt() -> AsyncStreamConnection:
-            if made:  # tenacity's first attempt: the one already made
-                raise made.pop()
-            return await self._open_once(config)
-
+        attempt = then_raise_first(failure, lambda: self._open_once(config))
         return await call_with_retries_async(policy, _transport.OPERATION, attempt)
 
     async def _open_once(self, config: StreamConfig) -> AsyncStreamConnection:

@@ -11,10 +11,12 @@ off, and nothing else).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from transcribe_medical._retry import call_with_retries
+from transcribe_medical._exceptions import TranscribeMedicalError
+from transcribe_medical._retry import call_with_retries, retry_after_first, then_raise_first
 from transcribe_medical.models.stream import StreamConfig
 from transcribe_medical.models.transcript import Transcript
 from transcribe_medical.streaming import _transport
@@ -220,7 +222,18 @@ class StreamingClient(_StreamingBase):
 
     def _open(self, config: StreamConfig) -> StreamConnection:
         """The first connection of a stream, under the facade's retry policy."""
-        return call_with_retries(self._facade.config.retry, _transport.OPERATION, lambda: self._open_once(config))
+        # The first attempt is made directly; the retry loop is built only after a retryable
+        # failure, which counts as its first attempt (see retry_after_first).
+        started = time.monotonic()
+        try:
+            return self._open_once(config)
+        except TranscribeMedicalError as error:
+            policy = retry_after_first(self._facade.config.retry, error, started)
+            if policy is None:
+                raise
+            failure = error
+        attempt = then_raise_first(failure, lambda: self._open_once(config))
+        return call_with_retries(policy, _transport.OPERATION, attempt)
 
     def _open_once(self, config: StreamConfig) -> StreamConnection:
         # One attempt, signed now with credentials resolved now (rotated keys are picked up).
