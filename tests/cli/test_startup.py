@@ -7,6 +7,7 @@ a command's ``--help`` loads that command's module only. Each case runs in a fre
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -115,3 +116,58 @@ def test_a_global_option_before_the_command_still_loads_that_command_only() -> N
     )
     commands = {name.rpartition(".")[2] for name in loaded if name.startswith("transcribe_medical.cli.commands.")}
     assert commands == {"stream"}
+
+
+def test_a_help_page_is_printed_without_parsing_so_no_parameter_is_converted() -> None:
+    # Parsing runs typer's conversion of each parameter met (recent typer builds a pydantic
+    # adapter per parameter for it): most of what a help page would cost.
+    _, loaded = help_loads("stream", "--help")
+    assert "pydantic" not in loaded
+    _, loaded = help_loads("scribe", "stream", "-h")
+    assert "pydantic" not in loaded
+
+
+def _command_paths(command: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [path]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        paths += _command_paths(sub, (*path, name))
+    return paths
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_help_page_printed_without_parsing_is_the_one_click_prints(
+    flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from transcribe_medical.cli.build import build_command, print_help
+    from transcribe_medical.cli.commands import load_all
+
+    load_all()
+    command = build_command()
+    paths = _command_paths(command)
+    assert len(paths) > 20  # every group and command, the root included
+    for path in paths:
+        assert print_help(command, [*path, flag], "transcribe-medical"), path
+        unparsed = capsys.readouterr().out
+        with contextlib.suppress(SystemExit, Exception):  # the help option ends the run with Exit(0)
+            build_command().main(args=[*path, flag], prog_name="transcribe-medical", standalone_mode=False)
+        assert unparsed == capsys.readouterr().out, path
+        assert "Usage: transcribe-medical" in unparsed
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stream", "x.wav", "--help"],
+        ["stream", "--help", "x"],
+        ["--debug", "--help"],
+        ["nope", "--help"],
+        ["stream"],
+        [],
+    ],
+)
+def test_any_other_command_line_is_left_to_click(argv: list[str]) -> None:
+    from transcribe_medical.cli.build import build_command, print_help
+    from transcribe_medical.cli.commands import load_all
+
+    load_all()
+    assert not print_help(build_command(), argv, "transcribe-medical")

@@ -42,6 +42,33 @@ def build_command() -> Any:
     return command
 
 
+def print_help(command: Any, args: Sequence[str], prog_name: str) -> bool:
+    """Print the help ``args`` ask for, as the help option would, without parsing; return whether it did.
+
+    ``args`` must be command names and then ``-h``/``--help`` (``stream --help``, ``scribe
+    start -h``), nothing else; any other command line is left to click (returns ``False``).
+    Parsing would run typer's conversion of every parameter it meets, which builds a pydantic
+    adapter per parameter: most of what ``stream --help`` would cost. The page is the same one:
+    the command's context, made as click makes it, renders it, and it is echoed as the help
+    option's callback echoes it.
+    """
+    if not args or args[-1] not in ("-h", "--help"):
+        return False
+    context = command.context_class(command, info_name=prog_name, **command.context_settings)
+    for name in args[:-1]:
+        if name.startswith("-") or not hasattr(command, "get_command"):
+            return False
+        sub = command.get_command(context, name)
+        if sub is None:
+            return False
+        command = sub
+        context = command.context_class(command, info_name=name, parent=context, **command.context_settings)
+    if args[-1] not in command.get_help_option_names(context) or not command.add_help_option:
+        return False
+    typer.echo(context.get_help(), color=context.color)
+    return True
+
+
 def _prepare(command: Any) -> None:
     for param in command.params:
         if param.metavar is None and not getattr(param, "is_flag", False):

@@ -248,7 +248,7 @@ def command_name(args: Sequence[str]) -> str | None:
 
 def _run(args: list[str], debug: bool) -> int:
     from transcribe_medical.cli import commands
-    from transcribe_medical.cli.build import build_command, command_line, invoked_command
+    from transcribe_medical.cli.build import build_command, command_line, invoked_command, print_help
 
     # Only the named command's module (``stream --help`` need not import the batch commands).
     commands.load(command_name(args))
@@ -256,7 +256,10 @@ def _run(args: list[str], debug: bool) -> int:
     invoked_command.set(None)
 
     try:
-        result = build_command().main(args=args, prog_name="transcribe-medical", standalone_mode=False)
+        command = build_command()
+        if print_help(command, args, "transcribe-medical"):
+            return EXIT_OK
+        result = command.main(args=args, prog_name="transcribe-medical", standalone_mode=False)
     except typer.Exit as done:
         return int(done.exit_code)
     except NoArgsIsHelpError as error:
