@@ -169,6 +169,29 @@ def test_handshake_403_is_credentials_error(service: FakeTranscribeStreaming, mo
     assert service.refusals == ["signature mismatch"]
 
 
+def test_a_finished_stream_is_freed_without_the_garbage_collector(async_client: AsyncTranscribeMedical) -> None:
+    # A stream left in a reference cycle (a done task kept, holding its coroutine or its
+    # CancelledError's frames) waits for the garbage collector with its connection and buffers;
+    # with a hundred streams that is most of the collector's work.
+    import gc
+    import weakref
+
+    async def stream() -> weakref.ref[object]:
+        async with async_client.streaming.transcribe(MONO, CARDIOLOGY, realtime=False) as events:
+            async for _ in events:
+                pass
+            events.transcript  # noqa: B018  (built, as a caller reads it)
+        return weakref.ref(events)
+
+    gc.collect()
+    gc.disable()
+    try:
+        freed = asyncio.run(stream())
+        assert freed() is None
+    finally:
+        gc.enable()
+
+
 def test_handshake_429_is_limit_exceeded(
     async_client: AsyncTranscribeMedical, service: FakeTranscribeStreaming
 ) -> None:

@@ -211,6 +211,26 @@ def test_a_throttled_handshake_is_retried_with_a_fresh_signature(service: FakeTr
     assert len(service.connections) == 2 and service.last.got_end
 
 
+def test_a_finished_stream_is_freed_without_the_garbage_collector(client: TranscribeMedical) -> None:
+    # A stream left in a reference cycle waits for the garbage collector with its connection,
+    # threads and buffers; with many streams that is most of the collector's work.
+    import gc
+    import weakref
+
+    gc.collect()
+    gc.disable()
+    try:
+        with client.streaming.transcribe(MONO, CARDIOLOGY, realtime=False) as events:
+            for _ in events:
+                pass
+            events.transcript  # noqa: B018  (built, as a caller reads it)
+        freed = weakref.ref(events)
+        del events
+        assert freed() is None
+    finally:
+        gc.enable()
+
+
 def test_a_throttled_opening_is_retried_with_backoff_as_one_run_of_attempts(
     service: FakeTranscribeStreaming, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -325,6 +325,11 @@ class AsyncTranscription:
         if self._connection is not None:
             await self._connection.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # The tasks are done: let them go. A task kept here holds its coroutine, and a cancelled
+        # one its CancelledError, whose traceback's frames hold this stream: a reference cycle
+        # that only the garbage collector would free, with the connection and every buffer in it.
+        self._tasks.clear()
+        self._sender = None
 
     # -- sending -------------------------------------------------------------------------------
 

@@ -101,9 +101,7 @@ class _Stream:
         # Set to stop: wakes the keep-alive thread and a reconnect's backoff at once.
         self._wake = threading.Event()
         self._sleep = sleep or self._wake.wait
-        # Pacing sleeps once per chunk: time.sleep costs half an Event wait, and waking for
-        # close() within a slice is soon enough (see _pace).
-        self._pace_sleep = sleep or self._pace
+        self._given_sleep = sleep
         self._on_reconnect = on_reconnect
         self._on_partial = on_partial
         self._on_final = on_final
@@ -139,6 +137,14 @@ class _Stream:
         self._events = self._receive()
         self._keeper = threading.Thread(target=self._keep_alive_loop, name=_KEEPER_NAME, daemon=True)
         self._keeper.start()
+
+    @property
+    def _pace_sleep(self) -> Callable[[float], object]:
+        # Pacing sleeps once per chunk: time.sleep costs half an Event wait, and waking for
+        # close() within a slice is soon enough (see _pace). Looked up, not stored: a bound
+        # method of the stream kept on the stream is a reference cycle, which would leave the
+        # stream, its connection and its threads' objects to the garbage collector.
+        return self._given_sleep or self._pace
 
     # -- what callers read ---------------------------------------------------------------------
 
