@@ -11,10 +11,18 @@ model's ``__init__`` from the field annotations and refuses the strings pydantic
 fields (``StreamConfig(media_encoding="pcm")``). ``cryptography`` is not followed: the user code
 never imports it, but urllib3 (under botocore) does, and the lowest mypy our dev extra allows cannot
 parse the stubs of the lowest cryptography.
+
+Every check in one test run shares one incremental cache (a fresh directory per process, removed at
+exit): what the user code imports (our package, pydantic, botocore) is analysed once, and each check
+after the first analyses only the user's module again. The configuration is the same for every
+check, so the cache cannot carry anything from one check into another's result.
 """
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 _USER_CONFIG = """\
@@ -27,6 +35,17 @@ follow_imports = skip
 """
 
 
+_cache: Path | None = None
+
+
+def _shared_cache() -> Path:
+    global _cache
+    if _cache is None:
+        _cache = Path(tempfile.mkdtemp(prefix="users-mypy-cache-"))
+        atexit.register(shutil.rmtree, _cache, ignore_errors=True)
+    return _cache
+
+
 def users_mypy(code: str, directory: Path) -> tuple[int, str]:
     """mypy's exit status and report for ``code``, checked in ``directory`` as a user's module."""
     from mypy import api
@@ -35,7 +54,5 @@ def users_mypy(code: str, directory: Path) -> tuple[int, str]:
     config.write_text(_USER_CONFIG, encoding="utf-8")
     user = directory / "user_code.py"
     user.write_text(code, encoding="utf-8")
-    out, err, status = api.run(
-        ["--config-file", str(config), "--no-incremental", "--cache-dir", str(directory / "cache"), str(user)]
-    )
+    out, err, status = api.run(["--config-file", str(config), "--cache-dir", str(_shared_cache()), str(user)])
     return status, out + err
