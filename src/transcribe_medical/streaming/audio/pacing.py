@@ -13,8 +13,8 @@ __all__ = ["STREAM_BATCH_S", "Pacer"]
 
 #: The pacing batch of a stream's real-time sender: chunks due within 0.2 s of a wake-up go out
 #: with it. A sender thread or task then wakes about five times a second, not once per chunk
-#: (ten times with 100 ms chunks), and the audio runs at most 0.2 s ahead of real time (the
-#: upper end of the 50-200 ms chunks AWS recommends), never behind.
+#: (ten times with 100 ms chunks), and the audio runs at most 0.2 s ahead of real time, never
+#: behind: still the "about real-time pace" AWS asks of a stream.
 STREAM_BATCH_S: Final = 0.2
 _ROUNDING_S: Final = 1e-6
 
