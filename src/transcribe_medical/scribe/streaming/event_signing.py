@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Final, NamedTuple, TypeAlias
+from zlib import crc32
 
 from transcribe_medical._exceptions import ProtocolError, ValidationError
-from transcribe_medical.eventstream import Timestamp, encode_message
+from transcribe_medical.eventstream import Timestamp
+from transcribe_medical.eventstream._framing import CRC, LENGTHS, MAX_TOTAL_LENGTH, MIN_MESSAGE_LENGTH
 from transcribe_medical.eventstream._headers import encode_headers
 
 __all__ = [
@@ -36,6 +39,13 @@ __all__ = [
 STREAMING_PAYLOAD_HASH: Final = "STREAMING-AWS4-HMAC-SHA256-EVENTS"
 _ALGORITHM: Final = "AWS4-HMAC-SHA256-PAYLOAD"
 _EMPTY_SHA256: Final = hashlib.sha256(b"").hexdigest()
+
+# The outer message's header section is ``:chunk-signature`` (type 6, 32 bytes) then ``:date``
+# (type 8): the bytes before the signature never change, and those after it change once a second.
+_SIGNATURE_HEADER: Final = encode_headers({":chunk-signature": bytes(32)})[:-32]
+_OUTER_HEADERS_LENGTH: Final = len(_SIGNATURE_HEADER) + 32 + len(encode_headers({":date": Timestamp(0)}))
+_pack_lengths = LENGTHS.pack
+_pack_crc = CRC.pack
 
 
 if TYPE_CHECKING:
@@ -131,6 +141,16 @@ def event_string_to_sign(
     )
 
 
+class _Second(NamedTuple):
+    """What every event signed within one second shares (computed once per second)."""
+
+    milliseconds: int  # the :date header's value
+    string_head: str  # the string to sign's first three lines, each with its newline
+    date_hash: str  # hex sha256 of the encoded :date header
+    date_header: bytes  # the encoded :date header
+    key: bytes  # the signing key of that day
+
+
 class EventSigner:
     """Signs the events of one request, chaining each signature from the one before.
 
@@ -151,6 +171,7 @@ class EventSigner:
         self._service = service
         self._prior = seed
         self._keys: dict[str, bytes] = {}
+        self._second: _Second | None = None
         self._ended = False
 
     def __repr__(self) -> str:
@@ -178,17 +199,51 @@ class EventSigner:
     def _sign(self, message: bytes, now: datetime | None, *, empty: bool) -> bytes:
         if self._ended:
             raise ValidationError("event: the stream's end frame was already signed; nothing may follow it")
-        # Whole seconds, so the :date header and the string's timestamp name the same instant.
-        when = (now or datetime.now(UTC)).replace(microsecond=0)
-        if when.tzinfo is None:
-            raise ValidationError(f"now: needs a timezone-aware datetime, got {when.isoformat()}", field="now")
-        when = when.astimezone(UTC)
+        second = self._moment(now)
+        # The six lines of event_string_to_sign, the first three kept from the second's first event.
+        payload_hash = _EMPTY_SHA256 if empty else hashlib.sha256(message).hexdigest()
+        text = f"{second.string_head}{self._prior}\n{second.date_hash}\n{payload_hash}"
+        signature = hmac.digest(second.key, text.encode(), "sha256")
+        self._prior = signature.hex()
+        return _outer_frame(_SIGNATURE_HEADER + signature + second.date_header, message)
+
+    def _moment(self, now: datetime | None) -> _Second:
+        """The shared material of the second ``now`` falls in (default: the clock's)."""
+        if now is None:
+            # Whole seconds, so the :date header and the string's timestamp name the same instant.
+            milliseconds = int(time.time()) * 1000
+            cached = self._second
+            if cached is not None and cached.milliseconds == milliseconds:
+                return cached
+            when = datetime.fromtimestamp(milliseconds // 1000, UTC)
+        else:
+            when = now.replace(microsecond=0)
+            if when.tzinfo is None:
+                raise ValidationError(f"now: needs a timezone-aware datetime, got {when.isoformat()}", field="now")
+            when = when.astimezone(UTC)
+            milliseconds = int(Timestamp(when))
+            cached = self._second
+            if cached is not None and cached.milliseconds == milliseconds:
+                return cached
         date_stamp = when.strftime("%Y%m%d")
         key = self._keys.get(date_stamp)
         if key is None:
             key = derive_signing_key(self._secret, date_stamp, self._region, self._service)
             self._keys = {date_stamp: key}
-        text = event_string_to_sign(self._prior, message, when, self._region, self._service, empty=empty)
-        signature = hmac.new(key, text.encode(), hashlib.sha256).digest()
-        self._prior = signature.hex()
-        return encode_message({":chunk-signature": signature, ":date": Timestamp(when)}, message)
+        date_header = _date_header(when)
+        scope = f"{date_stamp}/{self._region}/{self._service}/aws4_request"
+        head = f"{_ALGORITHM}\n{when.strftime('%Y%m%dT%H%M%SZ')}\n{scope}\n"
+        self._second = _Second(milliseconds, head, hashlib.sha256(date_header).hexdigest(), date_header, key)
+        return self._second
+
+
+def _outer_frame(header_block: bytes, payload: bytes) -> bytes:
+    """The event-stream message of ``header_block`` and ``payload``: what ``encode_message`` gives."""
+    total_length = MIN_MESSAGE_LENGTH + _OUTER_HEADERS_LENGTH + len(payload)
+    if total_length > MAX_TOTAL_LENGTH:
+        raise ValidationError(
+            f"the message would be {total_length} bytes: allowed at most {MAX_TOTAL_LENGTH}", field="payload"
+        )
+    lengths = _pack_lengths(total_length, _OUTER_HEADERS_LENGTH)
+    head = lengths + _pack_crc(crc32(lengths)) + header_block
+    return b"".join((head, payload, _pack_crc(crc32(payload, crc32(head)))))

@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from transcribe_medical import _limits
 from transcribe_medical._exceptions import ConnectionError, ProtocolError
 from transcribe_medical._limits import AUDIO_EVENT_MAX_PAYLOAD
-from transcribe_medical.eventstream import AUDIO_EVENT_HEADERS, Message, encode_message
+from transcribe_medical.eventstream import AUDIO_EVENT_HEADERS, Message, encode_audio_event, encode_message
 from transcribe_medical.models._base import PhiSafeModel
 from transcribe_medical.models.enums import MediaEncoding
-from transcribe_medical.models.transcript import Item, Segment, Transcript, normalise_channel
+from transcribe_medical.models.transcript import Item, Segment, Transcript, normalise_channel, normalise_speaker
 from transcribe_medical.scribe.streaming.config import ScribeStreamConfig
 from transcribe_medical.scribe.streaming.errors import exception_event_error
 from transcribe_medical.scribe.streaming.event_signing import EventSigner
@@ -28,11 +28,27 @@ from transcribe_medical.scribe.streaming.replay import ReplayBuffer
 
 __all__ = ["ScribeSessionProtocol", "ScribeTranscriptEvent", "encode_json_event"]
 
+# Channel labels seen, normalised once (a stream has one or two; a peer inventing more is not cached).
+_CHANNEL_CACHE_ENTRIES = 8
+_SEGMENT_FIELDS_SET: Final = frozenset(("start", "end", "text", "speaker", "channel", "items", "segment_id"))
+
 
 def encode_json_event(event_type: str, body: dict[str, Any]) -> bytes:
     """An inner event message with a JSON payload (ConfigurationEvent, SessionControlEvent)."""
     headers = {":message-type": "event", ":event-type": event_type, ":content-type": "application/json"}
     return encode_message(headers, json.dumps(body, separators=(",", ":")).encode())
+
+
+def _audio_event(chunk: bytes) -> bytes:
+    """The inner AudioEvent message of ``chunk``.
+
+    Chunks up to 32 KiB (all of ``transcribe()``'s) take the codec's AudioEvent path, whose
+    prelude and headers are made once per chunk size; a longer chunk (a caller's second of 48 kHz
+    audio) is encoded in full. The bytes are the same either way.
+    """
+    if len(chunk) <= AUDIO_EVENT_MAX_PAYLOAD:
+        return encode_audio_event(chunk)
+    return encode_message(AUDIO_EVENT_HEADERS, chunk)
 
 
 class ScribeTranscriptEvent(PhiSafeModel):
@@ -50,13 +66,15 @@ class ScribeTranscriptEvent(PhiSafeModel):
     _repr_values: ClassVar[tuple[str, ...]] = ("is_partial",)
 
 
-def _time(value: object) -> float | None:
-    if value is None:
-        return None
+def _seconds(value: object) -> float:
     seconds = float(value)  # type: ignore[arg-type]  # a malformed value raises, refused by the caller
     if not 0 <= seconds < math.inf:
         raise ValueError("an audio time must be a finite number >= 0")
     return seconds
+
+
+def _time(value: object) -> float | None:
+    return None if value is None else _seconds(value)
 
 
 def _item(raw: dict[str, Any], speaker: str | None, channel: str | None) -> Item:
@@ -101,7 +119,12 @@ class ScribeSessionProtocol:
             raise ProtocolError("a HealthScribe session needs its session id before it connects")
         self.config = config
         self._signer: EventSigner | None = None
-        self._roles = {c.channel_id: c.participant_role.value for c in config.channel_definitions or ()}
+        # One participant per role when channels are defined: CLINICIAN_0 / PATIENT_0, as in the
+        # batch transcript.json (normalise_speaker keeps a participant role as it is).
+        self._speakers = {
+            c.channel_id: normalise_speaker(f"{c.participant_role.value}_0") for c in config.channel_definitions or ()
+        }
+        self._channels: dict[str, str | None] = {}
         self._final: dict[str, Segment] = {}
         self._items_of: object = None
         self._items: dict[tuple[object, ...], Item] = {}
@@ -138,11 +161,11 @@ class ScribeSessionProtocol:
             raise ConnectionError(f"HealthScribe session {self.config.session_id} cannot be resumed: {why}")
         yield self.start(signer)
         for chunk in self.replay.replay(self._replay_chunk):
-            yield self._sign(encode_message(AUDIO_EVENT_HEADERS, chunk))
+            yield self._sign(_audio_event(chunk))
 
     def audio(self, chunk: bytes) -> bytes:
         """The signed AudioEvent frame for ``chunk`` (at most one second of audio)."""
-        frame = self._sign(encode_message(AUDIO_EVENT_HEADERS, chunk))
+        frame = self._sign(_audio_event(chunk))
         self.replay.add(chunk)
         return frame
 
@@ -214,7 +237,10 @@ class ScribeSessionProtocol:
             return None
         try:
             raw = json.loads(message.payload)["TranscriptSegment"]
-            event = ScribeTranscriptEvent(segment=self._segment(raw), is_partial=bool(raw.get("IsPartial", False)))
+            # Checked by _segment as the models would check it: see _item.
+            event = ScribeTranscriptEvent.model_construct(
+                segment=self._segment(raw), is_partial=bool(raw.get("IsPartial", False))
+            )
         except (ValueError, KeyError, TypeError) as error:
             raise ProtocolError(f"the service sent a malformed TranscriptEvent ({type(error).__name__})") from None
         if not event.is_partial:
@@ -225,11 +251,17 @@ class ScribeSessionProtocol:
     def _segment(self, raw: dict[str, Any]) -> Segment:
         # ChannelId is a string: "ch_0" as the emulator sends it, or a bare "0"; both read the same.
         channel_id = raw.get("ChannelId")
-        channel = normalise_channel(channel_id) if channel_id not in (None, "") else None
-        role = self._roles.get(int(channel[3:])) if channel else None
-        # One participant per role when channels are defined: CLINICIAN_0 / PATIENT_0, as in
-        # the batch transcript.json.
-        speaker = f"{role}_0" if role else None
+        if channel_id in (None, ""):
+            channel = None
+        elif type(channel_id) is str:
+            channel = self._channels.get(channel_id)
+            if channel is None:
+                channel = normalise_channel(channel_id)
+                if len(self._channels) < _CHANNEL_CACHE_ENTRIES:
+                    self._channels[channel_id] = channel
+        else:
+            channel = normalise_channel(channel_id)
+        speaker = self._speakers.get(int(channel[3:])) if channel else None
         # A partial repeats every item so far: an item equal to one of the segment's previous
         # event is that same (equal, unchanged) object, so a growing partial costs its new words.
         segment_id = raw.get("SegmentId")
@@ -248,14 +280,24 @@ class ScribeSessionProtocol:
             if made is None:
                 made = self._items[key] = _item(item, speaker, channel)
             items.append(made)
-        return Segment(
-            start=float(raw.get("BeginAudioTime") or 0.0),
-            end=float(raw.get("EndAudioTime") or 0.0),
+        if segment_id is not None and not isinstance(segment_id, str):
+            raise TypeError("a SegmentId must be a string")
+        # Built as _item builds items: the values are the model's own checks' (times finite and
+        # >= 0, labels normalised, items made), so pydantic would find nothing to change. Every
+        # field is given (a default_factory costs model_construct a signature inspection), and
+        # the fields set are those the keyword construction set.
+        return Segment.model_construct(
+            set(_SEGMENT_FIELDS_SET),  # its own: pydantic adds to it on assignment
+            start=_seconds(raw.get("BeginAudioTime") or 0.0),
+            end=_seconds(raw.get("EndAudioTime") or 0.0),
             text=str(raw.get("Content") or ""),
             speaker=speaker,
             channel=channel,
             items=items,
-            segment_id=raw.get("SegmentId"),
+            entities=[],
+            alternatives=[],
+            result_id=None,
+            segment_id=segment_id,
         )
 
     def _keep(self, segment: Segment) -> None:

@@ -12,6 +12,7 @@ Only PCM can be cut at a time (FLAC and Ogg-Opus are not resumable this way).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import Final
 
@@ -25,6 +26,9 @@ MAX_REPLAY_BYTES: Final = 10 * 60 * 16_000 * 2 * 2
 class ReplayBuffer:
     """The session audio not yet covered by a final segment.
 
+    The chunks are kept as they were sent (the caller's ``bytes``, not copied): appending to one
+    growing ``bytearray`` copied the whole buffer every few chunks once a final had cut its front.
+
     Attributes:
         bytes_per_second: The PCM byte rate (``None``: not PCM; nothing can be replayed).
         sent: Session bytes sent so far (the offset of the next byte).
@@ -36,23 +40,41 @@ class ReplayBuffer:
         self.bytes_per_second = bytes_per_second
         self._frame = frame_bytes
         self._limit = limit
-        self._buffer = bytearray()
-        self._start = 0  # the session offset of _buffer[0]
+        self._chunks: deque[bytes] = deque()
+        self._held = 0  # bytes in _chunks
+        self._start = 0  # the session offset of _chunks[0][0]
         self.sent = 0
         self.kept = 0
         self.overflowed = False
 
     def add(self, chunk: bytes) -> None:
-        """Record audio just sent."""
+        """Record audio just sent (``bytes`` are kept as they are; a mutable buffer is copied)."""
         self.sent += len(chunk)
-        if self.bytes_per_second is None:
+        if self.bytes_per_second is None or not chunk:
             return
-        self._buffer += chunk
-        excess = len(self._buffer) - self._limit
+        if type(chunk) is not bytes:
+            chunk = bytes(chunk)
+        self._chunks.append(chunk)
+        self._held += len(chunk)
+        excess = self._held - self._limit
         if excess > 0:
-            del self._buffer[:excess]
-            self._start += excess
+            self._drop(excess)
             self.overflowed = True
+
+    def _drop(self, count: int) -> None:
+        """Forget the oldest ``count`` bytes held."""
+        chunks = self._chunks
+        while count > 0 and chunks:
+            first = chunks[0]
+            if len(first) <= count:
+                chunks.popleft()
+                taken = len(first)
+            else:
+                chunks[0] = first[count:]
+                taken = count
+            count -= taken
+            self._held -= taken
+            self._start += taken
 
     def final_until(self, seconds: float) -> None:
         """A final segment ends at ``seconds`` of session audio: what precedes it is kept."""
@@ -71,8 +93,7 @@ class ReplayBuffer:
         self.kept = offset
         cut = offset - self._start
         if cut > 0:
-            del self._buffer[:cut]
-            self._start = offset
+            self._drop(cut)
 
     @property
     def resumable(self) -> bool:
@@ -81,6 +102,16 @@ class ReplayBuffer:
 
     def replay(self, chunk_bytes: int) -> Iterator[bytes]:
         """The audio after :attr:`kept`, in chunks of at most ``chunk_bytes``."""
-        data = memoryview(self._buffer)[max(0, self.kept - self._start) :]
-        for start in range(0, len(data), chunk_bytes):
-            yield bytes(data[start : start + chunk_bytes])
+        skip = max(0, self.kept - self._start)
+        pending = bytearray()
+        for chunk in list(self._chunks):
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            pending += memoryview(chunk)[skip:]
+            skip = 0
+            while len(pending) >= chunk_bytes:
+                yield bytes(pending[:chunk_bytes])
+                del pending[:chunk_bytes]
+        if pending:
+            yield bytes(pending)
