@@ -188,3 +188,23 @@ def test_a_malformed_segment_is_still_refused(field: str, value: object) -> None
     raw = {"SegmentId": "s", "BeginAudioTime": 0.0, "EndAudioTime": 1.0, "Content": "x", "Items": [], field: value}
     with pytest.raises(ProtocolError, match="malformed TranscriptEvent"):
         protocol.handle(_event(raw))
+
+
+def test_a_growing_partial_reuses_its_items_and_a_revision_is_seen() -> None:
+    protocol = _protocol(sample_rate=16_000)
+    words = [f"w{n}" for n in range(8)]
+
+    def segment(items: list[dict[str, object]]) -> Segment:
+        raw = {"SegmentId": "s", "BeginAudioTime": 0.0, "EndAudioTime": 4.0, "Content": "", "Items": items}
+        event = protocol.handle(_event({**raw, "IsPartial": True}))
+        assert event is not None
+        return event.segment
+
+    first = segment(_items(words[:6]))
+    grown = segment(_items(words))
+    assert all(a is b for a, b in zip(first.items[:6], grown.items[:6], strict=True))  # made once
+    revised_raw = _items(words)
+    revised_raw[1] = {**revised_raw[1], "Content": "patient"}  # an early word changes
+    revised = segment(revised_raw)
+    assert [item.content for item in revised.items] == ["w0", "patient", *words[2:], "."]
+    assert revised.items[0] is grown.items[0]

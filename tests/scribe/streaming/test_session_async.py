@@ -103,3 +103,21 @@ def test_async_dropped_connection_resumes_with_no_audio_lost_or_doubled(server: 
     assert server.seen.connections == 2
     assert bytes(server.seen.kept_audio[session_id]) == b"".join(chunks)
     assert server.seen.bad_signatures == 0 and server.seen.end_frames == 1
+
+
+def test_async_exception_event_mid_audio_ends_transcribe_and_its_sender(server: ScribeH2Server) -> None:
+    from transcribe_medical import LimitExceededError
+
+    server.refuse_after_audio = 3
+
+    async def main() -> None:
+        async with _client(server) as client:
+            run = await client.scribe.streaming.transcribe([CHUNK] * 200, _config(), realtime=False)
+            with pytest.raises(LimitExceededError, match="too many sessions"):
+                async for _ in run:
+                    pass
+            # The sender, waiting for window on a 4 KiB window, was woken and stopped, not left waiting.
+            assert run.session.closed
+
+    asyncio.run(main())
+    assert server.seen.bad_signatures == 0

@@ -1,14 +1,16 @@
 """The asyncio HTTP/2 driver: asyncio streams, a reader task, and the shared :class:`H2Core`.
 
 The reader task feeds the core and writes what it answers (WINDOW_UPDATEs, SETTINGS and PING
-acknowledgements) so flow control keeps moving while the caller sends audio. One
-:class:`asyncio.Condition` wakes senders waiting for window and readers waiting for messages.
+acknowledgements) so flow control keeps moving while the caller sends audio. A task waiting for
+something (window, a message, the end) parks on a plain future that the reader resolves after each
+read: no task and no lock per wait. The core is only touched between awaits, and each write takes
+the core's bytes and hands them to the transport in one step, so no lock is needed to keep the
+reader's and the sender's frames whole and in order.
 """
 
 from __future__ import annotations
 
 import asyncio
-import builtins
 import contextlib
 import socket
 from collections.abc import Callable, Mapping
@@ -43,7 +45,7 @@ class AsyncH2Stream:
         self._core = core
         self._endpoint = endpoint
         self._read_timeout = read_timeout
-        self._cond = asyncio.Condition()
+        self._waiters: list[asyncio.Future[bool]] = []
         self._closed = False
         self._task: asyncio.Task[None] | None = None
 
@@ -128,12 +130,29 @@ class AsyncH2Stream:
         """The response headers (lower-case names)."""
         return self._core.response_headers
 
+    def _notify(self) -> None:
+        """Wake every waiting task (each checks what it waits for again)."""
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(True)
+
     async def _wait(self, ready: Callable[[], object], timeout: float | None) -> None:
-        async with self._cond:
+        if ready():
+            return
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not ready():
+            waiter: asyncio.Future[bool] = loop.create_future()
+            self._waiters.append(waiter)
+            timer = None if deadline is None else loop.call_at(deadline, _time_out, waiter)
             try:
-                await asyncio.wait_for(self._cond.wait_for(ready), timeout)
-            except builtins.TimeoutError:  # asyncio's is the builtin one since 3.11
-                raise TimeoutError(f"{self._endpoint} did not answer for {timeout:g} s") from None
+                woken = await waiter
+            finally:
+                if timer is not None:
+                    timer.cancel()
+            if not woken and not ready():
+                raise TimeoutError(f"{self._endpoint} did not answer for {timeout:g} s")
 
     async def _flush(self) -> None:
         data = self._core.outgoing()
@@ -145,25 +164,22 @@ class AsyncH2Stream:
         try:
             while True:
                 data = await self._reader.read(_READ_SIZE)
-                async with self._cond:
-                    if not data:
-                        self._core.connection_lost()
-                        return
-                    try:
-                        self._core.receive(data)
-                    except TranscribeMedicalError:
-                        return  # recorded in core.error
-                    await self._flush()
-                    self._cond.notify_all()
+                if not data:
+                    self._core.connection_lost()
+                    return
+                try:
+                    self._core.receive(data)
+                except TranscribeMedicalError:
+                    return  # recorded in core.error
+                self._notify()
+                await self._flush()
         except OSError as error:
-            async with self._cond:
-                # After the stream's own end, a reset connection lost nothing (peers often close hard).
-                if not self._closed and not self._core.finished:
-                    self._core.fail(translate_error(error, endpoint=str(self._endpoint)))
+            # After the stream's own end, a reset connection lost nothing (peers often close hard).
+            if not self._closed and not self._core.finished:
+                self._core.fail(translate_error(error, endpoint=str(self._endpoint)))
         finally:
-            async with self._cond:
-                self._core.finished = True
-                self._cond.notify_all()
+            self._core.finished = True
+            self._notify()
 
     async def send(self, data: bytes) -> None:
         """Send request body bytes, waiting for the peer's flow-control window as needed.
@@ -171,29 +187,28 @@ class AsyncH2Stream:
         Raises:
             TranscribeMedicalError: The stream failed, or the window stayed shut too long.
         """
+        core = self._core
         view = memoryview(data)
         while view:
-            if not self._core.send_ready():  # waiting costs a task: only when the window is shut
-                await self._wait(self._core.send_ready, self._read_timeout)
-            async with self._cond:
-                if self._core.error is not None or self._core.finished or self._core.send_window() == 0:
-                    self._core.check_sendable()
-                    continue  # woken, but the window is still shut
-                try:
-                    taken = self._core.write(view)
-                    await self._flush()
-                except OSError as error:
-                    raise translate_error(error, endpoint=str(self._endpoint)) from None
+            if core.error is not None or core.finished:
+                core.check_sendable()
+            if core.send_window() == 0:
+                await self._wait(core.send_ready, self._read_timeout)
+                continue  # woken: failed, ended, or the window opened
+            try:
+                taken = core.write(view)
+                await self._flush()
+            except OSError as error:
+                raise translate_error(error, endpoint=str(self._endpoint)) from None
             view = view[taken:]
 
     async def end_request(self) -> None:
         """End the request body."""
-        async with self._cond:
-            self._core.end_request()
-            try:
-                await self._flush()
-            except OSError as error:
-                raise translate_error(error, endpoint=str(self._endpoint)) from None
+        self._core.end_request()
+        try:
+            await self._flush()
+        except OSError as error:
+            raise translate_error(error, endpoint=str(self._endpoint)) from None
 
     async def next_message(self, timeout: float | None = None) -> Message | None:
         """The next received message; ``None`` once the stream ended cleanly.
@@ -248,6 +263,7 @@ class AsyncH2Stream:
             return
         self._closed = True
         self._core.close()
+        self._notify()  # a sender waiting for window finds the stream failed
         with contextlib.suppress(OSError, RuntimeError):
             await self._flush()
         self._writer.close()
@@ -257,3 +273,8 @@ class AsyncH2Stream:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def _time_out(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)

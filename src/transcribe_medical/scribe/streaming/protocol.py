@@ -128,6 +128,8 @@ class ScribeSessionProtocol:
         self._final: dict[str, Segment] = {}
         self._items_of: object = None
         self._items: dict[tuple[object, ...], Item] = {}
+        self._last_raw: list[Any] = []  # the segment's previous Items, as received
+        self._last_made: list[Item] = []  # and as made
         self._order: list[str] = []
         self.session_ended = False
         frame = 2 * config.channels
@@ -266,9 +268,10 @@ class ScribeSessionProtocol:
         # event is that same (equal, unchanged) object, so a growing partial costs its new words.
         segment_id = raw.get("SegmentId")
         if segment_id != self._items_of:
-            self._items_of, self._items = segment_id, {}
-        items = []
-        for item in raw.get("Items") or ():
+            self._items_of, self._items, self._last_raw, self._last_made = segment_id, {}, [], []
+        raw_items = raw.get("Items") or ()
+        items = self._same_items(raw_items)
+        for item in raw_items[len(items) :] if items else raw_items:
             key = (
                 item.get("Content"),
                 item.get("Type"),
@@ -280,6 +283,8 @@ class ScribeSessionProtocol:
             if made is None:
                 made = self._items[key] = _item(item, speaker, channel)
             items.append(made)
+        if type(raw_items) is list:
+            self._last_raw, self._last_made = raw_items, items[:]
         if segment_id is not None and not isinstance(segment_id, str):
             raise TypeError("a SegmentId must be a string")
         # Built as _item builds items: the values are the model's own checks' (times finite and
@@ -299,6 +304,22 @@ class ScribeSessionProtocol:
             result_id=None,
             segment_id=segment_id,
         )
+
+    def _same_items(self, raw_items: object) -> list[Item]:
+        """The items made for the longest start of ``raw_items`` the previous event also had.
+
+        A growing partial repeats the previous event's items and changes at most its last one or
+        two, so comparing the lists' starts (in C) finds the items to reuse without looking at each
+        item. Only the previous list's length and the two below it are tried: a revision further
+        back goes through the per-item cache instead.
+        """
+        last = self._last_raw
+        if not last or type(raw_items) is not list:
+            return []
+        for length in range(min(len(last), len(raw_items)), max(0, len(last) - 3), -1):
+            if raw_items[:length] == last[:length]:
+                return self._last_made[:length]
+        return []
 
     def _keep(self, segment: Segment) -> None:
         # Keyed by SegmentId: a resumed connection that repeats a segment replaces it, not doubles it.
