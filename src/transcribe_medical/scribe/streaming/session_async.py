@@ -188,6 +188,10 @@ class AsyncScribeStreamSession:
                 if self._reopen is None:
                     raise error
                 await self._take_last_messages()
+                if self._failure is not None:
+                    # The reading task took an exception event (why the connection ended) while
+                    # this one waited for the old connection: that error ends the session.
+                    raise self._failure
                 if not self._protocol.resumable:
                     raise cannot_resume(error, self._protocol)
                 if counted and self.resumes >= self._max_resumes:

@@ -242,6 +242,10 @@ class ScribeStreamSession:
                     if self._reopen is None:
                         raise error
                     self._take_last_messages()
+                    if self._failure is not None:
+                        # The reading thread took an exception event (why the connection ended)
+                        # before this thread could: that error ends the session, not a resume.
+                        raise self._failure
                     if not self._protocol.resumable:
                         raise cannot_resume(error, self._protocol)
                     if counted and self.resumes >= self._max_resumes:
