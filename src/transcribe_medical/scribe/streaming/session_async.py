@@ -270,12 +270,15 @@ class AsyncScribeStreamSession:
             async with self._send_lock:
                 if not self._keeping():
                     return
-                idle = self._timer.idle(self._loop.time())
+                now = self._loop.time()
+                idle = self._timer.idle(now)
                 if self._timer.interval is None or idle < self._timer.interval:
                     continue
                 try:
                     await self._send_silence(idle)
-                    self._timer.silenced(self._loop.time())
+                    # The silence stands for the pause up to `now`: the time its write took is
+                    # still owed (by the next silence, or before the audio that ends the pause).
+                    self._timer.silenced(now)
                 except Exception as error:  # the caller's next send or read reports it
                     if self._failure is None:
                         self._failure = error

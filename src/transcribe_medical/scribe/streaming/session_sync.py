@@ -327,14 +327,17 @@ class ScribeStreamSession:
                     self._changed.wait(due)  # woken early by end() and close()
                     continue
             with self._send_lock:
-                idle = self._timer.idle(self._clock())
+                now = self._clock()
+                idle = self._timer.idle(now)
                 if self.closed or self._input_done or self._failure is not None:
                     return
                 if self._timer.interval is None or idle < self._timer.interval:
                     continue  # the caller sent meanwhile
                 try:
                     self._send_silence(idle)
-                    self._timer.silenced(self._clock())
+                    # The silence stands for the pause up to `now`: the time its write took is
+                    # still owed (by the next silence, or before the audio that ends the pause).
+                    self._timer.silenced(now)
                 except BaseException as error:  # the caller's next send or read reports it
                     if self._failure is None:
                         self._failure = error

@@ -469,8 +469,15 @@ class AsyncTranscription:
             await self._connection.close()
             return
         _log.debug("no audio for %.1f s: sending silence to keep the stream open", idle)
+        since = self._last_sent
+        moment = since + idle
         async with self._exclusive():
+            if self._last_sent != since:
+                return  # audio went out meanwhile: the pause is over
             await self._put(resilient.silence(idle), synthetic=True)
+            # The silence stands for the pause up to `moment`: the time its write took is still
+            # owed (by the next silence, or before the audio that ends the pause).
+            self._last_sent = moment
             self._paused_silence = True
 
     async def _roll_over(self) -> None:

@@ -427,8 +427,10 @@ class _Stream:
             self._resilient.accept_audio(silence, synthetic=True)
             if self._sendable and not self._suspended:
                 self._write(silence)
-            self._silent_since = self._clock()
-            self._idle_deadline = self._silent_since + interval
+            # The silence stands for the pause up to `now`: the time its write took is still owed
+            # (by the next silence, or before the audio that ends the pause).
+            self._silent_since = now
+            self._idle_deadline = now + interval
 
     # -- the caller's thread: events and reconnects --------------------------------------------
 
