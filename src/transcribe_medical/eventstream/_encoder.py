@@ -68,7 +68,7 @@ def encode_message(headers: Mapping[str, HeaderValue], payload: bytes | bytearra
             f"the headers take {len(header_block)} bytes: allowed at most {EVENTSTREAM_MAX_HEADERS_SIZE}",
             field="headers",
         )
-    return _frame(header_block, payload)
+    return frame_message(header_block, payload)
 
 
 def encode_audio_event(payload: bytes | bytearray | memoryview) -> bytes:
@@ -110,7 +110,8 @@ def _audio_head(payload_length: int) -> tuple[bytes, int]:
     return entry
 
 
-def _frame(header_block: bytes, payload: bytes) -> bytes:
+def frame_message(header_block: bytes, payload: bytes) -> bytes:
+    """The event-stream message of an encoded header section and a payload (prelude and CRCs added)."""
     headers_length = len(header_block)
     total_length = MIN_MESSAGE_LENGTH + headers_length + len(payload)
     if total_length > MAX_TOTAL_LENGTH:

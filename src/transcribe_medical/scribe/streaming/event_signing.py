@@ -17,11 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, NamedTuple, TypeAlias
-from zlib import crc32
 
 from transcribe_medical._exceptions import ProtocolError, ValidationError
 from transcribe_medical.eventstream import Timestamp
-from transcribe_medical.eventstream._framing import CRC, LENGTHS, MAX_TOTAL_LENGTH, MIN_MESSAGE_LENGTH
+from transcribe_medical.eventstream._encoder import frame_message
 from transcribe_medical.eventstream._headers import encode_headers
 
 __all__ = [
@@ -43,9 +42,6 @@ _EMPTY_SHA256: Final = hashlib.sha256(b"").hexdigest()
 # The outer message's header section is ``:chunk-signature`` (type 6, 32 bytes) then ``:date``
 # (type 8): the bytes before the signature never change, and those after it change once a second.
 _SIGNATURE_HEADER: Final = encode_headers({":chunk-signature": bytes(32)})[:-32]
-_OUTER_HEADERS_LENGTH: Final = len(_SIGNATURE_HEADER) + 32 + len(encode_headers({":date": Timestamp(0)}))
-_pack_lengths = LENGTHS.pack
-_pack_crc = CRC.pack
 
 
 if TYPE_CHECKING:
@@ -205,7 +201,7 @@ class EventSigner:
         text = f"{second.string_head}{self._prior}\n{second.date_hash}\n{payload_hash}"
         signature = hmac.digest(second.key, text.encode(), "sha256")
         self._prior = signature.hex()
-        return _outer_frame(_SIGNATURE_HEADER + signature + second.date_header, message)
+        return frame_message(_SIGNATURE_HEADER + signature + second.date_header, message)
 
     def _moment(self, now: datetime | None) -> _Second:
         """The shared material of the second ``now`` falls in (default: the clock's)."""
@@ -235,15 +231,3 @@ class EventSigner:
         head = f"{_ALGORITHM}\n{when.strftime('%Y%m%dT%H%M%SZ')}\n{scope}\n"
         self._second = _Second(milliseconds, head, hashlib.sha256(date_header).hexdigest(), date_header, key)
         return self._second
-
-
-def _outer_frame(header_block: bytes, payload: bytes) -> bytes:
-    """The event-stream message of ``header_block`` and ``payload``: what ``encode_message`` gives."""
-    total_length = MIN_MESSAGE_LENGTH + _OUTER_HEADERS_LENGTH + len(payload)
-    if total_length > MAX_TOTAL_LENGTH:
-        raise ValidationError(
-            f"the message would be {total_length} bytes: allowed at most {MAX_TOTAL_LENGTH}", field="payload"
-        )
-    lengths = _pack_lengths(total_length, _OUTER_HEADERS_LENGTH)
-    head = lengths + _pack_crc(crc32(lengths)) + header_block
-    return b"".join((head, payload, _pack_crc(crc32(payload, crc32(head)))))
