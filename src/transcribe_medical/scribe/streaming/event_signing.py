@@ -125,16 +125,20 @@ def event_string_to_sign(
     at all (``empty`` makes that explicit; ``message`` must then be ``b""``).
     """
     payload_hash = _EMPTY_SHA256 if empty else hashlib.sha256(message).hexdigest()
-    return "\n".join(
-        (
-            _ALGORITHM,
-            when.strftime("%Y%m%dT%H%M%SZ"),
-            f"{when.strftime('%Y%m%d')}/{region}/{service}/aws4_request",
-            prior_signature,
-            hashlib.sha256(_date_header(when)).hexdigest(),
-            payload_hash,
-        )
+    date_hash = hashlib.sha256(_date_header(when)).hexdigest()
+    return _event_string(_string_head(when, region, service), prior_signature, date_hash, payload_hash)
+
+
+def _string_head(when: datetime, region: str, service: str) -> str:
+    """The string to sign's first three lines (algorithm, timestamp, scope), each with its newline."""
+    return (
+        f"{_ALGORITHM}\n{when.strftime('%Y%m%dT%H%M%SZ')}\n{when.strftime('%Y%m%d')}/{region}/{service}/aws4_request\n"
     )
+
+
+def _event_string(head: str, prior_signature: str, date_hash: str, payload_hash: str) -> str:
+    """The six-line string to sign: :func:`_string_head`'s three lines, then the event's own three."""
+    return f"{head}{prior_signature}\n{date_hash}\n{payload_hash}"
 
 
 class _Second(NamedTuple):
@@ -198,7 +202,7 @@ class EventSigner:
         second = self._moment(now)
         # The six lines of event_string_to_sign, the first three kept from the second's first event.
         payload_hash = _EMPTY_SHA256 if empty else hashlib.sha256(message).hexdigest()
-        text = f"{second.string_head}{self._prior}\n{second.date_hash}\n{payload_hash}"
+        text = _event_string(second.string_head, self._prior, second.date_hash, payload_hash)
         signature = hmac.digest(second.key, text.encode(), "sha256")
         self._prior = signature.hex()
         return frame_message(_SIGNATURE_HEADER + signature + second.date_header, message)
@@ -227,7 +231,6 @@ class EventSigner:
             key = derive_signing_key(self._secret, date_stamp, self._region, self._service)
             self._keys = {date_stamp: key}
         date_header = _date_header(when)
-        scope = f"{date_stamp}/{self._region}/{self._service}/aws4_request"
-        head = f"{_ALGORITHM}\n{when.strftime('%Y%m%dT%H%M%SZ')}\n{scope}\n"
+        head = _string_head(when, self._region, self._service)
         self._second = _Second(milliseconds, head, hashlib.sha256(date_header).hexdigest(), date_header, key)
         return self._second
